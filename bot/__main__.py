@@ -1,0 +1,96 @@
+"""The `jiayuan` command: run | demo | import | backup | migrate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from bot import logs
+from bot.config import ConfigError, Settings
+
+log = logging.getLogger("jiayuan")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logs.setup(logging.DEBUG if getattr(args, "verbose", False) else logging.INFO)
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as exc:
+        print(f"jiayuan: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jiayuan", description="Jiayuan (家园): the civilized-community campaign bot"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the bot against Telegram (needs BOT_TOKEN)")
+    run.set_defaults(func=_run)
+
+    demo = sub.add_parser("demo", help="chat with the bot in the terminal; no token, no network")
+    demo.add_argument("--data-dir", type=Path, help="keep the demo's data here")
+    demo.add_argument("--now", help="start the demo clock at this ISO-8601 instant")
+    demo.add_argument("--verbose", action="store_true", help="show the bot's log")
+    demo.set_defaults(func=_demo)
+
+    imp = sub.add_parser("import", help="load a community from .xlsx, .yaml or .csv")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--community", help="community code (needed for a .csv table)")
+    imp.add_argument("--bot-username", help="print invite links for this bot username")
+    imp.set_defaults(func=_import)
+
+    backup = sub.add_parser("backup", help="consistent copy of the database, safe while running")
+    backup.add_argument("path", type=Path)
+    backup.set_defaults(func=_backup)
+
+    migrate = sub.add_parser("migrate", help="apply database migrations")
+    migrate.set_defaults(func=_migrate)
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    from bot.app import run
+
+    run(Settings.from_env())
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    code: int = asyncio.run(run_demo(data_dir=args.data_dir, now=args.now, verbose=args.verbose))
+    return code
+
+
+def _import(args: argparse.Namespace) -> int:
+    from bot.cli_tasks import import_file
+
+    settings = Settings.from_env(require_token=False)
+    return asyncio.run(import_file(settings, args.file, args.community, args.bot_username))
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from bot.cli_tasks import backup
+
+    settings = Settings.from_env(require_token=False)
+    return asyncio.run(backup(settings, args.path))
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from bot.cli_tasks import migrate
+
+    settings = Settings.from_env(require_token=False)
+    return asyncio.run(migrate(settings))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,168 @@
+"""The composition root: settings → database → services → handlers → poller, outbox, jobs.
+
+This is the only module that imports ``handlers``; nothing heavy happens at import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+
+from bot import jobs
+from bot.clock import Clock
+from bot.config import Settings
+from bot.domain.models import Language
+from bot.i18n import t
+from bot.notify.pacing import Limits
+from bot.notify.sender import OutboxSender
+from bot.polling import Poller
+from bot.services.container import Services
+from handlers import admin, common, errors, gatekeeper, groups
+from handlers.base import Ctx
+from storage.database import Database
+
+log = logging.getLogger(__name__)
+
+PRIVATE_COMMANDS = ("start", "help", "language", "cancel")
+GROUP_COMMANDS = ("bind", "help")
+
+
+def build_application(
+    settings: Settings, services: Services
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The PTB Application with every handler, in the groups STYLE.md describes."""
+    application = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .base_url(f"{settings.api_url}/bot")
+        .base_file_url(f"{settings.api_url}/file/bot")
+        .defaults(Defaults(parse_mode=ParseMode.HTML, do_quote=False))
+        .context_types(ContextTypes(context=Ctx))
+        # Replies are paced by AIORateLimiter; the outbox paces itself (see bot/notify).
+        .rate_limiter(AIORateLimiter(max_retries=2))
+        # No Updater: our Poller confirms offsets only after the work is committed.
+        .updater(None)
+        .concurrent_updates(False)
+        .build()
+    )
+    application.bot_data["services"] = services
+    # -1: gatekeepers — who is acting; edits and other bots stop here.
+    application.add_handlers(gatekeeper.handlers(), group=-1)
+    # 0: features, then the catch-alls for stale buttons and unknown commands.
+    application.add_handlers(admin.handlers(), group=0)
+    application.add_handlers(groups.handlers(), group=0)
+    application.add_handlers(common.handlers(), group=0)
+    application.add_handlers(common.fallbacks(), group=0)
+    # 1: observers — membership changes and group migration, whatever else ran.
+    application.add_handlers(groups.observers(), group=1)
+    application.add_error_handler(errors.on_error)
+    return application
+
+
+async def set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Telegram's command menu, per scope and language."""
+    bot = application.bot
+    for lang in Language:
+        code = "" if lang is Language.ZH else lang.value
+        private = [BotCommand(c, t(lang, f"commands.{c}")) for c in PRIVATE_COMMANDS]
+        group = [BotCommand(c, t(lang, f"commands.{c}")) for c in GROUP_COMMANDS]
+        await bot.set_my_commands(private, language_code=code)
+        await bot.set_my_commands(
+            private, scope=BotCommandScopeAllPrivateChats(), language_code=code
+        )
+        await bot.set_my_commands(group, scope=BotCommandScopeAllGroupChats(), language_code=code)
+
+
+@dataclass
+class Runtime:
+    """A running bot: stop() undoes start() in reverse order."""
+
+    settings: Settings
+    clock: Clock
+    db: Database
+    services: Services
+    application: Application[Any, Any, Any, Any, Any, Any]
+    poller: Poller | None
+    sender: OutboxSender
+    stopped: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def stop(self) -> None:
+        if self.stopped.is_set():
+            return
+        self.stopped.set()
+        if self.poller is not None:
+            await self.poller.stop()
+        await self.sender.stop()
+        if self.application.running:
+            await self.application.stop()
+        await self.application.shutdown()
+        await self.db.close()
+        log.info("bot stopped")
+
+
+async def start_bot(
+    settings: Settings,
+    clock: Clock | None = None,
+    *,
+    poll_timeout: int = 10,
+    outbox_limits: Limits | None = None,
+    polling: bool = True,
+) -> Runtime:
+    """Open the database, start PTB, the poller, the outbox sender and the tick."""
+    clock = clock or Clock(settings.now)
+    db = Database(settings.database_path)
+    await db.connect()
+    services = Services.build(settings, db, clock)
+    application = build_application(settings, services)
+    try:
+        await application.initialize()
+        await set_commands(application)
+        await application.start()
+    except BaseException:
+        await db.close()
+        raise
+    jobs.schedule(application, services)
+    sender = OutboxSender(
+        application.bot,
+        db,
+        clock,
+        services.outbox_ready,
+        data_dir=settings.data_dir,
+        limits=outbox_limits,
+    )
+    sender.start()
+    poller = Poller(application, db, clock, timeout=poll_timeout) if polling else None
+    if poller is not None:
+        poller.start()
+    log.info("bot started username=%s", application.bot.username)
+    return Runtime(settings, clock, db, services, application, poller, sender)
+
+
+def run(settings: Settings) -> None:
+    """`jiayuan run`: poll (or serve a webhook) until SIGTERM or Ctrl-C."""
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        if settings.webhook_url:
+            from bot.webhook import serve_webhook
+
+            runtime = await start_bot(settings, polling=False)
+            server = await serve_webhook(runtime)
+            await stop.wait()
+            await server.cleanup()
+        else:
+            runtime = await start_bot(settings)
+            await stop.wait()
+        await runtime.stop()
+
+    asyncio.run(main())

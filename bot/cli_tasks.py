@@ -1,0 +1,68 @@
+"""The one-shot commands: import a ledger, back up, migrate."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.importer import ImportFailed, load_plan
+from bot.services.container import Services
+from bot.services.invites import INVITE_PREFIX
+from storage.database import Database
+
+
+async def import_file(
+    settings: Settings, path: Path, community_code: str | None, bot_username: str | None
+) -> int:
+    """Load a community, all or nothing; print what was imported and cadres' invites."""
+    try:
+        plan = await asyncio.to_thread(load_plan, path, community_code=community_code)
+    except ImportFailed as failed:
+        print(
+            f"导入失败，未导入任何内容 / import failed, nothing imported:\n{failed}",
+            file=sys.stderr,
+        )
+        return 1
+    async with Database(settings.database_path) as db:
+        services = Services.build(settings, db, Clock(settings.now))
+        summary = await services.communities.apply_plan(plan)
+    verb = "created" if summary.created else "updated"
+    print(
+        f"{summary.community.name} ({summary.community.code}) {verb}: "
+        f"{summary.zones} zones, {summary.buildings} buildings, {summary.sites} sites"
+    )
+    for zone_code, name, code in summary.cadre_invites:
+        payload = INVITE_PREFIX + code
+        link = (
+            f"https://t.me/{bot_username}?start={payload}" if bot_username else f"/start {payload}"
+        )
+        print(f"  cadre invite {zone_code} {name}: {link}")
+    return 0
+
+
+async def backup(settings: Settings, target: Path) -> int:
+    if not settings.database_path.exists():
+        print(f"jiayuan: no database at {settings.database_path}", file=sys.stderr)
+        return 1
+    db = Database(settings.database_path)
+    await db.connect(migrate=False)
+    try:
+        await db.backup(target)
+    finally:
+        await db.close()
+    print(f"backup written to {target}")
+    return 0
+
+
+async def migrate(settings: Settings) -> int:
+    db = Database(settings.database_path)
+    await db.connect(migrate=False)
+    try:
+        applied = await db.migrate()
+    finally:
+        await db.close()
+    print("applied: " + ", ".join(applied) if applied else "database is up to date")
+    return 0

@@ -1,0 +1,133 @@
+"""Settings read from the environment, validated once at start-up.
+
+Names follow the operating contract in ARCHITECTURE.md; a bad value fails with the
+variable's name, never with a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_API_URL = "https://api.telegram.org"
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: str = field(repr=False)
+    api_url: str = DEFAULT_API_URL
+    data_dir: Path = Path("data")
+    admins: frozenset[int] = frozenset()
+    timezone: str = "Asia/Shanghai"
+    now: datetime | None = None
+    webhook_url: str | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+    ops_chat_id: int | None = None
+
+    def __repr__(self) -> str:
+        masked = self.token.split(":", 1)[0] + ":***" if self.token else "<none>"
+        return (
+            f"Settings(token={masked}, api_url={self.api_url!r}, data_dir={self.data_dir!s}, "
+            f"admins={sorted(self.admins)}, timezone={self.timezone!r}, now={self.now})"
+        )
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "jiayuan.sqlite3"
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, require_token: bool = True
+    ) -> Settings:
+        env = os.environ if env is None else env
+        token = env.get("BOT_TOKEN", "").strip()
+        if require_token and not token:
+            raise ConfigError("BOT_TOKEN is not set: get a token from @BotFather and export it")
+        if token and (":" not in token or not token.split(":", 1)[0].isdigit()):
+            raise ConfigError("BOT_TOKEN does not look like a bot token (expected 123456:ABC…)")
+        return cls(
+            token=token,
+            api_url=_url(env, "TELEGRAM_API_URL", DEFAULT_API_URL),
+            data_dir=Path(env.get("JIAYUAN_DATA_DIR", "").strip() or "data"),
+            admins=_admins(env.get("JIAYUAN_ADMINS", "")),
+            timezone=_timezone(env.get("JIAYUAN_TZ", "").strip() or "Asia/Shanghai"),
+            now=_instant(env.get("JIAYUAN_NOW", "").strip()),
+            webhook_url=_optional_url(env, "JIAYUAN_WEBHOOK_URL"),
+            webhook_listen=env.get("JIAYUAN_WEBHOOK_LISTEN", "0.0.0.0").strip() or "0.0.0.0",
+            webhook_port=_int(env, "JIAYUAN_WEBHOOK_PORT", 8443),
+            ops_chat_id=_optional_int(env, "JIAYUAN_OPS_CHAT_ID"),
+        )
+
+
+def _url(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, "").strip() or default
+    if not value.startswith(("http://", "https://")):
+        raise ConfigError(f"{name} must start with http:// or https:// (got {value!r})")
+    return value.rstrip("/")
+
+
+def _optional_url(env: Mapping[str, str], name: str) -> str | None:
+    return _url(env, name, "") if env.get(name, "").strip() else None
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number (got {raw!r})") from None
+
+
+def _optional_int(env: Mapping[str, str], name: str) -> int | None:
+    return _int(env, name, 0) if env.get(name, "").strip() else None
+
+
+def _admins(raw: str) -> frozenset[int]:
+    ids: set[int] = set()
+    for part in raw.replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.lstrip("-").isdigit():
+            raise ConfigError(
+                f"JIAYUAN_ADMINS must be comma-separated Telegram user ids (bad entry {part!r})"
+            )
+        ids.add(int(part))
+    return frozenset(ids)
+
+
+def _timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"JIAYUAN_TZ is not a known time zone (got {name!r})") from None
+    return name
+
+
+def _instant(raw: str) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ConfigError(
+            f"JIAYUAN_NOW must be an ISO-8601 instant like 2026-12-18T08:00:00+08:00 (got {raw!r})"
+        ) from None
+    if value.tzinfo is None:
+        raise ConfigError("JIAYUAN_NOW needs a UTC offset, e.g. 2026-12-18T08:00:00+08:00")
+    return value

@@ -1,0 +1,31 @@
+"""Scheduled work on PTB's JobQueue. Jobs derive what is due from the database, so a
+job that was missed while the bot was down is caught up, not lost."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from telegram.ext import Application
+
+from bot.services.container import Services
+
+log = logging.getLogger(__name__)
+
+KEEP_UPDATE_IDS = timedelta(days=7)
+
+
+def schedule(application: Application[Any, Any, Any, Any, Any, Any], services: Services) -> None:
+    queue = application.job_queue
+    if queue is None:
+        raise RuntimeError("python-telegram-bot was installed without the job-queue extra")
+
+    async def housekeeping(_: object) -> None:
+        """Forget processed update ids older than Telegram keeps updates (24 h) by far."""
+        async with services.db.transaction() as tx:
+            pruned = await tx.updates.prune_before(services.clock.now() - KEEP_UPDATE_IDS)
+        if pruned:
+            log.info("housekeeping pruned_update_ids=%s", pruned)
+
+    queue.run_repeating(housekeeping, interval=3600, first=60, name="housekeeping")

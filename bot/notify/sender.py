@@ -1,0 +1,177 @@
+"""Drains the outbox to the Bot API within Telegram's limits, surviving restarts.
+
+A row leaves 'pending' only when Telegram accepted it (sent), when the chat can no
+longer be reached (blocked), or after repeated failures (failed). 429 postpones
+without counting as a failed attempt; 5xx and timeouts back off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from telegram import Bot, InlineKeyboardMarkup
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from bot.clock import Clock
+from bot.notify.pacing import Limits, Pacer
+from storage.database import Database
+from storage.outbox import OutboxItem
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+IDLE_WAIT_S = 5.0
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        bot: Bot,
+        db: Database,
+        clock: Clock,
+        ready: asyncio.Event,
+        *,
+        data_dir: Path,
+        limits: Limits | None = None,
+    ) -> None:
+        self.bot = bot
+        self.db = db
+        self.clock = clock
+        self.ready = ready
+        self.data_dir = data_dir
+        self.pacer = Pacer(limits)
+        self._task: asyncio.Task[None] | None = None
+        self.delivered = 0
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self.run(), name="jiayuan-outbox")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def run(self) -> None:
+        while True:
+            try:
+                sent_any = await self.drain_once()
+            except Exception:
+                log.exception("outbox pass failed; retrying")
+                sent_any = False
+            if sent_any:
+                continue
+            self.ready.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.ready.wait(), timeout=await self._idle_wait())
+
+    async def _idle_wait(self) -> float:
+        async with self.db.read() as tx:
+            next_at = await tx.outbox.next_due_at()
+        if next_at is None:
+            return IDLE_WAIT_S
+        return max(0.05, min(IDLE_WAIT_S, (next_at - self.clock.now()).total_seconds()))
+
+    async def drain_once(self) -> bool:
+        """Send what is due and allowed now; True if anything was sent."""
+        async with self.db.read() as tx:
+            items = await tx.outbox.due(self.clock.now(), limit=200)
+        sent_any = False
+        for item in items:
+            loop_now = asyncio.get_running_loop().time()
+            wait = self.pacer.ready_at(item.chat_id, loop_now) - loop_now
+            if wait > 0:
+                if wait > 1.0:
+                    continue  # another chat's message can go meanwhile
+                await asyncio.sleep(wait)
+            if await self._send(item):
+                sent_any = True
+        return sent_any
+
+    async def _send(self, item: OutboxItem) -> bool:
+        loop = asyncio.get_running_loop()
+        now = self.clock.now()
+        try:
+            await self._deliver(item)
+        except RetryAfter as exc:
+            delay = _seconds(exc.retry_after)
+            self.pacer.hold(item.chat_id, loop.time() + delay)
+            await self._update(
+                lambda tx: tx.outbox.postpone(item.id, now + timedelta(seconds=delay))
+            )
+            log.info("outbox flood wait outbox_id=%s retry_after=%s", item.id, delay)
+            return False
+        except ChatMigrated as exc:
+            new_id = exc.new_chat_id
+            await self._update(lambda tx: tx.groups.migrate(item.chat_id, new_id))
+            return False
+        except Forbidden as exc:
+            await self._unreachable(item, str(exc))
+            return False
+        except BadRequest as exc:
+            refusal = str(exc)
+            log.warning("outbox refused outbox_id=%s chat_id=%s: %s", item.id, item.chat_id, exc)
+            await self._update(lambda tx: tx.outbox.give_up(item.id, "failed", refusal))
+            return False
+        except (TimedOut, NetworkError) as exc:
+            await self._failed_attempt(item, str(exc))
+            return False
+        self.pacer.sent(item.chat_id, loop.time())
+        await self._update(lambda tx: tx.outbox.mark_sent(item.id, self.clock.now()))
+        self.delivered += 1
+        return True
+
+    async def _deliver(self, item: OutboxItem) -> None:
+        payload = item.payload
+        markup = payload.get("reply_markup")
+        reply_markup = InlineKeyboardMarkup.de_json(markup, self.bot) if markup else None
+        if item.kind == "photo":
+            photo: Any = payload.get("file_id") or (self.data_dir / payload["path"]).read_bytes()
+            await self.bot.send_photo(
+                item.chat_id, photo, caption=payload.get("caption"), reply_markup=reply_markup
+            )
+        elif item.kind == "document":
+            path = self.data_dir / payload["path"]
+            await self.bot.send_document(
+                item.chat_id,
+                path.read_bytes(),
+                filename=payload.get("filename", path.name),
+                caption=payload.get("caption"),
+            )
+        else:
+            await self.bot.send_message(item.chat_id, payload["text"], reply_markup=reply_markup)
+
+    async def _failed_attempt(self, item: OutboxItem, error: str) -> None:
+        attempt = item.attempts + 1
+        if attempt >= MAX_ATTEMPTS:
+            await self._update(lambda tx: tx.outbox.give_up(item.id, "failed", error))
+            log.error("outbox gave up outbox_id=%s attempt=%s", item.id, attempt)
+            return
+        retry_at = self.clock.now() + timedelta(seconds=min(300, 2**attempt))
+        await self._update(lambda tx: tx.outbox.retry_later(item.id, retry_at, error))
+        log.warning("outbox retry outbox_id=%s attempt=%s: %s", item.id, attempt, error)
+
+    async def _unreachable(self, item: OutboxItem, error: str) -> None:
+        async with self.db.transaction() as tx:
+            if item.chat_id > 0:
+                await tx.people.set_reachable(item.chat_id, False)
+            else:
+                await tx.groups.deactivate(item.chat_id)
+            skipped = await tx.outbox.skip_chat(item.chat_id, "blocked")
+            await tx.outbox.give_up(item.id, "blocked", error)
+        log.info("chat unreachable chat_id=%s skipped=%s", item.chat_id, skipped)
+
+    async def _update(self, change: Any) -> None:
+        async with self.db.transaction() as tx:
+            await change(tx)
+
+
+def _seconds(value: object) -> float:
+    total = getattr(value, "total_seconds", None)
+    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]

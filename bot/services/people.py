@@ -1,0 +1,154 @@
+"""People: who is acting, where they live, their language, and their roles."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.domain.access import Actor
+from bot.domain.errors import InvalidInput, NotAllowed, NotFound
+from bot.domain.geo import nearest
+from bot.domain.models import Building, Community, Language, Person, Role, RoleGrant, Zone
+from bot.services.base import Service
+
+log = logging.getLogger(__name__)
+
+MAX_NAME = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    zone: Zone
+    building: Building | None
+    distance_m: float
+
+
+class PeopleService(Service):
+    async def identify(
+        self, telegram_id: int, display_name: str, language_code: str | None, super_admin: bool
+    ) -> tuple[Actor, Person]:
+        """Load (or, on first contact, create) the person behind a Telegram account."""
+        async with self.db.read() as tx:
+            person = await tx.people.find_by_telegram(telegram_id)
+            grants = await tx.roles.list_for_person(person.id) if person else []
+        if person is None:
+            name = (display_name.strip() or str(telegram_id))[:MAX_NAME]
+            async with self.db.transaction() as tx:
+                person = await tx.people.find_by_telegram(telegram_id)
+                if person is None:
+                    person = await tx.people.add(
+                        name,
+                        self.clock.now(),
+                        telegram_id=telegram_id,
+                        language=Language.from_telegram(language_code),
+                    )
+                    log.info("person created person_id=%s", person.id)
+                grants = await tx.roles.list_for_person(person.id)
+        elif not person.reachable:
+            # They wrote to us, so they unblocked the bot.
+            async with self.db.transaction() as tx:
+                await tx.people.set_reachable(telegram_id, True)
+        return _actor(person, grants, super_admin), person
+
+    async def set_language(self, person: Person, language: Language) -> None:
+        async with self.db.transaction() as tx:
+            await tx.people.set_language(person.id, language)
+
+    async def communities(self) -> list[Community]:
+        async with self.db.read() as tx:
+            return await tx.communities.list_all()
+
+    async def choose_community(self, person: Person, community_id: int) -> Community:
+        async with self.db.transaction() as tx:
+            community = await tx.communities.get(community_id)
+            await tx.people.set_home(person.id, community.id, None, None)
+            return community
+
+    async def buildings(self, community_id: int) -> list[tuple[Building, Zone]]:
+        async with self.db.read() as tx:
+            zones = {z.id: z for z in await tx.zones.list_by_community(community_id)}
+            buildings = await tx.buildings.list_by_community(community_id)
+        return [(b, zones[b.zone_id]) for b in buildings if b.zone_id in zones]
+
+    async def choose_building(self, person: Person, building_id: int) -> tuple[Building, Zone]:
+        async with self.db.transaction() as tx:
+            building = await tx.buildings.get(building_id)
+            if person.community_id != building.community_id:
+                raise NotAllowed("errors.not_your_community")
+            zone = await tx.zones.get(building.zone_id)
+            await tx.people.set_home(person.id, building.community_id, building.id, zone.id)
+            return building, zone
+
+    async def locate(self, person: Person, lat: float, lon: float) -> Located:
+        """Set home to the zone of the nearest building or site to a shared location."""
+        if person.community_id is None:
+            raise InvalidInput("start.pick_community_first")
+        community_id = person.community_id
+        async with self.db.transaction() as tx:
+            buildings = await tx.buildings.list_by_community(community_id)
+            sites = await tx.sites.list_by_community(community_id)
+            places: list[tuple[tuple[int, Building | None], float | None, float | None]] = [
+                ((b.zone_id, b), b.lat, b.lon) for b in buildings
+            ]
+            places += [((s.zone_id, None), s.lat, s.lon) for s in sites]
+            hit = nearest(lat, lon, places, max_distance_m=5_000)
+            if hit is None:
+                raise NotFound("start.location_not_matched")
+            (zone_id, building), distance = hit
+            zone = await tx.zones.get(zone_id)
+            await tx.people.set_home(
+                person.id, community_id, building.id if building else None, zone.id
+            )
+        return Located(zone=zone, building=building, distance_m=distance)
+
+    async def home(self, person: Person) -> tuple[Community | None, Zone | None, Building | None]:
+        async with self.db.read() as tx:
+            community = (
+                await tx.communities.find(person.community_id) if person.community_id else None
+            )
+            zone = await tx.zones.get(person.zone_id) if person.zone_id else None
+            building = await tx.buildings.get(person.building_id) if person.building_id else None
+        return community, zone, building
+
+    async def list_people(self, actor: Actor) -> list[tuple[Person, list[RoleGrant]]]:
+        community_id = _admin_community(actor)
+        async with self.db.read() as tx:
+            return await tx.people.list_with_roles(community_id)
+
+    async def revoke(self, actor: Actor, person_id: int, role: Role) -> Person:
+        community_id = _admin_community(actor)
+        if person_id == actor.person_id and role is Role.ADMIN and not actor.super_admin:
+            raise InvalidInput("admin.cannot_revoke_self")
+        async with self.db.transaction() as tx:
+            person = await tx.people.get(person_id)
+            removed = await tx.roles.revoke(person_id, community_id, role)
+            if not removed:
+                raise NotFound("admin.role_not_held")
+            if role is Role.CADRE:
+                for zone in await tx.zones.list_by_community(community_id):
+                    if zone.responsible_person_id == person_id:
+                        await tx.zones.set_responsible(zone.id, None)
+            log.info("role revoked person_id=%s role=%s", person_id, role.value)
+            return person
+
+    async def mark_unreachable(self, telegram_id: int) -> None:
+        async with self.db.transaction() as tx:
+            await tx.people.set_reachable(telegram_id, False)
+
+
+def _actor(person: Person, grants: list[RoleGrant], super_admin: bool) -> Actor:
+    return Actor(
+        person_id=person.id,
+        telegram_id=person.telegram_id or 0,
+        community_id=person.community_id,
+        grants=tuple(grants),
+        super_admin=super_admin,
+    )
+
+
+def _admin_community(actor: Actor) -> int:
+    if actor.community_id is None:
+        raise InvalidInput("start.pick_community_first")
+    if not actor.is_admin():
+        raise NotAllowed()
+    return actor.community_id

@@ -1,0 +1,270 @@
+"""Admin commands in private chat: communities, zones, sites, invites, people, imports."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+from telegram import Update
+from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
+
+from bot.domain.errors import InvalidInput, NotAllowed
+from bot.domain.models import Role
+from bot.importer import ImportFailed, load_plan
+from bot.services.invites import INVITE_PREFIX
+from handlers.base import Ctx, command_args, reply
+from handlers.common import deep_link
+
+log = logging.getLogger(__name__)
+
+PRIVATE = filters.ChatType.PRIVATE
+NOT_EDITED = ~filters.UpdateType.EDITED
+MAX_IMPORT_MB = 5
+IMPORT_SUFFIXES = (".xlsx", ".yaml", ".yml", ".csv")
+
+
+async def new_community(update: Update, ctx: Ctx) -> None:
+    """/newcommunity CODE NAME — super-admins create a community."""
+    actor, _ = ctx.require_actor()
+    args = command_args(ctx)
+    if len(args) < 2:
+        await reply(update, ctx.t("admin.usage_newcommunity"))
+        return
+    community = await ctx.svc.communities.create(actor, args[0], " ".join(args[1:]))
+    await reply(update, ctx.t("admin.community_created", name=community.name, code=community.code))
+
+
+async def add_zone(update: Update, ctx: Ctx) -> None:
+    """/addzone CODE NAME."""
+    actor, _ = ctx.require_actor()
+    args = command_args(ctx)
+    if len(args) < 2:
+        await reply(update, ctx.t("admin.usage_addzone"))
+        return
+    zone = await ctx.svc.communities.add_zone(actor, args[0], " ".join(args[1:]))
+    await reply(update, ctx.t("admin.zone_added", name=zone.name, code=zone.code))
+
+
+async def add_site(update: Update, ctx: Ctx) -> None:
+    """/addsite NAME / CATEGORY / ZONE."""
+    actor, _ = ctx.require_actor()
+    parts = [p.strip() for p in " ".join(command_args(ctx)).replace("|", "/").split("/")]
+    if len(parts) < 3 or not all(parts[:3]):
+        await reply(update, ctx.t("admin.usage_addsite"))
+        return
+    site, zone = await ctx.svc.communities.add_site(actor, parts[0], parts[1], parts[2])
+    await reply(
+        update, ctx.t("admin.site_added", name=site.name, category=site.category, zone=zone.name)
+    )
+
+
+async def invite(update: Update, ctx: Ctx) -> None:
+    """/invite ROLE [ZONE] [USES] [DAYS] — a deep link that hands out a role."""
+    actor, _ = ctx.require_actor()
+    args = command_args(ctx)
+    if not args:
+        await reply(update, ctx.t("admin.usage_invite"))
+        return
+    try:
+        role = Role(args[0].lower())
+    except ValueError:
+        await reply(update, ctx.t("admin.usage_invite"))
+        return
+    rest = args[1:]
+    zone_code = rest.pop(0) if rest and not rest[0].isdigit() else None
+    numbers = [int(a) for a in rest if a.isdigit()]
+    if len(numbers) != len(rest):
+        raise InvalidInput("admin.usage_invite")
+    uses = numbers[0] if numbers else 1
+    days = numbers[1] if len(numbers) > 1 else None
+    created, zone = await ctx.svc.invites.create(actor, role, zone_code, uses, days)
+    await reply(
+        update,
+        ctx.t(
+            "admin.invite_created",
+            role=ctx.t(f"roles.{role.value}"),
+            zone=ctx.t("invite.zone_suffix", zone=zone.name) if zone else "",
+            uses=created.max_uses,
+            expires=_date(created.expires_at, ctx),
+            link=deep_link(ctx, INVITE_PREFIX + created.code),
+        ),
+    )
+
+
+async def list_invites(update: Update, ctx: Ctx) -> None:
+    """/invites — the invites not yet used up."""
+    actor, _ = ctx.require_actor()
+    invites = await ctx.svc.invites.list_open(actor)
+    if not invites:
+        await reply(update, ctx.t("admin.no_invites"))
+        return
+    lines = [ctx.t("admin.invites_title")]
+    for inv in invites[:50]:
+        lines.append(
+            ctx.t(
+                "admin.invite_line",
+                role=ctx.t(f"roles.{inv.role.value}"),
+                zone=f" #{inv.zone_id}" if inv.zone_id else "",
+                used=inv.uses,
+                uses=inv.max_uses,
+                expires=_date(inv.expires_at, ctx),
+                code=inv.code,
+            )
+        )
+    await reply(update, "\n".join(lines))
+
+
+async def people(update: Update, ctx: Ctx) -> None:
+    """/people — everyone holding a role here, with ids for /revoke."""
+    actor, _ = ctx.require_actor()
+    listed = await ctx.svc.people.list_people(actor)
+    if not listed:
+        await reply(update, ctx.t("admin.no_people"))
+        return
+    overview = await ctx.svc.communities.overview(actor.community_id or 0)
+    lines = [ctx.t("admin.people_title", community=overview.community.name)]
+    for person, grants in listed[:100]:
+        roles = ", ".join(sorted({ctx.t(f"roles.{g.role.value}") for g in grants}))
+        lines.append(
+            ctx.t(
+                "admin.person_line",
+                id=person.id,
+                name=person.name,
+                phone=f" {person.phone}" if person.phone else "",
+                roles=roles,
+                unlinked=ctx.t("admin.unlinked") if person.telegram_id is None else "",
+            )
+        )
+    await reply(update, "\n".join(lines)[:4000])
+
+
+async def revoke(update: Update, ctx: Ctx) -> None:
+    """/revoke PERSON_ID ROLE."""
+    actor, _ = ctx.require_actor()
+    args = command_args(ctx)
+    if len(args) != 2 or not args[0].lstrip("#").isdigit():
+        await reply(update, ctx.t("admin.usage_revoke"))
+        return
+    try:
+        role = Role(args[1].lower())
+    except ValueError:
+        await reply(update, ctx.t("admin.usage_revoke"))
+        return
+    person = await ctx.svc.people.revoke(actor, int(args[0].lstrip("#")), role)
+    await reply(
+        update, ctx.t("admin.role_revoked", name=person.name, role=ctx.t(f"roles.{role.value}"))
+    )
+
+
+async def community(update: Update, ctx: Ctx) -> None:
+    """/community — the community at a glance."""
+    actor, _ = ctx.require_actor()
+    if actor.community_id is None:
+        raise InvalidInput("start.pick_community_first")
+    if not (actor.is_admin() or actor.has(Role.LEADER)):
+        raise NotAllowed()
+    ov = await ctx.svc.communities.overview(actor.community_id)
+    listed = (
+        {p.id: p for p, _ in await ctx.svc.people.list_people(actor)} if actor.is_admin() else {}
+    )
+    lines = [
+        ctx.t(
+            "admin.overview",
+            name=ov.community.name,
+            code=ov.community.code,
+            zones=len(ov.zones),
+            buildings=ov.buildings,
+            sites=ov.sites,
+            groups=len(ov.groups),
+            rectify=ov.rules.rectify_workdays,
+            clean_day=ov.rules.clean_day,
+            inspections=",".join(str(d) for d in ov.rules.inspection_days),
+        )
+    ]
+    for zone in ov.zones:
+        cadre = listed.get(zone.responsible_person_id or 0)
+        lines.append(
+            ctx.t(
+                "admin.zone_line",
+                code=zone.code,
+                name=zone.name,
+                cadre=cadre.name if cadre else ctx.t("admin.no_cadre"),
+            )
+        )
+    await reply(update, "\n".join(lines))
+
+
+async def import_document(update: Update, ctx: Ctx) -> None:
+    """A ledger file sent with the caption /import: load it, all or nothing."""
+    actor, _ = ctx.require_actor()
+    message = update.effective_message
+    assert message is not None and message.document is not None
+    if not actor.is_admin():
+        raise NotAllowed()
+    document = message.document
+    name = document.file_name or ""
+    if not name.lower().endswith(IMPORT_SUFFIXES):
+        await reply(update, ctx.t("admin.import_bad_file"))
+        return
+    if (document.file_size or 0) > MAX_IMPORT_MB * 1024 * 1024:
+        await reply(update, ctx.t("admin.import_too_big", max_mb=MAX_IMPORT_MB))
+        return
+    file = await document.get_file()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(name).name
+        await file.download_to_drive(path)
+        code = None
+        if path.suffix.lower() == ".csv":
+            overview = await ctx.svc.communities.overview(actor.community_id or 0)
+            code = overview.community.code
+        try:
+            plan = await asyncio.to_thread(load_plan, path, community_code=code)
+        except ImportFailed as failed:
+            await reply(update, ctx.t("admin.import_failed", errors=str(failed)[:3500]))
+            return
+    if not actor.super_admin and actor.community_id is not None:
+        current = await ctx.svc.communities.overview(actor.community_id)
+        if plan.code != current.community.code:
+            raise NotAllowed()
+    summary = await ctx.svc.communities.apply_plan(plan)
+    lines = [
+        ctx.t(
+            "admin.import_done",
+            community=summary.community.name,
+            zones=summary.zones,
+            buildings=summary.buildings,
+            sites=summary.sites,
+        )
+    ]
+    if summary.cadre_invites:
+        lines.append(ctx.t("admin.import_invites"))
+        for zone_code, cadre_name, code in summary.cadre_invites:
+            link = deep_link(ctx, INVITE_PREFIX + code)
+            lines.append(
+                ctx.t("admin.import_invite_line", zone=zone_code, name=cadre_name, link=link)
+            )
+    await reply(update, "\n".join(lines)[:4000])
+
+
+def _date(value: datetime, ctx: Ctx) -> str:
+    return value.astimezone(ctx.svc.settings.tz).strftime("%Y-%m-%d %H:%M")
+
+
+def handlers() -> list[BaseHandler[Update, Ctx, None]]:
+    private = PRIVATE & NOT_EDITED
+    return [
+        CommandHandler("newcommunity", new_community, filters=private),
+        CommandHandler("addzone", add_zone, filters=private),
+        CommandHandler("addsite", add_site, filters=private),
+        CommandHandler("invite", invite, filters=private),
+        CommandHandler("invites", list_invites, filters=private),
+        CommandHandler("people", people, filters=private),
+        CommandHandler("revoke", revoke, filters=private),
+        CommandHandler("community", community, filters=private),
+        MessageHandler(
+            private & filters.Document.ALL & filters.CaptionRegex(r"^/import\b"), import_document
+        ),
+    ]

@@ -1,0 +1,82 @@
+"""The handler's view of the world: a typed context and the few reply helpers."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import (
+    InlineKeyboardMarkup,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.domain.access import Actor
+from bot.domain.models import Language, Person
+from bot.i18n import t
+from bot.services.container import Services
+
+log = logging.getLogger(__name__)
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
+
+
+class Ctx(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """One update's context; the gatekeeper fills in who is acting."""
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
+        super().__init__(application=application, chat_id=chat_id, user_id=user_id)
+        self.actor: Actor | None = None
+        self.person: Person | None = None
+        self.lang: Language = Language.ZH
+
+    @property
+    def svc(self) -> Services:
+        services: Services = self.bot_data["services"]
+        return services
+
+    def t(self, key: str, **params: Any) -> str:
+        return t(self.lang, key, **params)
+
+    def require_actor(self) -> tuple[Actor, Person]:
+        if self.actor is None or self.person is None:
+            raise RuntimeError("the gatekeeper did not identify the user")
+        return self.actor, self.person
+
+
+async def reply(update: Update, text: str, markup: Markup = None) -> Message | None:
+    """Answer in the chat the update came from."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    message = update.effective_message
+    if message is not None and update.callback_query is None:
+        return await message.reply_text(text, reply_markup=markup)
+    return await chat.send_message(text, reply_markup=markup)
+
+
+async def edit(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Replace the text of the message whose button was pressed."""
+    query = update.callback_query
+    if query is None or query.message is None:
+        await reply(update, text, markup)
+        return
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as exc:
+        # Pressing the same button twice asks for the same content: nothing to do.
+        if "not modified" not in exc.message.lower():
+            raise
+
+
+def command_args(ctx: Ctx) -> list[str]:
+    return list(ctx.args or [])

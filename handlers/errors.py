@@ -1,0 +1,84 @@
+"""The one place errors become replies: expected ones politely, the rest logged."""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from typing import Any
+
+from telegram import Update
+from telegram.error import Forbidden, TelegramError
+
+from bot import callbacks
+from bot.domain.errors import JiayuanError
+from bot.domain.models import Language
+from bot.i18n import t
+
+log = logging.getLogger(__name__)
+
+
+async def tell_error(update: Update, ctx: Any, error: Exception) -> None:
+    """Say what went wrong in the user's language (an alert for buttons)."""
+    lang = getattr(ctx, "lang", Language.ZH)
+    if isinstance(error, JiayuanError):
+        text = t(lang, error.key, **error.params)
+    else:
+        text = t(lang, "errors.button_expired")
+    query = update.callback_query
+    if query is not None:
+        await query.answer(_plain(text)[:200], show_alert=True)
+        return
+    chat = update.effective_chat
+    if chat is not None:
+        await chat.send_message(text)
+
+
+async def on_error(update: object, ctx: Any) -> None:
+    """Log the failure with its update; tell the user as much as is useful."""
+    error = ctx.error
+    if not isinstance(update, Update):
+        log.error("error outside an update", exc_info=error)
+        return
+    user = update.effective_user
+    chat = update.effective_chat
+    fields = (
+        f"update_id={update.update_id} user_id={user.id if user else None} "
+        f"chat_id={chat.id if chat else None}"
+    )
+    if isinstance(error, JiayuanError | callbacks.StaleButton):
+        log.info("refused %s key=%s", fields, getattr(error, "key", "button_expired"))
+        await _safely(tell_error(update, ctx, error))
+        return
+    if isinstance(error, Forbidden):
+        log.info("user blocked the bot %s", fields)
+        if user is not None and "services" in ctx.bot_data:
+            await ctx.bot_data["services"].people.mark_unreachable(user.id)
+        return
+    log.error("unhandled error %s", fields, exc_info=error)
+    lang = getattr(ctx, "lang", Language.ZH)
+    if update.callback_query is not None:
+        await _safely(
+            update.callback_query.answer(t(lang, "errors.internal")[:200], show_alert=True)
+        )
+    elif chat is not None:
+        await _safely(chat.send_message(t(lang, "errors.internal")))
+    ops = getattr(ctx.bot_data.get("services"), "settings", None)
+    if ops is not None and ops.ops_chat_id:
+        note = (
+            f"<b>Error</b> {html.escape(fields)}\n<code>{html.escape(repr(error))[:3000]}</code>"
+        )
+        await _safely(ctx.bot.send_message(ops.ops_chat_id, note))
+
+
+async def _safely(coro: Any) -> None:
+    # Reporting an error must not raise another one into PTB's error machinery.
+    try:
+        await coro
+    except TelegramError as exc:
+        log.warning("could not tell the user about an error: %s", exc)
+
+
+def _plain(text: str) -> str:
+    """Alerts are plain text: drop tags, unescape entities."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text))

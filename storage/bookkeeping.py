@@ -1,0 +1,36 @@
+"""Processed updates and fired occurrences: the keys that make work happen once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from storage.rows import Repository, to_db_time
+
+
+class UpdateLog(Repository):
+    async def seen(self, update_id: int) -> bool:
+        found = await self._scalar(
+            "SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)
+        )
+        return found is not None
+
+    async def mark(self, update_id: int, now: datetime) -> None:
+        await self._exec(
+            "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
+            (update_id, to_db_time(now)),
+        )
+
+    async def prune_before(self, cutoff: datetime) -> int:
+        return await self._exec(
+            "DELETE FROM processed_updates WHERE processed_at < ?", (to_db_time(cutoff),)
+        )
+
+
+class OccurrenceLog(Repository):
+    async def claim(self, key: str, now: datetime) -> bool:
+        """Record an occurrence; False if it already fired."""
+        changed = await self._exec(
+            "INSERT OR IGNORE INTO occurrences (key, fired_at) VALUES (?, ?)",
+            (key, to_db_time(now)),
+        )
+        return changed > 0

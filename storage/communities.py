@@ -1,0 +1,67 @@
+"""Communities and their rule settings."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+
+from bot.domain.errors import NotFound
+from bot.domain.models import Community
+from bot.domain.rules import CommunityRules
+from storage.rows import Repository, from_db_time, to_db_time
+
+
+class CommunityRepository(Repository):
+    async def add(self, code: str, name: str, timezone: str, now: datetime) -> Community:
+        new_id = await self._insert(
+            "INSERT INTO communities (code, name, timezone, created_at) VALUES (?, ?, ?, ?)",
+            (code, name, timezone, to_db_time(now)),
+        )
+        return await self.get(new_id)
+
+    async def get(self, community_id: int) -> Community:
+        found = await self.find(community_id)
+        if found is None:
+            raise NotFound("errors.community_not_found")
+        return found
+
+    async def find(self, community_id: int) -> Community | None:
+        row = await self._one("SELECT * FROM communities WHERE id = ?", (community_id,))
+        return None if row is None else _to_community(row)
+
+    async def find_by_code(self, code: str) -> Community | None:
+        row = await self._one("SELECT * FROM communities WHERE code = ?", (code,))
+        return None if row is None else _to_community(row)
+
+    async def list_all(self) -> list[Community]:
+        rows = await self._all("SELECT * FROM communities ORDER BY name, id")
+        return [_to_community(r) for r in rows]
+
+    async def rename(self, community_id: int, name: str, timezone: str) -> None:
+        await self._exec(
+            "UPDATE communities SET name = ?, timezone = ? WHERE id = ?",
+            (name, timezone, community_id),
+        )
+
+    async def rules(self, community_id: int) -> CommunityRules:
+        rows = await self._all(
+            "SELECT key, value FROM community_settings WHERE community_id = ?", (community_id,)
+        )
+        return CommunityRules.from_mapping({r["key"]: r["value"] for r in rows})
+
+    async def set_rule(self, community_id: int, key: str, value: str) -> None:
+        await self._exec(
+            "INSERT INTO community_settings (community_id, key, value) VALUES (?, ?, ?) "
+            "ON CONFLICT (community_id, key) DO UPDATE SET value = excluded.value",
+            (community_id, key, value),
+        )
+
+
+def _to_community(row: sqlite3.Row) -> Community:
+    return Community(
+        id=row["id"],
+        code=row["code"],
+        name=row["name"],
+        timezone=row["timezone"],
+        created_at=from_db_time(row["created_at"]),
+    )

@@ -1,0 +1,106 @@
+"""The durable outbox: messages written with the state change that caused them."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from storage.rows import Repository, from_db_time, to_db_time
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    id: int
+    chat_id: int
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+    not_before: datetime
+
+
+class OutboxRepository(Repository):
+    async def add(
+        self,
+        chat_id: int,
+        payload: dict[str, Any],
+        now: datetime,
+        *,
+        kind: str = "text",
+        dedupe_key: str | None = None,
+    ) -> int | None:
+        """Queue a message; with a dedupe_key, a second identical request is ignored."""
+        async with self._conn.execute(
+            "INSERT OR IGNORE INTO outbox (chat_id, kind, payload, dedupe_key, not_before, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                chat_id,
+                kind,
+                json.dumps(payload, ensure_ascii=False),
+                dedupe_key,
+                to_db_time(now),
+                to_db_time(now),
+            ),
+        ) as cur:
+            return cur.lastrowid if cur.rowcount else None
+
+    async def due(self, now: datetime, limit: int = 100) -> list[OutboxItem]:
+        rows = await self._all(
+            "SELECT * FROM outbox WHERE status = 'pending' AND not_before <= ? "
+            "ORDER BY not_before, id LIMIT ?",
+            (to_db_time(now), limit),
+        )
+        return [_to_item(r) for r in rows]
+
+    async def next_due_at(self) -> datetime | None:
+        value = await self._scalar("SELECT MIN(not_before) FROM outbox WHERE status = 'pending'")
+        return None if value is None else from_db_time(value)
+
+    async def mark_sent(self, item_id: int, now: datetime) -> None:
+        await self._exec(
+            "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?",
+            (to_db_time(now), item_id),
+        )
+
+    async def retry_later(self, item_id: int, not_before: datetime, error: str) -> None:
+        await self._exec(
+            "UPDATE outbox SET attempts = attempts + 1, not_before = ?, last_error = ? "
+            "WHERE id = ?",
+            (to_db_time(not_before), error[:500], item_id),
+        )
+
+    async def postpone(self, item_id: int, not_before: datetime) -> None:
+        """Flood control pushed it back; that is not a failed attempt."""
+        await self._exec(
+            "UPDATE outbox SET not_before = ? WHERE id = ?", (to_db_time(not_before), item_id)
+        )
+
+    async def give_up(self, item_id: int, status: str, error: str) -> None:
+        await self._exec(
+            "UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ? WHERE id = ?",
+            (status, error[:500], item_id),
+        )
+
+    async def skip_chat(self, chat_id: int, status: str) -> int:
+        """Stop everything queued for a chat that can no longer be reached."""
+        return await self._exec(
+            "UPDATE outbox SET status = ? WHERE chat_id = ? AND status = 'pending'",
+            (status, chat_id),
+        )
+
+    async def count_by_status(self) -> dict[str, int]:
+        rows = await self._all("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")
+        return {r["status"]: r["n"] for r in rows}
+
+
+def _to_item(row: sqlite3.Row) -> OutboxItem:
+    return OutboxItem(
+        id=row["id"],
+        chat_id=row["chat_id"],
+        kind=row["kind"],
+        payload=json.loads(row["payload"]),
+        attempts=row["attempts"],
+        not_before=from_db_time(row["not_before"]),
+    )

@@ -1,0 +1,379 @@
+"""Tickets with their events, photos and supporters; report drafts; reporting blocks."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from bot.domain.errors import Conflict, NotFound
+from bot.domain.tickets import (
+    ACTIVE_STATUSES,
+    OPEN_STATUSES,
+    Event,
+    EventKind,
+    Rating,
+    Source,
+    Status,
+    Ticket,
+    format_number,
+)
+from storage.rows import Repository, from_db_time, to_db_time
+
+_COLUMNS = (
+    "community_id, number, source, reporter_person_id, category, zone_id, building_id, site_id, "
+    "lat, lon, description, status, assignee_person_id, created_at, dispatched_at, due_at, "
+    "accepted_at, rectified_at, closed_at, reopen_count, transfer_count, supporters, anonymous, "
+    "share_phone, rating, extension_reason, version"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TicketPhoto:
+    id: int
+    ticket_id: int
+    kind: str
+    sha256: str
+    path: str
+    file_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    kind: EventKind
+    actor_person_id: int | None
+    at: datetime
+    note: str
+
+
+class TicketRepository(Repository):
+    async def next_number(self, community_id: int, year: int) -> str:
+        await self._exec(
+            "INSERT INTO ticket_counters (community_id, year, last_seq) VALUES (?, ?, 1) "
+            "ON CONFLICT (community_id, year) DO UPDATE SET last_seq = last_seq + 1",
+            (community_id, year),
+        )
+        seq: int = await self._scalar(
+            "SELECT last_seq FROM ticket_counters WHERE community_id = ? AND year = ?",
+            (community_id, year),
+        )
+        return format_number(year, seq)
+
+    async def add(self, ticket: Ticket, origin_key: str | None) -> Ticket:
+        new_id = await self._insert(
+            f"INSERT INTO tickets ({_COLUMNS}, origin_key) VALUES ({', '.join('?' * 28)})",
+            (*_values(ticket), origin_key),
+        )
+        return await self.get(new_id)
+
+    async def get(self, ticket_id: int) -> Ticket:
+        row = await self._one("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
+        if row is None:
+            raise NotFound("tickets.not_found")
+        return _to_ticket(row)
+
+    async def find_by_number(self, community_id: int, number: str) -> Ticket | None:
+        row = await self._one(
+            "SELECT * FROM tickets WHERE community_id = ? AND number = ?", (community_id, number)
+        )
+        return None if row is None else _to_ticket(row)
+
+    async def find_by_origin(self, origin_key: str) -> Ticket | None:
+        row = await self._one("SELECT * FROM tickets WHERE origin_key = ?", (origin_key,))
+        return None if row is None else _to_ticket(row)
+
+    async def save(self, ticket: Ticket) -> None:
+        """Write a transition's result; fails if someone else saved first."""
+        assignments = ", ".join(f"{c.strip()} = ?" for c in _COLUMNS.split(","))
+        changed = await self._exec(
+            f"UPDATE tickets SET {assignments} WHERE id = ? AND version = ?",
+            (*_values(ticket), ticket.id, ticket.version - 1),
+        )
+        if changed != 1:
+            raise Conflict("errors.conflict")
+
+    async def add_events(self, ticket_id: int, events: list[Event]) -> None:
+        for event in events:
+            await self._exec(
+                "INSERT INTO ticket_events (ticket_id, kind, actor_person_id, at, note) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (
+                    ticket_id,
+                    event.kind.value,
+                    event.actor_person_id,
+                    to_db_time(event.at),
+                    event.note,
+                ),
+            )
+
+    async def events(self, ticket_id: int) -> list[StoredEvent]:
+        rows = await self._all(
+            "SELECT * FROM ticket_events WHERE ticket_id = ? ORDER BY id", (ticket_id,)
+        )
+        return [
+            StoredEvent(
+                EventKind(r["kind"]), r["actor_person_id"], from_db_time(r["at"]), r["note"]
+            )
+            for r in rows
+        ]
+
+    async def add_photo(
+        self, ticket_id: int, kind: str, sha256: str, path: str, file_id: str | None, now: datetime
+    ) -> None:
+        await self._exec(
+            "INSERT OR IGNORE INTO ticket_photos "
+            "(ticket_id, kind, sha256, path, file_id, added_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (ticket_id, kind, sha256, path, file_id, to_db_time(now)),
+        )
+
+    async def photos(self, ticket_id: int, kind: str | None = None) -> list[TicketPhoto]:
+        if kind is None:
+            rows = await self._all(
+                "SELECT * FROM ticket_photos WHERE ticket_id = ? ORDER BY id", (ticket_id,)
+            )
+        else:
+            rows = await self._all(
+                "SELECT * FROM ticket_photos WHERE ticket_id = ? AND kind = ? ORDER BY id",
+                (ticket_id, kind),
+            )
+        return [
+            TicketPhoto(r["id"], r["ticket_id"], r["kind"], r["sha256"], r["path"], r["file_id"])
+            for r in rows
+        ]
+
+    async def add_supporter(self, ticket_id: int, person_id: int, now: datetime) -> bool:
+        changed = await self._exec(
+            "INSERT OR IGNORE INTO ticket_supporters (ticket_id, person_id, added_at) "
+            "VALUES (?, ?, ?)",
+            (ticket_id, person_id, to_db_time(now)),
+        )
+        return changed > 0
+
+    async def supporters(self, ticket_id: int) -> list[int]:
+        rows = await self._all(
+            "SELECT person_id FROM ticket_supporters WHERE ticket_id = ? ORDER BY added_at",
+            (ticket_id,),
+        )
+        return [r["person_id"] for r in rows]
+
+    async def list_for_assignee(self, person_id: int, zone_ids: frozenset[int]) -> list[Ticket]:
+        """A cadre's queue: assigned to them or in their zones, overdue first, by due date."""
+        zones = sorted(zone_ids) or [0]
+        marks = ", ".join("?" * len(zones))
+        statuses = sorted(s.value for s in ACTIVE_STATUSES)
+        rows = await self._all(
+            f"SELECT * FROM tickets WHERE status IN ({', '.join('?' * len(statuses))}) AND "
+            f"(assignee_person_id = ? OR zone_id IN ({marks})) "
+            "ORDER BY due_at IS NULL, due_at, id LIMIT 200",
+            (*statuses, person_id, *zones),
+        )
+        return [_to_ticket(r) for r in rows]
+
+    async def list_for_reporter(self, person_id: int, limit: int = 20) -> list[Ticket]:
+        rows = await self._all(
+            "SELECT * FROM tickets WHERE reporter_person_id = ? OR id IN "
+            "(SELECT ticket_id FROM ticket_supporters WHERE person_id = ?) "
+            "ORDER BY created_at DESC, id DESC LIMIT ?",
+            (person_id, person_id, limit),
+        )
+        return [_to_ticket(r) for r in rows]
+
+    async def list_active_by_category(self, community_id: int, category: str) -> list[Ticket]:
+        statuses = sorted(s.value for s in ACTIVE_STATUSES)
+        rows = await self._all(
+            f"SELECT * FROM tickets WHERE community_id = ? AND category = ? AND status IN "
+            f"({', '.join('?' * len(statuses))}) ORDER BY id DESC LIMIT 200",
+            (community_id, category, *statuses),
+        )
+        return [_to_ticket(r) for r in rows]
+
+    async def list_by_status(self, community_id: int, statuses: frozenset[Status]) -> list[Ticket]:
+        values = sorted(s.value for s in statuses)
+        rows = await self._all(
+            f"SELECT * FROM tickets WHERE community_id = ? AND status IN "
+            f"({', '.join('?' * len(values))}) ORDER BY due_at IS NULL, due_at, id",
+            (community_id, *values),
+        )
+        return [_to_ticket(r) for r in rows]
+
+    async def list_open_with_deadline(self) -> list[Ticket]:
+        """Every open ticket with a deadline, across communities, for the reminder tick."""
+        values = sorted(s.value for s in OPEN_STATUSES)
+        rows = await self._all(
+            f"SELECT * FROM tickets WHERE status IN ({', '.join('?' * len(values))}) "
+            "AND due_at IS NOT NULL ORDER BY due_at",
+            values,
+        )
+        return [_to_ticket(r) for r in rows]
+
+    async def list_rectified_before(self, cutoff: datetime) -> list[Ticket]:
+        rows = await self._all(
+            "SELECT * FROM tickets WHERE status = 'rectified' AND rectified_at <= ? ORDER BY id",
+            (to_db_time(cutoff),),
+        )
+        return [_to_ticket(r) for r in rows]
+
+    async def count_reports_since(self, person_id: int, since: datetime) -> int:
+        count: int = await self._scalar(
+            "SELECT COUNT(*) FROM tickets WHERE reporter_person_id = ? AND created_at >= ? "
+            "AND source = 'resident'",
+            (person_id, to_db_time(since)),
+        )
+        return count
+
+
+class DraftRepository(Repository):
+    async def get(self, person_id: int) -> tuple[int, dict[str, Any], datetime] | None:
+        row = await self._one("SELECT * FROM report_drafts WHERE person_id = ?", (person_id,))
+        if row is None:
+            return None
+        return row["community_id"], json.loads(row["data"]), from_db_time(row["expires_at"])
+
+    async def put(
+        self,
+        person_id: int,
+        community_id: int,
+        data: dict[str, Any],
+        now: datetime,
+        expires_at: datetime,
+    ) -> None:
+        await self._exec(
+            "INSERT INTO report_drafts (person_id, community_id, data, updated_at, expires_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (person_id) DO UPDATE SET "
+            "community_id = excluded.community_id, data = excluded.data, "
+            "updated_at = excluded.updated_at, expires_at = excluded.expires_at",
+            (
+                person_id,
+                community_id,
+                json.dumps(data, ensure_ascii=False),
+                to_db_time(now),
+                to_db_time(expires_at),
+            ),
+        )
+
+    async def delete(self, person_id: int) -> bool:
+        return await self._exec("DELETE FROM report_drafts WHERE person_id = ?", (person_id,)) > 0
+
+    async def expired(self, now: datetime) -> list[int]:
+        rows = await self._all(
+            "SELECT person_id FROM report_drafts WHERE expires_at <= ?", (to_db_time(now),)
+        )
+        return [r["person_id"] for r in rows]
+
+
+class CalendarRepository(Repository):
+    async def overrides(self, community_id: int) -> tuple[list[date], list[date]]:
+        rows = await self._all(
+            "SELECT day, workday FROM calendar_overrides WHERE community_id = ?", (community_id,)
+        )
+        holidays = [date.fromisoformat(r["day"]) for r in rows if not r["workday"]]
+        workdays = [date.fromisoformat(r["day"]) for r in rows if r["workday"]]
+        return holidays, workdays
+
+    async def set_override(self, community_id: int, day: date, workday: bool, note: str) -> None:
+        await self._exec(
+            "INSERT INTO calendar_overrides (community_id, day, workday, note) "
+            "VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (community_id, day) DO UPDATE SET workday = excluded.workday, "
+            "note = excluded.note",
+            (community_id, day.isoformat(), int(workday), note),
+        )
+
+
+class BlockRepository(Repository):
+    async def is_blocked(self, community_id: int, person_id: int) -> bool:
+        found = await self._scalar(
+            "SELECT 1 FROM reporting_blocks WHERE community_id = ? AND person_id = ?",
+            (community_id, person_id),
+        )
+        return found is not None
+
+    async def block(self, community_id: int, person_id: int, by: int, now: datetime) -> None:
+        await self._exec(
+            "INSERT OR IGNORE INTO reporting_blocks "
+            "(community_id, person_id, blocked_by, blocked_at) VALUES (?, ?, ?, ?)",
+            (community_id, person_id, by, to_db_time(now)),
+        )
+
+    async def unblock(self, community_id: int, person_id: int) -> bool:
+        changed = await self._exec(
+            "DELETE FROM reporting_blocks WHERE community_id = ? AND person_id = ?",
+            (community_id, person_id),
+        )
+        return changed > 0
+
+
+def _opt_time(value: datetime | None) -> str | None:
+    return None if value is None else to_db_time(value)
+
+
+def _values(t: Ticket) -> tuple[object, ...]:
+    return (
+        t.community_id,
+        t.number,
+        t.source.value,
+        t.reporter_person_id,
+        t.category,
+        t.zone_id,
+        t.building_id,
+        t.site_id,
+        t.lat,
+        t.lon,
+        t.description,
+        t.status.value,
+        t.assignee_person_id,
+        to_db_time(t.created_at),
+        _opt_time(t.dispatched_at),
+        _opt_time(t.due_at),
+        _opt_time(t.accepted_at),
+        _opt_time(t.rectified_at),
+        _opt_time(t.closed_at),
+        t.reopen_count,
+        t.transfer_count,
+        t.supporters,
+        int(t.anonymous),
+        int(t.share_phone),
+        t.rating.value if t.rating else None,
+        t.extension_reason,
+        t.version,
+    )
+
+
+def _time(row: sqlite3.Row, key: str) -> datetime | None:
+    value = row[key]
+    return None if value is None else from_db_time(value)
+
+
+def _to_ticket(row: sqlite3.Row) -> Ticket:
+    return Ticket(
+        id=row["id"],
+        community_id=row["community_id"],
+        number=row["number"],
+        source=Source(row["source"]),
+        reporter_person_id=row["reporter_person_id"],
+        category=row["category"],
+        zone_id=row["zone_id"],
+        building_id=row["building_id"],
+        site_id=row["site_id"],
+        lat=row["lat"],
+        lon=row["lon"],
+        description=row["description"],
+        status=Status(row["status"]),
+        assignee_person_id=row["assignee_person_id"],
+        created_at=from_db_time(row["created_at"]),
+        dispatched_at=_time(row, "dispatched_at"),
+        due_at=_time(row, "due_at"),
+        accepted_at=_time(row, "accepted_at"),
+        rectified_at=_time(row, "rectified_at"),
+        closed_at=_time(row, "closed_at"),
+        reopen_count=row["reopen_count"],
+        transfer_count=row["transfer_count"],
+        supporters=row["supporters"],
+        anonymous=bool(row["anonymous"]),
+        share_phone=bool(row["share_phone"]),
+        rating=Rating(row["rating"]) if row["rating"] else None,
+        extension_reason=row["extension_reason"],
+        version=row["version"],
+    )

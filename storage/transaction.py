@@ -1,0 +1,85 @@
+"""A unit of work: the repositories over one connection inside one transaction."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import aiosqlite
+
+from storage.bookkeeping import OccurrenceLog, UpdateLog
+from storage.communities import CommunityRepository
+from storage.groups import GroupRepository
+from storage.outbox import OutboxRepository
+from storage.people import InviteRepository, PersonRepository, RoleRepository
+from storage.places import BuildingRepository, SiteRepository, ZoneRepository
+from storage.tickets import (
+    BlockRepository,
+    CalendarRepository,
+    DraftRepository,
+    TicketRepository,
+)
+
+
+class Transaction:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    @cached_property
+    def communities(self) -> CommunityRepository:
+        return CommunityRepository(self.conn)
+
+    @cached_property
+    def zones(self) -> ZoneRepository:
+        return ZoneRepository(self.conn)
+
+    @cached_property
+    def buildings(self) -> BuildingRepository:
+        return BuildingRepository(self.conn)
+
+    @cached_property
+    def sites(self) -> SiteRepository:
+        return SiteRepository(self.conn)
+
+    @cached_property
+    def people(self) -> PersonRepository:
+        return PersonRepository(self.conn)
+
+    @cached_property
+    def roles(self) -> RoleRepository:
+        return RoleRepository(self.conn)
+
+    @cached_property
+    def invites(self) -> InviteRepository:
+        return InviteRepository(self.conn)
+
+    @cached_property
+    def groups(self) -> GroupRepository:
+        return GroupRepository(self.conn)
+
+    @cached_property
+    def outbox(self) -> OutboxRepository:
+        return OutboxRepository(self.conn)
+
+    @cached_property
+    def updates(self) -> UpdateLog:
+        return UpdateLog(self.conn)
+
+    @cached_property
+    def occurrences(self) -> OccurrenceLog:
+        return OccurrenceLog(self.conn)
+
+    @cached_property
+    def tickets(self) -> TicketRepository:
+        return TicketRepository(self.conn)
+
+    @cached_property
+    def drafts(self) -> DraftRepository:
+        return DraftRepository(self.conn)
+
+    @cached_property
+    def calendar(self) -> CalendarRepository:
+        return CalendarRepository(self.conn)
+
+    @cached_property
+    def blocks(self) -> BlockRepository:
+        return BlockRepository(self.conn)
