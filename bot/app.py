@@ -24,14 +24,14 @@ from bot.notify.pacing import Limits
 from bot.notify.sender import OutboxSender
 from bot.polling import Poller
 from bot.services.container import Services
-from handlers import admin, common, errors, gatekeeper, groups
+from handlers import admin, common, errors, gatekeeper, groups, inbox, report, tickets
 from handlers.base import Ctx
 from storage.database import Database
 
 log = logging.getLogger(__name__)
 
-PRIVATE_COMMANDS = ("start", "help", "language", "cancel")
-GROUP_COMMANDS = ("bind", "help")
+PRIVATE_COMMANDS = ("start", "report", "my", "tickets", "help", "language", "cancel")
+GROUP_COMMANDS = ("report", "bind", "help")
 
 
 def build_application(
@@ -56,9 +56,12 @@ def build_application(
     # -1: gatekeepers — who is acting; edits and other bots stop here.
     application.add_handlers(gatekeeper.handlers(), group=-1)
     # 0: features, then the catch-alls for stale buttons and unknown commands.
+    application.add_handlers(report.handlers(), group=0)
+    application.add_handlers(tickets.handlers(), group=0)
     application.add_handlers(admin.handlers(), group=0)
     application.add_handlers(groups.handlers(), group=0)
     application.add_handlers(common.handlers(), group=0)
+    application.add_handlers(inbox.handlers(), group=0)
     application.add_handlers(common.fallbacks(), group=0)
     # 1: observers — membership changes and group migration, whatever else ran.
     application.add_handlers(groups.observers(), group=1)

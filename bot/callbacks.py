@@ -14,6 +14,7 @@ MAX_CALLBACK_BYTES = 64
 START = "st1"
 LANGUAGE = "lg1"
 TICKET = "tk1"
+REPORT = "rp1"
 
 _PART = re.compile(r"^[A-Za-z0-9_-]{1,24}$")
 

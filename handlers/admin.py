@@ -15,8 +15,7 @@ from bot.domain.errors import InvalidInput, NotAllowed
 from bot.domain.models import Role
 from bot.importer import ImportFailed, load_plan
 from bot.services.invites import INVITE_PREFIX
-from handlers.base import Ctx, command_args, reply
-from handlers.common import deep_link
+from handlers.base import Ctx, command_args, deep_link, reply
 
 log = logging.getLogger(__name__)
 

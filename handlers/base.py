@@ -80,3 +80,8 @@ async def edit(update: Update, text: str, markup: InlineKeyboardMarkup | None = 
 
 def command_args(ctx: Ctx) -> list[str]:
     return list(ctx.args or [])
+
+
+def deep_link(ctx: Ctx, payload: str) -> str:
+    """A t.me link that opens a private chat with the bot and sends /start <payload>."""
+    return f"https://t.me/{ctx.bot.username}?start={payload}"

@@ -19,16 +19,13 @@ from bot import callbacks
 from bot.domain.access import Actor, visible_roles
 from bot.domain.models import Language, Person, Role
 from bot.services.invites import INVITE_PREFIX
-from handlers.base import Ctx, edit, reply
+from handlers import report
+from handlers.base import Ctx, deep_link, edit, reply
 
 log = logging.getLogger(__name__)
 
 PRIVATE = filters.ChatType.PRIVATE
 NOT_EDITED = ~filters.UpdateType.EDITED
-
-
-def deep_link(ctx: Ctx, payload: str) -> str:
-    return f"https://t.me/{ctx.bot.username}?start={payload}"
 
 
 async def start(update: Update, ctx: Ctx) -> None:
@@ -37,6 +34,9 @@ async def start(update: Update, ctx: Ctx) -> None:
     payload = ctx.args[0] if ctx.args else ""
     if payload.startswith(INVITE_PREFIX):
         await _redeem(update, ctx, person, payload.removeprefix(INVITE_PREFIX))
+        return
+    if payload == report.REPORT_PAYLOAD and person.community_id is not None:
+        await report.start_report(update, ctx)
         return
     if person.community_id is None:
         await reply(update, ctx.t("start.welcome", name=person.name))
@@ -227,9 +227,10 @@ async def help_command(update: Update, ctx: Ctx) -> None:
 
 async def cancel(update: Update, ctx: Ctx) -> None:
     """Drop whatever multi-step action is under way."""
-    had = bool(ctx.user_data) if ctx.user_data is not None else False
-    if ctx.user_data is not None:
-        ctx.user_data.clear()
+    _, person = ctx.require_actor()
+    had_draft = await ctx.svc.reports.cancel(person)
+    had_question = await ctx.svc.tickets.clear_pending(person)
+    had = had_draft or had_question
     await reply(update, ctx.t("cancel.done" if had else "cancel.nothing"), ReplyKeyboardRemove())
 
 
@@ -253,7 +254,6 @@ def handlers() -> list[BaseHandler[Update, Ctx, None]]:
         CommandHandler("cancel", cancel, filters=PRIVATE & NOT_EDITED),
         CallbackQueryHandler(on_start_button, pattern=callbacks.pattern(callbacks.START)),
         CallbackQueryHandler(on_language_button, pattern=callbacks.pattern(callbacks.LANGUAGE)),
-        MessageHandler(PRIVATE & filters.LOCATION & NOT_EDITED, on_location),
     ]
 
 

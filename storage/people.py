@@ -113,6 +113,14 @@ class PersonRepository(Repository):
             by_person.setdefault(grant.person_id, []).append(grant)
         return [(p, by_person.get(p.id, [])) for p in people]
 
+    async def list_with_role(self, community_id: int, role: Role) -> list[Person]:
+        rows = await self._all(
+            "SELECT DISTINCT p.* FROM people p JOIN role_grants g ON g.person_id = p.id "
+            "WHERE g.community_id = ? AND g.role = ? ORDER BY p.id",
+            (community_id, role.value),
+        )
+        return [_to_person(r) for r in rows]
+
     async def count_residents(self, community_id: int) -> int:
         count: int = await self._scalar(
             "SELECT COUNT(*) FROM people WHERE community_id = ?", (community_id,)

@@ -16,6 +16,7 @@ from storage.tickets import (
     BlockRepository,
     CalendarRepository,
     DraftRepository,
+    PendingInputRepository,
     TicketRepository,
 )
 
@@ -83,3 +84,7 @@ class Transaction:
     @cached_property
     def blocks(self) -> BlockRepository:
         return BlockRepository(self.conn)
+
+    @cached_property
+    def pending(self) -> PendingInputRepository:
+        return PendingInputRepository(self.conn)

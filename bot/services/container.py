@@ -9,7 +9,10 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.services.communities import CommunityService
 from bot.services.invites import InviteService
+from bot.services.notices import NoticeService
 from bot.services.people import PeopleService
+from bot.services.reports import ReportService
+from bot.services.tickets import TicketService
 from storage.database import Database
 
 
@@ -22,6 +25,9 @@ class Services:
     people: PeopleService
     invites: InviteService
     communities: CommunityService
+    reports: ReportService
+    tickets: TicketService
+    notices: NoticeService
 
     @classmethod
     def build(cls, settings: Settings, db: Database, clock: Clock) -> Services:
@@ -34,4 +40,7 @@ class Services:
             people=PeopleService(db, clock, ready),
             invites=InviteService(db, clock, ready),
             communities=CommunityService(db, clock, ready),
+            reports=ReportService(db, clock, ready),
+            tickets=TicketService(db, clock, ready),
+            notices=NoticeService(db, clock, ready, data_dir=settings.data_dir),
         )

@@ -99,3 +99,12 @@ CREATE TABLE reporting_blocks (
     blocked_at   TEXT NOT NULL,
     PRIMARY KEY (community_id, person_id)
 );
+
+-- A question the bot asked and waits for (a reason, an after-photo), kept across restarts.
+CREATE TABLE pending_inputs (
+    person_id  INTEGER PRIMARY KEY REFERENCES people(id) ON DELETE CASCADE,
+    kind       TEXT NOT NULL,
+    ticket_id  INTEGER REFERENCES tickets(id) ON DELETE CASCADE,
+    payload    TEXT NOT NULL DEFAULT '',
+    expires_at TEXT NOT NULL
+);

@@ -1,0 +1,120 @@
+"""A resident's report while it is being put together, and the rules for what to ask next."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Any
+
+MAX_PHOTOS = 5
+MAX_DESCRIPTION = 500
+
+# The common problem categories of DOMAIN.md; each community sees them in this order.
+CATEGORIES: tuple[str, ...] = (
+    "litter",
+    "ads",
+    "clutter",
+    "stalls",
+    "structures",
+    "facilities",
+    "green",
+    "parking",
+    "fire",
+    "order",
+    "other",
+)
+
+
+class Step(StrEnum):
+    PHOTO = "photo"  # text-only report: nudge for a photo once
+    CATEGORY = "category"
+    PLACE = "place"
+    DESCRIPTION = "description"
+    CONFIRM = "confirm"
+
+
+@dataclass(frozen=True, slots=True)
+class DraftPhoto:
+    sha256: str
+    path: str
+    file_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    zone_id: int
+    building_id: int | None = None
+    site_id: int | None = None
+    lat: float | None = None
+    lon: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    origin_key: str
+    photos: tuple[DraftPhoto, ...] = ()
+    category: str | None = None
+    place: Place | None = None
+    description: str | None = None
+    photo_nudged: bool = False
+    anonymous: bool = True
+    share_phone: bool = False
+    duplicates_seen: bool = False
+    media_group_id: str | None = None
+
+    def next_step(self) -> Step:
+        """Ask only for what is missing, in the order a person would answer."""
+        if not self.photos and not self.photo_nudged:
+            return Step.PHOTO
+        if self.category is None:
+            return Step.CATEGORY
+        if self.place is None:
+            return Step.PLACE
+        if self.description is None:
+            return Step.DESCRIPTION
+        return Step.CONFIRM
+
+    def with_photo(self, photo: DraftPhoto) -> Draft:
+        if any(p.sha256 == photo.sha256 for p in self.photos):
+            return self  # the same picture twice, or a re-delivered update
+        if len(self.photos) >= MAX_PHOTOS:
+            raise ValueError("too many photos")
+        return replace(self, photos=(*self.photos, photo))
+
+    def with_description(self, text: str) -> Draft:
+        return replace(self, description=" ".join(text.split())[:MAX_DESCRIPTION])
+
+    def to_json(self) -> dict[str, Any]:
+        place = self.place
+        return {
+            "origin_key": self.origin_key,
+            "photos": [[p.sha256, p.path, p.file_id] for p in self.photos],
+            "category": self.category,
+            "place": None
+            if place is None
+            else [place.zone_id, place.building_id, place.site_id, place.lat, place.lon],
+            "description": self.description,
+            "photo_nudged": self.photo_nudged,
+            "anonymous": self.anonymous,
+            "share_phone": self.share_phone,
+            "duplicates_seen": self.duplicates_seen,
+            "media_group_id": self.media_group_id,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Draft:
+        place = data.get("place")
+        return cls(
+            origin_key=str(data["origin_key"]),
+            photos=tuple(DraftPhoto(p[0], p[1], p[2]) for p in data.get("photos", [])),
+            category=data.get("category"),
+            place=None
+            if place is None
+            else Place(place[0], place[1], place[2], place[3], place[4]),
+            description=data.get("description"),
+            photo_nudged=bool(data.get("photo_nudged")),
+            anonymous=bool(data.get("anonymous", True)),
+            share_phone=bool(data.get("share_phone")),
+            duplicates_seen=bool(data.get("duplicates_seen")),
+            media_group_id=data.get("media_group_id"),
+        )

@@ -1,0 +1,88 @@
+"""Queueing messages for people and groups: each in the recipient's own language."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from bot.domain.models import Language, Person
+from bot.i18n import t
+from storage.transaction import Transaction
+
+Buttons = Sequence[Sequence[tuple[str, str]]]  # rows of (i18n key or text, callback_data)
+
+
+def keyboard(language: Language, rows: Buttons) -> dict[str, Any]:
+    """An inline keyboard in Bot API JSON; labels are i18n keys when they contain a dot."""
+    return {
+        "inline_keyboard": [
+            [
+                {"text": t(language, label) if "." in label else label, "callback_data": data}
+                for label, data in row
+            ]
+            for row in rows
+        ]
+    }
+
+
+async def to_person(
+    tx: Transaction,
+    person: Person,
+    now: datetime,
+    key: str,
+    *,
+    buttons: Buttons | None = None,
+    photo: str | None = None,
+    dedupe_key: str | None = None,
+    **params: Any,
+) -> bool:
+    """Queue a message to a person; False if they cannot be reached (never opened the bot)."""
+    if person.telegram_id is None or not person.reachable:
+        return False
+    language = person.language or Language.ZH
+    text = t(language, key, **localized(language, params))
+    payload: dict[str, Any] = {}
+    if buttons:
+        payload["reply_markup"] = keyboard(language, buttons)
+    if photo is not None:
+        payload.update(photo_payload(photo, text))
+        kind = "photo"
+    else:
+        payload["text"] = text
+        kind = "text"
+    await tx.outbox.add(person.telegram_id, payload, now, kind=kind, dedupe_key=dedupe_key)
+    return True
+
+
+def photo_payload(photo: str, caption: str) -> dict[str, Any]:
+    """A stored photo (path under the data dir, or a Telegram file_id) with its caption."""
+    key = "path" if "/" in photo else "file_id"
+    return {key: photo, "caption": caption[:1024]}
+
+
+async def to_group(
+    tx: Transaction,
+    chat_id: int,
+    now: datetime,
+    key: str,
+    *,
+    buttons: Buttons | None = None,
+    dedupe_key: str | None = None,
+    **params: Any,
+) -> None:
+    """Group posts are in Chinese first, English second: members' languages are mixed."""
+    text = t(Language.ZH, key, **localized(Language.ZH, params))
+    payload: dict[str, Any] = {"text": text}
+    if buttons:
+        payload["reply_markup"] = keyboard(Language.ZH, buttons)
+    await tx.outbox.add(chat_id, payload, now, dedupe_key=dedupe_key)
+
+
+def localized(language: Language, params: dict[str, Any]) -> dict[str, Any]:
+    """A parameter ``x_key`` holds an i18n key: it becomes ``x`` in the reader's language."""
+    out = {k: v for k, v in params.items() if not k.endswith("_key")}
+    for name, value in params.items():
+        if name.endswith("_key"):
+            out[name.removesuffix("_key")] = t(language, str(value))
+    return out

@@ -1,0 +1,96 @@
+"""What a ticket looks like in a message: its parameters and its buttons."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot import callbacks
+from bot.domain.tickets import Status, Ticket
+from bot.services.messages import Buttons
+from storage.transaction import Transaction
+
+
+def format_local(value: datetime, timezone: str) -> str:
+    """2026年11月18日 17:00 style, in the community's time zone."""
+    local = value.astimezone(ZoneInfo(timezone))
+    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def format_due(ticket: Ticket, timezone: str) -> str:
+    """The last day to fix it: the deadline is the start of the next local day."""
+    if ticket.due_at is None:
+        return "—"
+    local = ticket.due_at.astimezone(ZoneInfo(timezone))
+    last = (local - timedelta(microseconds=1)).date()
+    return f"{last.year}年{last.month}月{last.day}日"
+
+
+async def ticket_params(tx: Transaction, ticket: Ticket, timezone: str) -> dict[str, Any]:
+    """Everything the ticket message templates may mention."""
+    zone = await tx.zones.get(ticket.zone_id) if ticket.zone_id else None
+    place = ""
+    if ticket.building_id:
+        place = (await tx.buildings.get(ticket.building_id)).name
+    elif ticket.site_id:
+        place = (await tx.sites.get(ticket.site_id)).name
+    reporter = await tx.people.get(ticket.reporter_person_id)
+    return {
+        "number": ticket.number,
+        "category": ticket.category,
+        "category_key": f"categories.{ticket.category}",
+        "zone": zone.name if zone else "—",
+        "place": place or (zone.name if zone else "—"),
+        "description": ticket.description or "—",
+        "due": format_due(ticket, timezone),
+        "supporters": ticket.supporters,
+        "reporter": "—" if ticket.anonymous else reporter.name,
+        "phone": reporter.phone if ticket.share_phone and reporter.phone else "—",
+    }
+
+
+def ticket_buttons_for_cadre(ticket: Ticket) -> Buttons:
+    tid = ticket.id
+    if ticket.status in (Status.ASSIGNED, Status.QUEUED):
+        return [
+            [("buttons.accept", callbacks.build(callbacks.TICKET, "acc", tid))],
+            [
+                ("buttons.transfer", callbacks.build(callbacks.TICKET, "tra", tid)),
+                ("buttons.reject", callbacks.build(callbacks.TICKET, "rej", tid)),
+            ],
+        ]
+    if ticket.status is Status.ACCEPTED:
+        return [
+            [("buttons.rectified", callbacks.build(callbacks.TICKET, "fix", tid))],
+            [
+                ("buttons.extension", callbacks.build(callbacks.TICKET, "ext", tid)),
+                ("buttons.transfer", callbacks.build(callbacks.TICKET, "tra", tid)),
+            ],
+        ]
+    return []
+
+
+def recheck_buttons(ticket: Ticket) -> Buttons:
+    return [
+        [
+            ("buttons.fixed_yes", callbacks.build(callbacks.TICKET, "ok", ticket.id)),
+            ("buttons.fixed_no", callbacks.build(callbacks.TICKET, "no", ticket.id)),
+        ]
+    ]
+
+
+def rating_buttons(ticket: Ticket) -> Buttons:
+    return [
+        [
+            (
+                "buttons.rate_satisfied",
+                callbacks.build(callbacks.TICKET, "rt", ticket.id, "satisfied"),
+            ),
+            ("buttons.rate_fair", callbacks.build(callbacks.TICKET, "rt", ticket.id, "fair")),
+            (
+                "buttons.rate_unsatisfied",
+                callbacks.build(callbacks.TICKET, "rt", ticket.id, "unsatisfied"),
+            ),
+        ]
+    ]

@@ -1,0 +1,427 @@
+"""Working a ticket: accept, transfer, reject, rectify, re-check, rate, extensions, views.
+
+Every action reloads the ticket and lets the domain check the actor against its current
+state, so a forged or stale button changes nothing. Each action and the messages it
+causes are one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot import callbacks
+from bot.domain import tickets as rules
+from bot.domain.access import Actor
+from bot.domain.errors import InvalidInput, NotAllowed, NotFound
+from bot.domain.models import Person, Role, Zone
+from bot.domain.reports import DraftPhoto
+from bot.domain.tickets import Event, Rating, RejectReason, Status, Ticket
+from bot.services import messages
+from bot.services.base import Service
+from bot.services.reports import community_calendar
+from bot.services.ticket_cards import (
+    rating_buttons,
+    recheck_buttons,
+    ticket_buttons_for_cadre,
+    ticket_params,
+)
+from storage.tickets import StoredEvent, TicketPhoto
+from storage.transaction import Transaction
+
+log = logging.getLogger(__name__)
+
+PENDING_MINUTES = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    ticket: Ticket
+    params: dict[str, Any]
+    events: list[StoredEvent]
+    photos: list[TicketPhoto]
+    people: dict[int, str]
+
+
+class TicketService(Service):
+    async def get_for(self, actor: Actor, ticket_id: int) -> Ticket:
+        async with self.db.read() as tx:
+            ticket = await tx.tickets.get(ticket_id)
+        if not rules.can_view(actor, ticket):
+            raise NotAllowed("tickets.not_yours")
+        return ticket
+
+    async def accept(self, actor: Actor, ticket_id: int) -> Ticket:
+        """签收: the cadre takes the ticket."""
+        return await self._act(
+            ticket_id, lambda t, now: rules.accept(t, actor, now), "tickets.to_reporter_accepted"
+        )
+
+    async def transfer_targets(self, actor: Actor, ticket_id: int) -> list[Zone]:
+        async with self.db.read() as tx:
+            ticket = await tx.tickets.get(ticket_id)
+            if not rules.is_handler(actor, ticket):
+                raise NotAllowed("tickets.not_yours")
+            zones = await tx.zones.list_by_community(ticket.community_id)
+        return [z for z in zones if z.id != ticket.zone_id]
+
+    async def transfer(
+        self, actor: Actor, ticket_id: int, zone_id: int | None, reason: str
+    ) -> Ticket:
+        """Hand to another zone's responsible cadre, or back to the admins (zone None)."""
+        async with self.db.transaction() as tx:
+            ticket = await tx.tickets.get(ticket_id)
+            assignee = None
+            if zone_id is not None:
+                zone = await tx.zones.get(zone_id)
+                if zone.community_id != ticket.community_id:
+                    raise NotAllowed("tickets.not_yours")
+                assignee = zone.responsible_person_id
+            now = self.clock.now()
+            ticket, events = rules.transfer(ticket, actor, now, reason, zone_id, assignee)
+            await self._record(tx, ticket, events)
+            params = await self._params(tx, ticket)
+            params["reason"] = events[-1].note
+            targets = (
+                [await tx.people.get(assignee)]
+                if assignee
+                else await tx.people.list_with_role(ticket.community_id, Role.ADMIN)
+            )
+            for person in targets:
+                await messages.to_person(
+                    tx,
+                    person,
+                    now,
+                    "tickets.transferred_to_you",
+                    buttons=ticket_buttons_for_cadre(ticket),
+                    photo=await _before_photo(tx, ticket),
+                    dedupe_key=f"tr:{ticket.id}:{ticket.version}:{person.id}",
+                    **params,
+                )
+            await self._tell_followers(tx, ticket, "tickets.to_reporter_transferred", params)
+        self._wake_outbox()
+        return ticket
+
+    async def reject(
+        self, actor: Actor, ticket_id: int, kind: RejectReason, reason: str
+    ) -> Ticket:
+        async with self.db.transaction() as tx:
+            ticket = await tx.tickets.get(ticket_id)
+            now = self.clock.now()
+            ticket, events = rules.reject(ticket, actor, now, kind, reason)
+            await self._record(tx, ticket, events)
+            params = await self._params(tx, ticket)
+            params["reason"] = " ".join(reason.split())[:500]
+            params["kind_key"] = f"tickets.reject_{kind.value}"
+            await self._tell_followers(tx, ticket, "tickets.to_reporter_rejected", params)
+        self._wake_outbox()
+        return ticket
+
+    async def rectify(self, actor: Actor, ticket_id: int, photo: DraftPhoto, note: str) -> Ticket:
+        """已整改: the fix with its after-photo; the reporter is asked to confirm."""
+        async with self.db.transaction() as tx:
+            ticket = await tx.tickets.get(ticket_id)
+            now = self.clock.now()
+            ticket, events = rules.rectify(ticket, actor, now, note)
+            await self._record(tx, ticket, events)
+            await tx.tickets.add_photo(
+                ticket.id, "after", photo.sha256, photo.path, photo.file_id, now
+            )
+            await tx.pending.clear(actor.person_id)
+            params = await self._params(tx, ticket)
+            params["note"] = events[-1].note or "—"
+            reporter = await tx.people.get(ticket.reporter_person_id)
+            await messages.to_person(
+                tx,
+                reporter,
+                now,
+                "tickets.to_reporter_rectified",
+                buttons=recheck_buttons(ticket),
+                photo=photo.path,
+                dedupe_key=f"fix:{ticket.id}:{ticket.version}",
+                **params,
+            )
+            for supporter_id in await tx.tickets.supporters(ticket.id):
+                supporter = await tx.people.get(supporter_id)
+                await messages.to_person(
+                    tx,
+                    supporter,
+                    now,
+                    "tickets.to_supporter_rectified",
+                    photo=photo.path,
+                    dedupe_key=f"fix:{ticket.id}:{ticket.version}:{supporter_id}",
+                    **params,
+                )
+        self._wake_outbox()
+        return ticket
+
+    async def confirm(self, actor: Actor, ticket_id: int) -> Ticket:
+        """回头看 passed → 销号; the reporter is asked to rate the handling."""
+        async with self.db.transaction() as tx:
+            ticket = await tx.tickets.get(ticket_id)
+            now = self.clock.now()
+            ticket, events = rules.confirm(ticket, actor, now)
+            await self._record(tx, ticket, events)
+            params = await self._params(tx, ticket)
+            reporter = await tx.people.get(ticket.reporter_person_id)
+            await messages.to_person(
+                tx,
+                reporter,
+                now,
+                "tickets.to_reporter_closed",
+                buttons=rating_buttons(ticket),
+                dedupe_key=f"closed:{ticket.id}",
+                **params,
+            )
+            if ticket.assignee_person_id:
+                cadre = await tx.people.get(ticket.assignee_person_id)
+                await messages.to_person(tx, cadre, now, "tickets.to_cadre_closed", **params)
+            await self._tell_supporters(tx, ticket, "tickets.to_supporter_closed", params)
+        self._wake_outbox()
+        return ticket
+
+    async def reopen(
+        self, actor: Actor, ticket_id: int, reason: str, photo: DraftPhoto | None
+    ) -> Ticket:
+        """A failed re-check: back to the cadre with a fresh deadline."""
+        async with self.db.transaction() as tx:
+            ticket = await tx.tickets.get(ticket_id)
+            now = self.clock.now()
+            community = await tx.communities.get(ticket.community_id)
+            settings = await tx.communities.rules(ticket.community_id)
+            calendar = await community_calendar(tx, ticket.community_id)
+            due = calendar.deadline_instant(
+                now, settings.rectify_workdays, ZoneInfo(community.timezone)
+            )
+            ticket, events = rules.reopen(ticket, actor, now, reason, due)
+            await self._record(tx, ticket, events)
+            if photo is not None:
+                await tx.tickets.add_photo(
+                    ticket.id, "recheck", photo.sha256, photo.path, photo.file_id, now
+                )
+            await tx.pending.clear(actor.person_id)
+            params = await self._params(tx, ticket)
+            params["reason"] = events[-1].note
+            targets = (
+                [await tx.people.get(ticket.assignee_person_id)]
+                if ticket.assignee_person_id
+                else await tx.people.list_with_role(ticket.community_id, Role.ADMIN)
+            )
+            for person in targets:
+                await messages.to_person(
+                    tx,
+                    person,
+                    now,
+                    "tickets.to_cadre_reopened",
+                    buttons=ticket_buttons_for_cadre(ticket),
+                    photo=photo.path if photo else None,
+                    dedupe_key=f"reopen:{ticket.id}:{ticket.version}:{person.id}",
+                    **params,
+                )
+            if actor.person_id != ticket.reporter_person_id:
+                await self._tell_followers(tx, ticket, "tickets.to_reporter_reopened", params)
+        self._wake_outbox()
+        return ticket
+
+    async def rate(self, actor: Actor, ticket_id: int, rating: Rating) -> Ticket:
+        async with self.db.transaction() as tx:
+            ticket = await tx.tickets.get(ticket_id)
+            ticket, events = rules.rate(ticket, actor, self.clock.now(), rating)
+            await self._record(tx, ticket, events)
+        return ticket
+
+    async def ask_extension(self, actor: Actor, ticket_id: int, reason: str) -> Ticket:
+        async with self.db.transaction() as tx:
+            ticket = await tx.tickets.get(ticket_id)
+            now = self.clock.now()
+            ticket, events = rules.ask_extension(ticket, actor, now, reason)
+            await self._record(tx, ticket, events)
+            await tx.pending.clear(actor.person_id)
+            params = await self._params(tx, ticket)
+            params["reason"] = events[-1].note
+            buttons = [
+                [
+                    ("buttons.grant", callbacks.build(callbacks.TICKET, "exy", ticket.id)),
+                    ("buttons.refuse", callbacks.build(callbacks.TICKET, "exn", ticket.id)),
+                ]
+            ]
+            for leader in await tx.people.list_with_role(ticket.community_id, Role.LEADER):
+                await messages.to_person(
+                    tx,
+                    leader,
+                    now,
+                    "tickets.extension_asked",
+                    buttons=buttons,
+                    dedupe_key=f"ext:{ticket.id}:{ticket.version}:{leader.id}",
+                    **params,
+                )
+        self._wake_outbox()
+        return ticket
+
+    async def decide_extension(self, actor: Actor, ticket_id: int, grant: bool) -> Ticket:
+        """Grant adds the community's rectify period in working days to the current deadline."""
+        async with self.db.transaction() as tx:
+            ticket = await tx.tickets.get(ticket_id)
+            now = self.clock.now()
+            new_due = None
+            if grant and ticket.due_at is not None:
+                community = await tx.communities.get(ticket.community_id)
+                settings = await tx.communities.rules(ticket.community_id)
+                calendar = await community_calendar(tx, ticket.community_id)
+                # The old deadline is the start of a day; extend from the day before it.
+                base = ticket.due_at - timedelta(microseconds=1)
+                new_due = calendar.deadline_instant(
+                    base, settings.rectify_workdays, ZoneInfo(community.timezone)
+                )
+            ticket, events = rules.decide_extension(ticket, actor, now, new_due)
+            await self._record(tx, ticket, events)
+            params = await self._params(tx, ticket)
+            if ticket.assignee_person_id:
+                cadre = await tx.people.get(ticket.assignee_person_id)
+                key = "tickets.extension_granted" if grant else "tickets.extension_refused"
+                await messages.to_person(tx, cadre, now, key, **params)
+        self._wake_outbox()
+        return ticket
+
+    async def await_input(
+        self, actor: Actor, ticket_id: int, kind: str, payload: str = ""
+    ) -> Ticket:
+        """Remember that the next message from this person answers a question about a ticket."""
+        async with self.db.transaction() as tx:
+            ticket = await tx.tickets.get(ticket_id)
+            allowed = (
+                rules.can_recheck(actor, ticket)
+                if kind == "reopen"
+                else rules.is_handler(actor, ticket)
+            )
+            if not allowed:
+                raise NotAllowed("tickets.not_yours")
+            expires = self.clock.now() + timedelta(minutes=PENDING_MINUTES)
+            await tx.pending.put(actor.person_id, kind, ticket_id, payload, expires)
+        return ticket
+
+    async def pending(self, person: Person) -> tuple[str, int | None, str] | None:
+        async with self.db.read() as tx:
+            found = await tx.pending.get(person.id, self.clock.now())
+        return None if found is None else (found.kind, found.ticket_id, found.payload)
+
+    async def clear_pending(self, person: Person) -> bool:
+        async with self.db.transaction() as tx:
+            return await tx.pending.clear(person.id)
+
+    async def queue(self, actor: Actor) -> list[tuple[Ticket, dict[str, Any]]]:
+        """A cadre's (or admin's) open tickets, overdue first, then by due date."""
+        if not (actor.has(Role.CADRE) or actor.is_admin()):
+            raise NotAllowed()
+        async with self.db.read() as tx:
+            if actor.is_admin() and actor.community_id is not None:
+                found = await tx.tickets.list_by_status(actor.community_id, rules.ACTIVE_STATUSES)
+            else:
+                found = await tx.tickets.list_for_assignee(actor.person_id, actor.cadre_zone_ids())
+            return [(t, await self._params(tx, t)) for t in found[:30]]
+
+    async def mine(self, person: Person) -> list[tuple[Ticket, dict[str, Any]]]:
+        async with self.db.read() as tx:
+            found = await tx.tickets.list_for_reporter(person.id)
+            return [(t, await self._params(tx, t)) for t in found]
+
+    async def recheck_queue(self, actor: Actor) -> list[tuple[Ticket, dict[str, Any]]]:
+        if actor.community_id is None or not (
+            actor.has(Role.INSPECTOR) or actor.is_admin() or actor.has(Role.LEADER)
+        ):
+            raise NotAllowed()
+        async with self.db.read() as tx:
+            found = await tx.tickets.list_by_status(
+                actor.community_id, frozenset({Status.RECTIFIED})
+            )
+            return [(t, await self._params(tx, t)) for t in found[:30]]
+
+    async def timeline(self, actor: Actor, number: str) -> Timeline:
+        if actor.community_id is None:
+            raise InvalidInput("start.pick_community_first")
+        async with self.db.read() as tx:
+            ticket = await tx.tickets.find_by_number(actor.community_id, number.strip())
+            if ticket is None:
+                raise NotFound("tickets.not_found")
+            if not rules.can_view(actor, ticket):
+                raise NotAllowed("tickets.not_yours")
+            events = await tx.tickets.events(ticket.id)
+            photos = await tx.tickets.photos(ticket.id)
+            names: dict[int, str] = {}
+            for event in events:
+                if event.actor_person_id and event.actor_person_id not in names:
+                    names[event.actor_person_id] = (
+                        await tx.people.get(event.actor_person_id)
+                    ).name
+            if ticket.anonymous and not (
+                actor.is_admin() or actor.person_id == ticket.reporter_person_id
+            ):
+                names[ticket.reporter_person_id] = "—"
+            return Timeline(ticket, await self._params(tx, ticket), events, photos, names)
+
+    async def _act(
+        self,
+        ticket_id: int,
+        transition: Callable[[Ticket, datetime], tuple[Ticket, list[Event]]],
+        reporter_key: str,
+    ) -> Ticket:
+        async with self.db.transaction() as tx:
+            ticket = await tx.tickets.get(ticket_id)
+            now = self.clock.now()
+            ticket, events = transition(ticket, now)
+            await self._record(tx, ticket, events)
+            params = await self._params(tx, ticket)
+            await self._tell_followers(tx, ticket, reporter_key, params)
+        self._wake_outbox()
+        return ticket
+
+    async def _record(self, tx: Transaction, ticket: Ticket, events: list[Event]) -> None:
+        await tx.tickets.save(ticket)
+        await tx.tickets.add_events(ticket.id, events)
+        log.info(
+            "ticket changed ticket_id=%s status=%s version=%s",
+            ticket.id,
+            ticket.status.value,
+            ticket.version,
+        )
+
+    async def _params(self, tx: Transaction, ticket: Ticket) -> dict[str, Any]:
+        community = await tx.communities.get(ticket.community_id)
+        return await ticket_params(tx, ticket, community.timezone)
+
+    async def _tell_followers(
+        self, tx: Transaction, ticket: Ticket, key: str, params: dict[str, Any]
+    ) -> None:
+        reporter = await tx.people.get(ticket.reporter_person_id)
+        await messages.to_person(
+            tx,
+            reporter,
+            self.clock.now(),
+            key,
+            dedupe_key=f"{key}:{ticket.id}:{ticket.version}",
+            **params,
+        )
+        await self._tell_supporters(tx, ticket, key, params)
+
+    async def _tell_supporters(
+        self, tx: Transaction, ticket: Ticket, key: str, params: dict[str, Any]
+    ) -> None:
+        for supporter_id in await tx.tickets.supporters(ticket.id):
+            supporter = await tx.people.get(supporter_id)
+            await messages.to_person(
+                tx,
+                supporter,
+                self.clock.now(),
+                key,
+                dedupe_key=f"{key}:{ticket.id}:{ticket.version}:{supporter_id}",
+                **params,
+            )
+
+
+async def _before_photo(tx: Transaction, ticket: Ticket) -> str | None:
+    photos = await tx.tickets.photos(ticket.id, "before")
+    return photos[0].path if photos else None

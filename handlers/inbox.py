@@ -1,0 +1,41 @@
+"""Private messages that are not commands: route each to the question it answers.
+
+A pending ticket question (a reason, an after-photo) comes first, then the report flow.
+PTB stops at the first matching handler in a group, so one router decides.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import BaseHandler, MessageHandler, filters
+
+from handlers import common, report, tickets
+from handlers.base import Ctx
+
+PRIVATE = filters.ChatType.PRIVATE
+NOT_EDITED = ~filters.UpdateType.EDITED
+IMAGE_DOCUMENT = filters.Document.IMAGE
+
+
+async def route(update: Update, ctx: Ctx) -> None:
+    """Pending ticket question → report draft → onboarding location → a hint."""
+    message = update.effective_message
+    assert message is not None
+    if await tickets.answer_pending(update, ctx, message):
+        return
+    if message.photo or (
+        message.document
+        and message.document.mime_type
+        and message.document.mime_type.startswith("image/")
+    ):
+        await report.on_photo(update, ctx, message)
+    elif message.location is not None:
+        if not await report.on_location(update, ctx, message):
+            await common.on_location(update, ctx)
+    elif message.text:
+        await report.on_text(update, ctx, message)
+
+
+def handlers() -> list[BaseHandler[Update, Ctx, None]]:
+    content = filters.PHOTO | IMAGE_DOCUMENT | filters.LOCATION | (filters.TEXT & ~filters.COMMAND)
+    return [MessageHandler(PRIVATE & NOT_EDITED & content, route)]

@@ -1,0 +1,48 @@
+"""Receiving a photo from Telegram: the largest size within limits, sanitised and stored."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+from telegram import Message
+
+from bot.domain.errors import InvalidInput
+from bot.domain.reports import DraftPhoto
+from bot.render.photos import PhotoRejected, sanitize_photo, store_photo
+from handlers.base import Ctx
+
+# Telegram's getFile serves files up to 20 MB to bots.
+MAX_DOWNLOAD = 20 * 1024 * 1024
+
+
+async def receive_photo(message: Message, ctx: Ctx) -> DraftPhoto:
+    """Download, verify, strip metadata, store by content; refuse bad files clearly."""
+    file_id: str | None
+    if message.photo:
+        sizes = [p for p in message.photo if (p.file_size or 0) <= MAX_DOWNLOAD] or [
+            message.photo[0]
+        ]
+        best = max(sizes, key=lambda p: p.width * p.height)
+        file_id, size = best.file_id, best.file_size or 0
+    elif message.document is not None:
+        file_id, size = message.document.file_id, message.document.file_size or 0
+    else:
+        raise InvalidInput("report.photo_missing")
+    if size > MAX_DOWNLOAD:
+        raise InvalidInput("report.photo_too_large")
+    file = await ctx.bot.get_file(file_id)
+    buffer = io.BytesIO()
+    await file.download_to_memory(buffer)
+    try:
+        photo = await asyncio.to_thread(sanitize_photo, buffer.getvalue())
+    except PhotoRejected as rejected:
+        raise InvalidInput(f"report.photo_{rejected.reason.value}") from None
+    data_dir = ctx.svc.settings.data_dir
+    path = await asyncio.to_thread(store_photo, data_dir, photo)
+    # Telegram's file_id is of the original upload; ours is re-encoded, so no reuse.
+    return DraftPhoto(photo.sha256, str(path.relative_to(data_dir)), None)
+
+
+def origin_key(message: Message) -> str:
+    return f"{message.chat.id}:{message.message_id}"

@@ -1,0 +1,292 @@
+"""Reporting a problem in private chat: photos, category, place, description, confirm.
+
+See docs/flows/report.mmd. Each answer is stored in the draft at once; the bot then
+asks only for what is still missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot import callbacks
+from bot.domain.reports import CATEGORIES, Step
+from bot.domain.tickets import Ticket
+from bot.services.reports import DraftView
+from bot.services.ticket_cards import format_due
+from handlers.base import Ctx, deep_link, edit, reply
+from handlers.photos import origin_key, receive_photo
+
+log = logging.getLogger(__name__)
+
+PRIVATE = filters.ChatType.PRIVATE
+GROUPS = filters.ChatType.GROUPS
+NOT_EDITED = ~filters.UpdateType.EDITED
+REPORT_PAYLOAD = "report"
+MAX_PLACE_BUTTONS = 12
+
+
+def _button(label: str, action: str, *args: object) -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        label, callback_data=callbacks.build(callbacks.REPORT, action, *args)
+    )
+
+
+async def start_report(update: Update, ctx: Ctx) -> None:
+    """/report in private chat: a report without a photo yet."""
+    actor, person = ctx.require_actor()
+    message = update.effective_message
+    assert message is not None
+    view = await ctx.svc.reports.start(actor, person, origin_key(message))
+    await ask_next(update, ctx, view)
+
+
+async def on_photo(update: Update, ctx: Ctx, message: Message) -> None:
+    """A photo (or image file) in private chat starts or extends a report."""
+    actor, person = ctx.require_actor()
+    photo = await receive_photo(message, ctx)
+    view, ask = await ctx.svc.reports.add_photo(
+        actor, person, photo, message.caption, origin_key(message), message.media_group_id
+    )
+    if ask:
+        await reply(update, ctx.t("report.photo_received", count=len(view.draft.photos)))
+        await ask_next(update, ctx, view)
+
+
+async def on_text(update: Update, ctx: Ctx, message: Message) -> None:
+    """Free text: the description if a draft asks for one, otherwise a hint."""
+    _, person = ctx.require_actor()
+    view = await ctx.svc.reports.current(person)
+    if view is None:
+        await reply(update, ctx.t("report.hint"))
+        return
+    view = await ctx.svc.reports.set_description(person, message.text or "")
+    await ask_next(update, ctx, view)
+
+
+async def on_location(update: Update, ctx: Ctx, message: Message) -> bool:
+    """A location answers 'where?' when a draft is waiting for it; False otherwise."""
+    _, person = ctx.require_actor()
+    view = await ctx.svc.reports.current(person)
+    if view is None or view.step is not Step.PLACE or message.location is None:
+        return False
+    view = await ctx.svc.reports.set_place_location(
+        person, message.location.latitude, message.location.longitude
+    )
+    await reply(
+        update,
+        ctx.t(
+            "report.place_set",
+            place=view.place_name or "",
+            zone=view.zone.name if view.zone else "",
+        ),
+        ReplyKeyboardRemove(),
+    )
+    await ask_next(update, ctx, view)
+    return True
+
+
+async def on_contact(update: Update, ctx: Ctx) -> None:
+    """The reporter shares their own phone to show the assigned cadre."""
+    _, person = ctx.require_actor()
+    message = update.effective_message
+    assert message is not None and message.contact is not None
+    user = update.effective_user
+    if user is None or message.contact.user_id != user.id:
+        await reply(update, ctx.t("report.own_contact_only"))
+        return
+    view = await ctx.svc.reports.set_share_phone(person, message.contact.phone_number)
+    await reply(update, ctx.t("report.phone_shared"), ReplyKeyboardRemove())
+    await ask_next(update, ctx, view)
+
+
+async def ask_next(update: Update, ctx: Ctx, view: DraftView) -> None:
+    """Ask for exactly what the draft is missing."""
+    _, person = ctx.require_actor()
+    step = view.step
+    if step is Step.PHOTO:
+        markup = InlineKeyboardMarkup(
+            [
+                [_button(ctx.t("report.continue_without_photo"), "nophoto")],
+                [_button(ctx.t("buttons.cancel"), "cancel")],
+            ]
+        )
+        await reply(update, ctx.t("report.ask_photo"), markup)
+    elif step is Step.CATEGORY:
+        buttons = [_button(ctx.t(f"categories.{c}"), "cat", c) for c in CATEGORIES]
+        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+        await reply(update, ctx.t("report.ask_category"), InlineKeyboardMarkup(rows))
+    elif step is Step.PLACE:
+        buildings, sites = await ctx.svc.reports.places(person)
+        choices = [_button(b.name, "bld", b.id) for b in buildings[:6]]
+        choices += [
+            _button(s.name, "site", s.id) for s in sites[: MAX_PLACE_BUTTONS - len(choices)]
+        ]
+        rows = [choices[i : i + 2] for i in range(0, len(choices), 2)]
+        await reply(update, ctx.t("report.ask_place"), InlineKeyboardMarkup(rows))
+        location = ReplyKeyboardMarkup(
+            [[KeyboardButton(ctx.t("start.share_location"), request_location=True)]],
+            resize_keyboard=True,
+            one_time_keyboard=True,
+        )
+        await reply(update, ctx.t("report.or_location"), location)
+    elif step is Step.DESCRIPTION:
+        markup = InlineKeyboardMarkup([[_button(ctx.t("report.skip_description"), "nodesc")]])
+        await reply(update, ctx.t("report.ask_description"), markup)
+    elif not view.draft.duplicates_seen and await _offer_duplicates(update, ctx):
+        return
+    else:
+        await _confirm(update, ctx, view)
+
+
+async def _offer_duplicates(update: Update, ctx: Ctx) -> bool:
+    _, person = ctx.require_actor()
+    found = await ctx.svc.reports.duplicates(person)
+    await ctx.svc.reports.duplicates_seen(person)
+    if not found:
+        return False
+    await reply(update, ctx.t("report.duplicates_found", count=len(found)))
+    chat = update.effective_chat
+    assert chat is not None
+    for dup in found:
+        distance = (
+            ctx.t("report.distance", metres=round(dup.distance_m))
+            if dup.distance_m is not None
+            else ""
+        )
+        text = ctx.t(
+            "report.duplicate_line",
+            number=dup.ticket.number,
+            status=ctx.t(f"status.{dup.ticket.status.value}"),
+            supporters=dup.ticket.supporters,
+            distance=distance,
+            description=dup.ticket.description or "—",
+        )
+        markup = InlineKeyboardMarkup(
+            [[_button(ctx.t("report.follow", number=dup.ticket.number), "dup", dup.ticket.id)]]
+        )
+        if dup.photo:
+            data = await asyncio.to_thread((ctx.svc.settings.data_dir / dup.photo).read_bytes)
+            await chat.send_photo(data, caption=text, reply_markup=markup)
+        else:
+            await chat.send_message(text, reply_markup=markup)
+    await reply(
+        update,
+        ctx.t("report.not_duplicate_hint"),
+        InlineKeyboardMarkup([[_button(ctx.t("report.new_anyway"), "new")]]),
+    )
+    return True
+
+
+async def _confirm(update: Update, ctx: Ctx, view: DraftView) -> None:
+    draft = view.draft
+    summary = ctx.t(
+        "report.summary",
+        photos=len(draft.photos),
+        category=ctx.t(f"categories.{draft.category}"),
+        place=view.place_name or (view.zone.name if view.zone else "—"),
+        zone=view.zone.name if view.zone else "—",
+        description=draft.description or "—",
+        anonymity=ctx.t("report.anonymous_yes" if draft.anonymous else "report.anonymous_no"),
+        phone=ctx.t("report.phone_yes" if draft.share_phone else "report.phone_no"),
+    )
+    markup = InlineKeyboardMarkup(
+        [
+            [_button(ctx.t("report.submit"), "ok")],
+            [
+                _button(ctx.t("report.toggle_anonymous"), "anon"),
+                _button(ctx.t("report.share_phone"), "phone"),
+            ],
+            [_button(ctx.t("buttons.cancel"), "cancel")],
+        ]
+    )
+    await reply(update, summary, markup)
+
+
+async def on_button(update: Update, ctx: Ctx) -> None:
+    """Every report button: the draft is reloaded and the step re-checked each time."""
+    query = update.callback_query
+    assert query is not None
+    actor, person = ctx.require_actor()
+    cb = callbacks.parse(query.data, expect=callbacks.REPORT)
+    reports = ctx.svc.reports
+    await query.answer()
+    if cb.action == "cancel":
+        await reports.cancel(person)
+        await edit(update, ctx.t("report.cancelled"))
+        return
+    if cb.action == "ok":
+        filed = await reports.submit(actor, person)
+        await edit(
+            update, ctx.t("report.filed", number=filed.ticket.number, due=_due(ctx, filed.ticket))
+        )
+        if filed.notice_needed:
+            await ctx.svc.notices.send_to_responsible(filed.ticket.id)
+        return
+    if cb.action == "dup":
+        ticket = await reports.follow(actor, person, cb.int_arg())
+        await edit(update, ctx.t("report.following", number=ticket.number))
+        return
+    if cb.action == "new":
+        view = await reports.duplicates_seen(person)
+        await edit(update, ctx.t("report.new_anyway_ok"))
+        await _confirm(update, ctx, view)
+        return
+    if cb.action == "phone":
+        markup = ReplyKeyboardMarkup(
+            [[KeyboardButton(ctx.t("report.share_phone"), request_contact=True)]],
+            resize_keyboard=True,
+            one_time_keyboard=True,
+        )
+        await reply(update, ctx.t("report.ask_phone"), markup)
+        return
+    if cb.action == "nophoto":
+        view = await reports.nudged(person)
+    elif cb.action == "cat":
+        view = await reports.set_category(person, cb.args[0] if cb.args else "")
+    elif cb.action == "bld":
+        view = await reports.set_place_building(person, cb.int_arg())
+    elif cb.action == "site":
+        view = await reports.set_place_site(person, cb.int_arg())
+    elif cb.action == "nodesc":
+        view = await reports.skip_description(person)
+    elif cb.action == "anon":
+        view = await reports.toggle_anonymous(person)
+    else:
+        raise callbacks.StaleButton(query.data)
+    await edit(update, ctx.t("report.noted"))
+    await ask_next(update, ctx, view)
+
+
+def _due(ctx: Ctx, ticket: Ticket) -> str:
+    return format_due(ticket, ctx.svc.settings.timezone)
+
+
+async def in_group(update: Update, ctx: Ctx) -> None:
+    """/report (or a photo tagged #报告) in a group: continue privately, so nothing is exposed."""
+    link = deep_link(ctx, REPORT_PAYLOAD)
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton(ctx.t("report.open_private"), url=link)]])
+    await reply(update, ctx.t("report.go_private"), markup)
+
+
+def handlers() -> list[BaseHandler[Update, Ctx, None]]:
+    return [
+        CommandHandler("report", start_report, filters=PRIVATE & NOT_EDITED),
+        CommandHandler("report", in_group, filters=GROUPS & NOT_EDITED),
+        MessageHandler(
+            GROUPS & filters.PHOTO & filters.CaptionRegex(r"#(报告|report)") & NOT_EDITED, in_group
+        ),
+        MessageHandler(PRIVATE & filters.CONTACT & NOT_EDITED, on_contact),
+        CallbackQueryHandler(on_button, pattern=callbacks.pattern(callbacks.REPORT)),
+    ]

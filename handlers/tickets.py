@@ -1,0 +1,288 @@
+"""Working tickets: the cadre's buttons, re-check and rating, /tickets, /my, /ticket N.
+
+Buttons carry only a ticket id; the service reloads the ticket and re-checks the actor
+and state every time (see docs/flows/tickets.mmd).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Message, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+
+from bot import callbacks
+from bot.domain.errors import InvalidInput
+from bot.domain.tickets import Rating, RejectReason, Ticket
+from bot.services.messages import keyboard
+from bot.services.ticket_cards import (
+    format_due,
+    format_local,
+    recheck_buttons,
+    ticket_buttons_for_cadre,
+)
+from handlers.base import Ctx, reply
+from handlers.photos import receive_photo
+
+log = logging.getLogger(__name__)
+
+PRIVATE = filters.ChatType.PRIVATE
+NOT_EDITED = ~filters.UpdateType.EDITED
+
+
+def _button(label: str, action: str, *args: object) -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        label, callback_data=callbacks.build(callbacks.TICKET, action, *args)
+    )
+
+
+def _markup(ctx: Ctx, ticket: Ticket) -> InlineKeyboardMarkup | None:
+    rows = ticket_buttons_for_cadre(ticket)
+    return InlineKeyboardMarkup.de_json(keyboard(ctx.lang, rows), ctx.bot) if rows else None
+
+
+async def _set_buttons(update: Update, markup: InlineKeyboardMarkup | None) -> None:
+    query = update.callback_query
+    if query is not None and query.message is not None:
+        await query.edit_message_reply_markup(reply_markup=markup)
+
+
+async def on_button(update: Update, ctx: Ctx) -> None:
+    """Every ticket button; the payload is only a lookup key."""
+    query = update.callback_query
+    assert query is not None
+    actor, _ = ctx.require_actor()
+    cb = callbacks.parse(query.data, expect=callbacks.TICKET)
+    ticket_id = cb.int_arg(0)
+    svc = ctx.svc.tickets
+    if cb.action == "acc":
+        ticket = await svc.accept(actor, ticket_id)
+        await query.answer(ctx.t("tickets.accepted_short", number=ticket.number))
+        await _set_buttons(update, _markup(ctx, ticket))
+        await reply(update, ctx.t("tickets.accepted", number=ticket.number, due=_due(ctx, ticket)))
+    elif cb.action == "tra":
+        zones = await svc.transfer_targets(actor, ticket_id)
+        rows = [[_button(z.name, "trz", ticket_id, z.id)] for z in zones[:20]]
+        rows.append([_button(ctx.t("tickets.back_to_admins"), "trz", ticket_id, 0)])
+        await query.answer()
+        await reply(update, ctx.t("tickets.transfer_where"), InlineKeyboardMarkup(rows))
+    elif cb.action == "trz":
+        zone_id = cb.int_arg(1)
+        ticket = await svc.await_input(actor, ticket_id, "transfer", str(zone_id))
+        await query.answer()
+        await reply(update, ctx.t("tickets.ask_reason", number=ticket.number))
+    elif cb.action == "rej":
+        rows = [
+            [_button(ctx.t(f"tickets.reject_{k.value}"), "rjk", ticket_id, k.value)]
+            for k in RejectReason
+        ]
+        await query.answer()
+        await reply(update, ctx.t("tickets.reject_why"), InlineKeyboardMarkup(rows))
+    elif cb.action == "rjk":
+        kind = (
+            RejectReason(cb.args[1])
+            if len(cb.args) > 1 and cb.args[1] in set(RejectReason)
+            else None
+        )
+        if kind is None:
+            raise callbacks.StaleButton(query.data)
+        ticket = await svc.await_input(actor, ticket_id, "reject", kind.value)
+        await query.answer()
+        await reply(update, ctx.t("tickets.ask_reason", number=ticket.number))
+    elif cb.action == "fix":
+        ticket = await svc.await_input(actor, ticket_id, "rectify")
+        await query.answer()
+        await reply(update, ctx.t("tickets.ask_after_photo", number=ticket.number))
+    elif cb.action == "ext":
+        ticket = await svc.await_input(actor, ticket_id, "extension")
+        await query.answer()
+        await reply(update, ctx.t("tickets.ask_extension_reason", number=ticket.number))
+    elif cb.action in ("exy", "exn"):
+        ticket = await svc.decide_extension(actor, ticket_id, grant=cb.action == "exy")
+        await query.answer()
+        await _set_buttons(update, None)
+        key = (
+            "tickets.extension_granted_leader"
+            if cb.action == "exy"
+            else "tickets.extension_refused_leader"
+        )
+        await reply(update, ctx.t(key, number=ticket.number, due=_due(ctx, ticket)))
+    elif cb.action == "ok":
+        ticket = await svc.confirm(actor, ticket_id)
+        await query.answer()
+        await _set_buttons(update, None)
+        await reply(update, ctx.t("tickets.confirmed", number=ticket.number))
+    elif cb.action == "no":
+        ticket = await svc.await_input(actor, ticket_id, "reopen")
+        await query.answer()
+        await reply(update, ctx.t("tickets.ask_reopen_reason", number=ticket.number))
+    elif cb.action == "rt":
+        try:
+            rating = Rating(cb.args[1])
+        except (IndexError, ValueError):
+            raise callbacks.StaleButton(query.data) from None
+        ticket = await svc.rate(actor, ticket_id, rating)
+        await query.answer()
+        await _set_buttons(update, None)
+        await reply(update, ctx.t("tickets.rated", number=ticket.number))
+    else:
+        raise callbacks.StaleButton(query.data)
+
+
+async def answer_pending(update: Update, ctx: Ctx, message: Message) -> bool:
+    """The next message after a question about a ticket answers it; False if none is open."""
+    actor, person = ctx.require_actor()
+    pending = await ctx.svc.tickets.pending(person)
+    if pending is None:
+        return False
+    kind, ticket_id, payload = pending
+    if ticket_id is None:
+        return False
+    svc = ctx.svc.tickets
+    text = (message.text or message.caption or "").strip()
+    if kind == "rectify":
+        if not (message.photo or message.document):
+            await reply(update, ctx.t("tickets.after_photo_needed"))
+            return True
+        photo = await receive_photo(message, ctx)
+        ticket = await svc.rectify(actor, ticket_id, photo, text)
+        await reply(update, ctx.t("tickets.rectified", number=ticket.number))
+        return True
+    if kind == "reopen":
+        evidence = (
+            await receive_photo(message, ctx) if (message.photo or message.document) else None
+        )
+        reason = text or ctx.t("tickets.reopen_default_reason")
+        ticket = await svc.reopen(actor, ticket_id, reason, evidence)
+        await reply(update, ctx.t("tickets.reopened", number=ticket.number, due=_due(ctx, ticket)))
+        return True
+    if not text:
+        await reply(update, ctx.t("tickets.reason_needed"))
+        return True
+    if kind == "transfer":
+        zone_id = int(payload) if payload.isdigit() and payload != "0" else None
+        ticket = await svc.transfer(actor, ticket_id, zone_id, text)
+        await reply(update, ctx.t("tickets.transferred", number=ticket.number))
+    elif kind == "reject":
+        ticket = await svc.reject(actor, ticket_id, RejectReason(payload), text)
+        await reply(update, ctx.t("tickets.rejected", number=ticket.number))
+    elif kind == "extension":
+        ticket = await svc.ask_extension(actor, ticket_id, text)
+        await reply(update, ctx.t("tickets.extension_sent", number=ticket.number))
+    else:
+        await svc.clear_pending(person)
+        return False
+    await svc.clear_pending(person)
+    return True
+
+
+async def list_queue(update: Update, ctx: Ctx) -> None:
+    """/tickets — the cadre's queue, overdue first, then by due date."""
+    actor, _ = ctx.require_actor()
+    found = await ctx.svc.tickets.queue(actor)
+    if not found:
+        await reply(update, ctx.t("tickets.queue_empty"))
+        return
+    now = ctx.svc.clock.now()
+    lines = [ctx.t("tickets.queue_title", count=len(found))]
+    for ticket, params in found:
+        flag = "🔴 " if ticket.overdue_at(now) else ""
+        lines.append(flag + _line(ctx, ticket, params))
+    await reply(update, "\n".join(lines)[:4000])
+
+
+async def list_mine(update: Update, ctx: Ctx) -> None:
+    """/my — the reports I filed or follow."""
+    _, person = ctx.require_actor()
+    found = await ctx.svc.tickets.mine(person)
+    if not found:
+        await reply(update, ctx.t("tickets.mine_empty"))
+        return
+    lines = [ctx.t("tickets.mine_title")] + [_line(ctx, t, p) for t, p in found]
+    await reply(update, "\n".join(lines)[:4000])
+
+
+async def list_recheck(update: Update, ctx: Ctx) -> None:
+    """/recheck — rectified tickets waiting for 回头看, with buttons."""
+    actor, _ = ctx.require_actor()
+    found = await ctx.svc.tickets.recheck_queue(actor)
+    if not found:
+        await reply(update, ctx.t("tickets.recheck_empty"))
+        return
+    for ticket, params in found[:10]:
+        markup = InlineKeyboardMarkup.de_json(keyboard(ctx.lang, recheck_buttons(ticket)), ctx.bot)
+        await reply(update, _line(ctx, ticket, params), markup)
+
+
+async def show_ticket(update: Update, ctx: Ctx) -> None:
+    """/ticket 2026-0042 — the timeline with before/after photos, to those allowed."""
+    actor, _ = ctx.require_actor()
+    if not ctx.args:
+        raise InvalidInput("tickets.usage_ticket")
+    timeline = await ctx.svc.tickets.timeline(actor, ctx.args[0])
+    tz = ctx.svc.settings.timezone
+    lines = [_line(ctx, timeline.ticket, timeline.params)]
+    for event in timeline.events:
+        who = timeline.people.get(event.actor_person_id or 0, "")
+        note = f" — {event.note}" if event.note and not event.note.isdigit() else ""
+        lines.append(
+            ctx.t(
+                "tickets.event_line",
+                at=format_local(event.at, tz),
+                event=ctx.t(f"events.{event.kind.value}"),
+                who=who,
+                note=note,
+            )
+        )
+    await reply(update, "\n".join(lines)[:4000])
+    media = []
+    for photo in timeline.photos[:10]:
+        data = (ctx.svc.settings.data_dir / photo.path).read_bytes()
+        media.append(InputMediaPhoto(data, caption=ctx.t(f"tickets.photo_{photo.kind}")))
+    chat = update.effective_chat
+    if chat is not None and len(media) == 1:
+        await chat.send_photo(media[0].media, caption=media[0].caption)
+    elif chat is not None and media:
+        await chat.send_media_group(media)
+
+
+async def show_notice(update: Update, ctx: Ctx) -> None:
+    """/notice 2026-0042 — the rectification notice image."""
+    actor, _ = ctx.require_actor()
+    if not ctx.args:
+        raise InvalidInput("tickets.usage_notice")
+    timeline = await ctx.svc.tickets.timeline(actor, ctx.args[0])
+    path = await ctx.svc.notices.for_viewer(actor, timeline.ticket.id)
+    chat = update.effective_chat
+    assert chat is not None
+    await chat.send_photo(
+        path.read_bytes(), caption=ctx.t("tickets.notice_caption", number=timeline.ticket.number)
+    )
+
+
+def _line(ctx: Ctx, ticket: Ticket, params: dict[str, object]) -> str:
+    return ctx.t(
+        "tickets.line",
+        number=ticket.number,
+        status=ctx.t(f"status.{ticket.status.value}"),
+        category=ctx.t(f"categories.{ticket.category}"),
+        place=params["place"],
+        due=params["due"],
+        supporters=ticket.supporters,
+    )
+
+
+def _due(ctx: Ctx, ticket: Ticket) -> str:
+    return format_due(ticket, ctx.svc.settings.timezone)
+
+
+def handlers() -> list[BaseHandler[Update, Ctx, None]]:
+    private = PRIVATE & NOT_EDITED
+    return [
+        CommandHandler("tickets", list_queue, filters=private),
+        CommandHandler("my", list_mine, filters=private),
+        CommandHandler("recheck", list_recheck, filters=private),
+        CommandHandler("ticket", show_ticket, filters=private),
+        CommandHandler("notice", show_notice, filters=private),
+        CallbackQueryHandler(on_button, pattern=callbacks.pattern(callbacks.TICKET)),
+    ]
