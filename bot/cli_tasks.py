@@ -8,6 +8,8 @@ from pathlib import Path
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.domain.errors import JiayuanError
+from bot.i18n import both
 from bot.importer import ImportFailed, load_plan
 from bot.services.container import Services
 from bot.services.invites import INVITE_PREFIX
@@ -28,7 +30,11 @@ async def import_file(
         return 1
     async with Database(settings.database_path) as db:
         services = Services.build(settings, db, Clock(settings.now))
-        summary = await services.communities.apply_plan(plan)
+        try:
+            summary = await services.communities.apply_plan(plan)
+        except JiayuanError as refused:
+            print(f"导入失败 / import failed: {both(refused.key, **refused.params)}", file=sys.stderr)
+            return 1
     verb = "created" if summary.created else "updated"
     print(
         f"{summary.community.name} ({summary.community.code}) {verb}: "

@@ -101,6 +101,9 @@ class CommunityService(Service):
         async with self.db.transaction() as tx:
             community = await tx.communities.find_by_code(plan.code)
             created = community is None
+            if community is None and plan.partial:
+                # A CSV table adds to a community; it cannot create one.
+                raise NotFound("errors.community_not_found")
             if community is None:
                 community = await tx.communities.add(plan.code, plan.name, plan.timezone, now)
             elif plan.name:
