@@ -73,7 +73,7 @@ async def set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -
     """Telegram's command menu, per scope and language."""
     bot = application.bot
     for lang in Language:
-        code = "" if lang is Language.ZH else lang.value
+        code = None if lang is Language.ZH else lang.value
         private = [BotCommand(c, t(lang, f"commands.{c}")) for c in PRIVATE_COMMANDS]
         group = [BotCommand(c, t(lang, f"commands.{c}")) for c in GROUP_COMMANDS]
         await bot.set_my_commands(private, language_code=code)

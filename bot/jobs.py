@@ -28,4 +28,10 @@ def schedule(application: Application[Any, Any, Any, Any, Any, Any], services: S
         if pruned:
             log.info("housekeeping pruned_update_ids=%s", pruned)
 
+    async def tick(_: object) -> None:
+        """What is due now, from the database: reminders, escalations, expiries."""
+        await services.deadlines.tick()
+
+    # Every minute, and once right at start so downtime is caught up at once.
+    queue.run_repeating(tick, interval=60, first=1, name="tick")
     queue.run_repeating(housekeeping, interval=3600, first=60, name="housekeeping")

@@ -71,7 +71,11 @@ async def edit(update: Update, text: str, markup: InlineKeyboardMarkup | None = 
         await reply(update, text, markup)
         return
     try:
-        await query.edit_message_text(text, reply_markup=markup)
+        # A photo's words are its caption: Telegram refuses editMessageText there.
+        if query.message.caption is not None or getattr(query.message, "photo", None):
+            await query.edit_message_caption(caption=text[:1024], reply_markup=markup)
+        else:
+            await query.edit_message_text(text, reply_markup=markup)
     except BadRequest as exc:
         # Pressing the same button twice asks for the same content: nothing to do.
         if "not modified" not in exc.message.lower():

@@ -121,16 +121,18 @@ async def on_start_button(update: Update, ctx: Ctx) -> None:
     assert query is not None
     _, person = ctx.require_actor()
     cb = callbacks.parse(query.data, expect=callbacks.START)
-    await query.answer()
     if cb.action == "com":
         community = await ctx.svc.people.choose_community(person, cb.int_arg())
+        await query.answer()
         await edit(update, ctx.t("start.community_chosen", community=community.name))
         await _ask_building(update, ctx, community.id)
     elif cb.action == "bld":
         building, zone = await ctx.svc.people.choose_building(person, cb.int_arg())
+        await query.answer()
         await edit(update, ctx.t("start.building_chosen", building=building.name, zone=zone.name))
         await reply(update, ctx.t("start.next_steps"), ReplyKeyboardRemove())
     elif cb.action == "skip":
+        await query.answer()
         await edit(update, ctx.t("start.skipped"))
     else:
         raise callbacks.StaleButton(query.data)

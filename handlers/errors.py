@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from telegram import Update
-from telegram.error import Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot import callbacks
 from bot.domain.errors import JiayuanError
@@ -27,8 +27,11 @@ async def tell_error(update: Update, ctx: Any, error: Exception) -> None:
         text = t(lang, "errors.button_expired")
     query = update.callback_query
     if query is not None:
-        await query.answer(_plain(text)[:200], show_alert=True)
-        return
+        try:
+            await query.answer(_plain(text)[:200], show_alert=True)
+            return
+        except BadRequest:
+            pass  # already answered or too old: say it in the chat instead
     chat = update.effective_chat
     if chat is not None:
         await chat.send_message(text)

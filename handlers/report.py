@@ -221,13 +221,15 @@ async def on_button(update: Update, ctx: Ctx) -> None:
     actor, person = ctx.require_actor()
     cb = callbacks.parse(query.data, expect=callbacks.REPORT)
     reports = ctx.svc.reports
-    await query.answer()
+    # Answered once the action worked; a refusal is answered by the error handler as an alert.
     if cb.action == "cancel":
         await reports.cancel(person)
+        await query.answer()
         await edit(update, ctx.t("report.cancelled"))
         return
     if cb.action == "ok":
         filed = await reports.submit(actor, person)
+        await query.answer()
         await edit(
             update, ctx.t("report.filed", number=filed.ticket.number, due=_due(ctx, filed.ticket))
         )
@@ -236,14 +238,17 @@ async def on_button(update: Update, ctx: Ctx) -> None:
         return
     if cb.action == "dup":
         ticket = await reports.follow(actor, person, cb.int_arg())
+        await query.answer()
         await edit(update, ctx.t("report.following", number=ticket.number))
         return
     if cb.action == "new":
         view = await reports.duplicates_seen(person)
+        await query.answer()
         await edit(update, ctx.t("report.new_anyway_ok"))
         await _confirm(update, ctx, view)
         return
     if cb.action == "phone":
+        await query.answer()
         markup = ReplyKeyboardMarkup(
             [[KeyboardButton(ctx.t("report.share_phone"), request_contact=True)]],
             resize_keyboard=True,
@@ -265,6 +270,7 @@ async def on_button(update: Update, ctx: Ctx) -> None:
         view = await reports.toggle_anonymous(person)
     else:
         raise callbacks.StaleButton(query.data)
+    await query.answer()
     await edit(update, ctx.t("report.noted"))
     await ask_next(update, ctx, view)
 

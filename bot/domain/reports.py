@@ -61,6 +61,8 @@ class Draft:
     share_phone: bool = False
     duplicates_seen: bool = False
     media_group_id: str | None = None
+    # Set when filed: a re-delivered "submit" then finds the ticket instead of a gap.
+    filed_ticket_id: int | None = None
 
     def next_step(self) -> Step:
         """Ask only for what is missing, in the order a person would answer."""
@@ -99,6 +101,7 @@ class Draft:
             "share_phone": self.share_phone,
             "duplicates_seen": self.duplicates_seen,
             "media_group_id": self.media_group_id,
+            "filed_ticket_id": self.filed_ticket_id,
         }
 
     @classmethod
@@ -117,4 +120,5 @@ class Draft:
             share_phone=bool(data.get("share_phone")),
             duplicates_seen=bool(data.get("duplicates_seen")),
             media_group_id=data.get("media_group_id"),
+            filed_ticket_id=data.get("filed_ticket_id"),
         )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.config import Settings
 from bot.services.communities import CommunityService
+from bot.services.deadlines import DeadlineService
 from bot.services.invites import InviteService
 from bot.services.notices import NoticeService
 from bot.services.people import PeopleService
@@ -28,6 +29,7 @@ class Services:
     reports: ReportService
     tickets: TicketService
     notices: NoticeService
+    deadlines: DeadlineService
 
     @classmethod
     def build(cls, settings: Settings, db: Database, clock: Clock) -> Services:
@@ -43,4 +45,5 @@ class Services:
             reports=ReportService(db, clock, ready),
             tickets=TicketService(db, clock, ready),
             notices=NoticeService(db, clock, ready, data_dir=settings.data_dir),
+            deadlines=DeadlineService(db, clock, ready),
         )

@@ -56,8 +56,7 @@ class ReportService(Service):
         """Begin a report (text-first); an existing draft is kept, not replaced."""
         community_id = await self._may_report(actor, person)
         async with self.db.transaction() as tx:
-            stored = await tx.drafts.get(person.id)
-            draft = Draft.from_json(stored[1]) if stored else Draft(origin_key=origin_key)
+            draft = await self._live(tx, person) or Draft(origin_key=origin_key)
             await self._put(tx, person, community_id, draft)
             return await self._view(tx, draft)
 
@@ -73,8 +72,7 @@ class ReportService(Service):
         """Add a photo; the flag is False for the later photos of an album (ask once)."""
         community_id = await self._may_report(actor, person)
         async with self.db.transaction() as tx:
-            stored = await tx.drafts.get(person.id)
-            draft = Draft.from_json(stored[1]) if stored else Draft(origin_key=origin_key)
+            draft = await self._live(tx, person) or Draft(origin_key=origin_key)
             if len(draft.photos) >= MAX_PHOTOS and all(
                 p.sha256 != photo.sha256 for p in draft.photos
             ):
@@ -88,10 +86,8 @@ class ReportService(Service):
 
     async def current(self, person: Person) -> DraftView | None:
         async with self.db.read() as tx:
-            stored = await tx.drafts.get(person.id)
-            if stored is None or stored[2] <= self.clock.now():
-                return None
-            return await self._view(tx, Draft.from_json(stored[1]))
+            draft = await self._live(tx, person)
+            return None if draft is None else await self._view(tx, draft)
 
     async def nudged(self, person: Person) -> DraftView:
         return await self._change(person, lambda d: replace(d, photo_nudged=True))
@@ -227,11 +223,10 @@ class ReportService(Service):
             stored = await tx.drafts.get(person.id)
             if stored is None:
                 raise NotFound("report.no_draft")
-            community_id, data, _ = stored
+            community_id, data, expires_at = stored
             draft = Draft.from_json(data)
-            existing = await tx.tickets.find_by_origin(draft.origin_key)
-            if existing is not None:
-                await tx.drafts.delete(person.id)
+            if draft.filed_ticket_id is not None:
+                existing = await tx.tickets.get(draft.filed_ticket_id)
                 return Filed(existing, new=False, notice_needed=False)
             if draft.next_step() is not Step.CONFIRM:
                 raise InvalidInput("report.incomplete")
@@ -272,7 +267,8 @@ class ReportService(Service):
                     ticket.id, "before", photo.sha256, photo.path, photo.file_id, now
                 )
             ticket = await self._dispatch(tx, ticket, community.timezone)
-            await tx.drafts.delete(person.id)
+            filed = replace(draft, filed_ticket_id=ticket.id)
+            await tx.drafts.put(person.id, community_id, filed.to_json(), now, expires_at)
         log.info(
             "ticket filed ticket_id=%s community_id=%s status=%s",
             ticket.id,
@@ -334,12 +330,20 @@ class ReportService(Service):
 
     async def _change(self, person: Person, change: Callable[[Draft], Draft]) -> DraftView:
         async with self.db.transaction() as tx:
-            stored = await tx.drafts.get(person.id)
-            if stored is None or stored[2] <= self.clock.now():
+            draft = await self._live(tx, person)
+            if draft is None or person.community_id is None:
                 raise NotFound("report.no_draft")
-            draft = change(Draft.from_json(stored[1]))
-            await self._put(tx, person, stored[0], draft)
+            draft = change(draft)
+            await self._put(tx, person, person.community_id, draft)
             return await self._view(tx, draft)
+
+    async def _live(self, tx: Transaction, person: Person) -> Draft | None:
+        """The draft being worked on: not expired and not yet filed."""
+        stored = await tx.drafts.get(person.id)
+        if stored is None or stored[2] <= self.clock.now():
+            return None
+        draft = Draft.from_json(stored[1])
+        return None if draft.filed_ticket_id is not None else draft
 
     async def _put(self, tx: Transaction, person: Person, community_id: int, draft: Draft) -> None:
         rules = await tx.communities.rules(community_id)

@@ -1,0 +1,240 @@
+"""The durable tick for tickets: reminders, escalations (督办), late acceptance, re-check
+requests and expired drafts — derived from the database each minute, each claimed under
+a unique occurrence key in the same transaction as its messages, so downtime is caught
+up once and nothing fires twice."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.domain.models import Community, Person, Role
+from bot.domain.reports import Draft
+from bot.domain.tickets import Event, EventKind, Status, Ticket
+from bot.domain.workdays import WorkCalendar
+from bot.services import messages
+from bot.services.base import Service
+from bot.services.reports import community_calendar
+from bot.services.ticket_cards import recheck_buttons, ticket_buttons_for_cadre, ticket_params
+from storage.transaction import Transaction
+
+log = logging.getLogger(__name__)
+
+# Reminders go out in working hours, not at midnight when the day turns.
+REMINDER_TIME = time(9, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class TickReport:
+    reminders: int = 0
+    escalations: int = 0
+    late_acceptances: int = 0
+    recheck_requests: int = 0
+    expired_drafts: int = 0
+
+    @property
+    def total(self) -> int:
+        return (
+            self.reminders
+            + self.escalations
+            + self.late_acceptances
+            + self.recheck_requests
+            + self.expired_drafts
+        )
+
+
+def last_day(ticket: Ticket, tz: ZoneInfo) -> date | None:
+    """The last local day to fix it (the deadline is the start of the following day)."""
+    if ticket.due_at is None:
+        return None
+    return (ticket.due_at.astimezone(tz) - timedelta(microseconds=1)).date()
+
+
+class DeadlineService(Service):
+    async def tick(self) -> TickReport:
+        now = self.clock.now()
+        counts = {"reminders": 0, "escalations": 0, "late": 0, "recheck": 0, "drafts": 0}
+        async with self.db.transaction() as tx:
+            communities = {c.id: c for c in await tx.communities.list_all()}
+            calendars: dict[int, WorkCalendar] = {}
+            for ticket in await tx.tickets.list_open_with_deadline():
+                community = communities[ticket.community_id]
+                if ticket.community_id not in calendars:
+                    calendars[ticket.community_id] = await community_calendar(
+                        tx, ticket.community_id
+                    )
+                calendar = calendars[ticket.community_id]
+                counts["reminders"] += await self._remind(tx, ticket, community, calendar, now)
+                counts["escalations"] += await self._escalate(tx, ticket, community, now)
+                counts["late"] += await self._late_acceptance(tx, ticket, community, calendar, now)
+            counts["recheck"] = await self._recheck_requests(tx, communities, now)
+            counts["drafts"] = await self._expire_drafts(tx, now)
+        report = TickReport(
+            counts["reminders"],
+            counts["escalations"],
+            counts["late"],
+            counts["recheck"],
+            counts["drafts"],
+        )
+        if report.total:
+            log.info(
+                "tick reminders=%s escalations=%s late=%s recheck=%s drafts=%s",
+                report.reminders,
+                report.escalations,
+                report.late_acceptances,
+                report.recheck_requests,
+                report.expired_drafts,
+            )
+            self._wake_outbox()
+        return report
+
+    async def _remind(
+        self,
+        tx: Transaction,
+        ticket: Ticket,
+        community: Community,
+        calendar: WorkCalendar,
+        now: datetime,
+    ) -> int:
+        tz = ZoneInfo(community.timezone)
+        local = now.astimezone(tz)
+        due_day = last_day(ticket, tz)
+        if due_day is None or local.time() < REMINDER_TIME:
+            return 0
+        today = local.date()
+        if today == due_day:
+            kind, key = "tickets.reminder_due", f"remind-due:{ticket.id}:{due_day}"
+        elif calendar.previous_workday(due_day) <= today < due_day:
+            kind, key = "tickets.reminder_before", f"remind-before:{ticket.id}:{due_day}"
+        else:
+            return 0
+        if not await tx.occurrences.claim(key, now):
+            return 0
+        params = await ticket_params(tx, ticket, community.timezone)
+        for person in await _responsible(tx, ticket):
+            await messages.to_person(
+                tx,
+                person,
+                now,
+                kind,
+                buttons=ticket_buttons_for_cadre(ticket),
+                dedupe_key=f"{key}:{person.id}",
+                **params,
+            )
+        return 1
+
+    async def _escalate(
+        self, tx: Transaction, ticket: Ticket, community: Community, now: datetime
+    ) -> int:
+        if not ticket.overdue_at(now):
+            return 0
+        due_day = last_day(ticket, ZoneInfo(community.timezone))
+        key = f"overdue:{ticket.id}:{due_day}"
+        if not await tx.occurrences.claim(key, now):
+            return 0
+        await tx.tickets.add_events(ticket.id, [Event(EventKind.ESCALATED, None, now, "overdue")])
+        params = await ticket_params(tx, ticket, community.timezone)
+        cadre = (
+            await tx.people.get(ticket.assignee_person_id) if ticket.assignee_person_id else None
+        )
+        params["cadre"] = cadre.name if cadre else "—"
+        for leader in await tx.people.list_with_role(ticket.community_id, Role.LEADER):
+            await messages.to_person(
+                tx, leader, now, "tickets.escalated", dedupe_key=f"{key}:{leader.id}", **params
+            )
+        for person in await _responsible(tx, ticket):
+            await messages.to_person(
+                tx,
+                person,
+                now,
+                "tickets.overdue_to_cadre",
+                buttons=ticket_buttons_for_cadre(ticket),
+                dedupe_key=f"{key}:cadre:{person.id}",
+                **params,
+            )
+        return 1
+
+    async def _late_acceptance(
+        self,
+        tx: Transaction,
+        ticket: Ticket,
+        community: Community,
+        calendar: WorkCalendar,
+        now: datetime,
+    ) -> int:
+        if ticket.status is not Status.ASSIGNED or ticket.dispatched_at is None:
+            return 0
+        rules = await tx.communities.rules(ticket.community_id)
+        limit = calendar.deadline_instant(
+            ticket.dispatched_at, rules.accept_workdays, ZoneInfo(community.timezone)
+        )
+        if now < limit:
+            return 0
+        key = f"accept-late:{ticket.id}:{ticket.dispatched_at.date()}:{ticket.assignee_person_id}"
+        if not await tx.occurrences.claim(key, now):
+            return 0
+        params = await ticket_params(tx, ticket, community.timezone)
+        cadre = (
+            await tx.people.get(ticket.assignee_person_id) if ticket.assignee_person_id else None
+        )
+        params["cadre"] = cadre.name if cadre else "—"
+        for leader in await tx.people.list_with_role(ticket.community_id, Role.LEADER):
+            await messages.to_person(
+                tx, leader, now, "tickets.not_accepted", dedupe_key=f"{key}:{leader.id}", **params
+            )
+        return 1
+
+    async def _recheck_requests(
+        self, tx: Transaction, communities: dict[int, Community], now: datetime
+    ) -> int:
+        sent = 0
+        # The longest possible wait bounds the query; each community's own rule decides.
+        for ticket in await tx.tickets.list_rectified_before(now):
+            if ticket.rectified_at is None:
+                continue
+            community = communities[ticket.community_id]
+            rules = await tx.communities.rules(ticket.community_id)
+            calendar = await community_calendar(tx, ticket.community_id)
+            ready = calendar.deadline_instant(
+                ticket.rectified_at, rules.recheck_workdays, ZoneInfo(community.timezone)
+            )
+            if now < ready:
+                continue
+            key = f"recheck:{ticket.id}:{ticket.rectified_at.isoformat()}"
+            if not await tx.occurrences.claim(key, now):
+                continue
+            params = await ticket_params(tx, ticket, community.timezone)
+            photos = await tx.tickets.photos(ticket.id, "after")
+            for inspector in await tx.people.list_with_role(ticket.community_id, Role.INSPECTOR):
+                await messages.to_person(
+                    tx,
+                    inspector,
+                    now,
+                    "tickets.recheck_request",
+                    buttons=recheck_buttons(ticket),
+                    photo=photos[-1].path if photos else None,
+                    dedupe_key=f"{key}:{inspector.id}",
+                    **params,
+                )
+            sent += 1
+        return sent
+
+    async def _expire_drafts(self, tx: Transaction, now: datetime) -> int:
+        told = 0
+        for person_id in await tx.drafts.expired(now):
+            stored = await tx.drafts.get(person_id)
+            await tx.drafts.delete(person_id)
+            if stored is None or Draft.from_json(stored[1]).filed_ticket_id is not None:
+                continue  # a filed report's draft is only kept to answer re-deliveries
+            person = await tx.people.get(person_id)
+            await messages.to_person(tx, person, now, "report.expired")
+            told += 1
+        return told
+
+
+async def _responsible(tx: Transaction, ticket: Ticket) -> list[Person]:
+    if ticket.assignee_person_id:
+        return [await tx.people.get(ticket.assignee_person_id)]
+    return await tx.people.list_with_role(ticket.community_id, Role.ADMIN)

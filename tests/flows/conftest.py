@@ -1,0 +1,148 @@
+"""End-to-end harness: the real bot (PTB Application, our poller, outbox, services) polls
+bot/sandbox over HTTP on 127.0.0.1; scripted people talk to it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from bot.app import Runtime, start_bot
+from bot.clock import Clock
+from bot.config import Settings
+from bot.domain.models import Community, Role
+from bot.importer import load_plan
+from bot.notify.pacing import Limits
+from bot.sandbox import FloodLimits, Sandbox, SentMessage, SimUser
+from bot.services.container import Services
+from bot.services.invites import INVITE_PREFIX
+from tests.factories import SAMPLE_YAML, T0, TOKEN
+
+ADMIN_ID = 9001
+
+
+@dataclass
+class Harness:
+    sandbox: Sandbox
+    runtime: Runtime
+    clock: Clock
+    data_dir: Path
+    community: Community
+    cadre_invites: dict[str, tuple[str, str]]  # zone code -> (name, invite code)
+    admin: SimUser
+    people: dict[str, SimUser] = field(default_factory=dict)
+
+    @property
+    def services(self) -> Services:
+        return self.runtime.services
+
+    async def settle(self) -> None:
+        """Until the bot has handled everything and the outbox is drained."""
+        for _ in range(50):
+            await self.sandbox.wait_idle(timeout=10)
+            async with self.services.db.read() as tx:
+                due = await tx.outbox.due(self.clock.now())
+            if not due:
+                await self.sandbox.wait_idle(timeout=10)
+                return
+            self.services.outbox_ready.set()
+        raise TimeoutError("outbox did not drain")
+
+    async def edited(self, message: SentMessage, text: str, timeout: float = 5.0) -> SentMessage:
+        """Wait until the bot edits ``message`` to contain ``text``."""
+        await self.sandbox.wait_until(lambda: text in (message.text or ""), timeout=timeout)
+        return message
+
+    async def cadre(self, zone_code: str) -> SimUser:
+        """The zone's imported cadre, signed in through their own invite link."""
+        name, code = self.cadre_invites[zone_code]
+        if name in self.people:
+            return self.people[name]
+        user = self.sandbox.add_user(name, language_code="zh-hans")
+        await user.send(f"/start {INVITE_PREFIX}{code}")
+        await user.wait_for(lambda m: "包片干部" in (m.text or ""))
+        await self.settle()
+        self.people[name] = user
+        return user
+
+    async def with_role(self, name: str, role: Role, language_code: str = "zh-hans") -> SimUser:
+        """A new person given a role through an invite made by the admin."""
+        actor, _ = await self.services.people.identify(ADMIN_ID, "admin", "zh-hans", True)
+        invite, _ = await self.services.invites.create(actor, role)
+        user = self.sandbox.add_user(name, language_code=language_code)
+        await user.send(f"/start {INVITE_PREFIX}{invite.code}")
+        await user.next_message()
+        await self.settle()
+        self.people[name] = user
+        return user
+
+    async def resident(
+        self, name: str, building: str = "1号楼", language_code: str = "zh-hans"
+    ) -> SimUser:
+        """A resident who opened the bot and chose the sample community and a building."""
+        user = self.sandbox.add_user(name, language_code=language_code)
+        await user.send("/start")
+        pick = await user.wait_for(lambda m: bool(m.buttons) and "幸福里社区" in m.button_texts)
+        await user.press(pick, "幸福里社区")
+        buildings = await user.wait_for(
+            lambda m: any(t.startswith(building) for t in m.button_texts)
+        )
+        label = next(t for t in buildings.button_texts if t.startswith(building))
+        await user.press(buildings, label)
+        await self.settle()
+        await self.take_all(user)
+        self.people[name] = user
+        return user
+
+    @staticmethod
+    async def take_all(user: SimUser) -> list[SentMessage]:
+        """Mark everything received so far as read (next_message starts after it)."""
+        taken = []
+        while True:
+            try:
+                taken.append(await user.next_message(timeout=0))
+            except TimeoutError:
+                return taken
+
+
+@pytest.fixture
+async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
+    clock = Clock(T0)
+    sandbox = Sandbox(TOKEN, "jiayuan_bot", clock=clock.now, limits=FloodLimits.off())
+    await sandbox.start()
+    settings = Settings(
+        token=TOKEN, api_url=sandbox.base_url, data_dir=tmp_path, admins=frozenset({ADMIN_ID})
+    )
+    runtime = await start_bot(
+        settings, clock, poll_timeout=1, outbox_limits=Limits(per_chat_interval_s=0.0)
+    )
+    summary = await runtime.services.communities.apply_plan(load_plan(SAMPLE_YAML))
+    admin = sandbox.add_user("刘主任", user_id=ADMIN_ID, language_code="zh-hans")
+    await admin.send("/start")
+    await sandbox.wait_idle(timeout=10)
+    actor, person = await runtime.services.people.identify(ADMIN_ID, "刘主任", "zh-hans", True)
+    await runtime.services.people.choose_community(person, summary.community.id)
+    actor, _ = await runtime.services.people.identify(ADMIN_ID, "刘主任", "zh-hans", True)
+    invite, _ = await runtime.services.invites.create(actor, Role.ADMIN)
+    person = (await runtime.services.people.identify(ADMIN_ID, "刘主任", "zh-hans", True))[1]
+    await runtime.services.invites.redeem(person, invite.code)
+    h = Harness(
+        sandbox=sandbox,
+        runtime=runtime,
+        clock=clock,
+        data_dir=tmp_path,
+        community=summary.community,
+        # The responsible cadre comes before deputies in the import's list.
+        cadre_invites={
+            zone: (name, code) for zone, name, code in reversed(summary.cadre_invites)
+        },
+        admin=admin,
+    )
+    await Harness.take_all(admin)
+    try:
+        yield h
+    finally:
+        await runtime.stop()
+        await sandbox.stop()

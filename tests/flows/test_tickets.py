@@ -1,0 +1,264 @@
+"""The closed loop end to end: report → dispatch → accept → rectify → re-check → close,
+and every way off the happy path."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image
+
+from bot.domain.models import Role
+from bot.domain.tickets import Status
+from tests.flows.conftest import Harness
+from tests.flows.reporting import NUMBER, file_report, has, jpeg, ticket_message, with_button
+
+
+async def _ticket(harness: Harness, number: str):
+    async with harness.services.db.read() as tx:
+        found = await tx.tickets.find_by_number(harness.community.id, number)
+    assert found is not None
+    return found
+
+
+async def test_happy_path_from_photo_to_closed_with_reporter_told_each_step(
+    harness: Harness,
+) -> None:
+    cadre = await harness.cadre("Z1")
+    resident = await harness.resident("李明", building="1号楼")
+    number = await file_report(harness.sandbox, resident)
+    assert NUMBER.fullmatch(number)
+
+    card = await ticket_message(cadre, number)
+    assert card.photo is not None, "the cadre gets the before-photo"
+    assert "楼道堆物" in (card.text or "") and "1号楼" in (card.text or "")
+    notice = await cadre.wait_for(has("整改通知单"), timeout=15)
+    assert notice.photo is not None and notice.photo[:8] == b"\x89PNG\r\n\x1a\n"
+
+    await cadre.press(card, "✅ 签收")
+    await resident.wait_for(has("已由片区干部签收"))
+    await harness.sandbox.wait_until(lambda: "📷 已整改" in card.button_texts)
+    await cadre.press(card, "📷 已整改")
+    await cadre.wait_for(has("整改后的照片"))
+    await cadre.send_photo(jpeg("green"), caption="已清理完毕")
+    await cadre.wait_for(has("已标记整改完成"))
+
+    ask = await resident.wait_for(has("已整改"), timeout=10)
+    assert ask.photo is not None and "已清理完毕" in (ask.text or "")
+    await resident.press(ask, "👍 已解决")
+    rate = await resident.wait_for(with_button("满意"))
+    await resident.press(rate, "满意")
+    await resident.wait_for(has("谢谢您的评价"))
+    await cadre.wait_for(has("复查通过"))
+
+    ticket = await _ticket(harness, number)
+    assert ticket.status is Status.CLOSED
+    assert ticket.rating is not None and ticket.rating.value == "satisfied"
+    timeline = await harness.services.tickets.timeline(
+        (await harness.services.people.identify(resident.id, "李明", None, False))[0], number
+    )
+    kinds = [e.kind.value for e in timeline.events]
+    assert kinds[:3] == ["created", "dispatched", "accepted"]
+    assert kinds[-3:] == ["confirmed", "closed", "rated"]
+
+
+async def test_my_lists_the_reporters_tickets_and_ticket_shows_the_timeline(
+    harness: Harness,
+) -> None:
+    await harness.cadre("Z1")
+    resident = await harness.resident("王芳")
+    number = await file_report(harness.sandbox, resident)
+    await harness.settle()
+    await resident.send("/my")
+    mine = await resident.wait_for(has("我的上报"))
+    assert number in (mine.text or "")
+    await resident.send(f"/ticket {number}")
+    timeline = await resident.wait_for(has("派单"))
+    assert number in (timeline.text or "")
+
+
+async def test_cadres_queue_lists_overdue_first(harness: Harness) -> None:
+    cadre = await harness.cadre("Z1")
+    resident = await harness.resident("钱居民")
+    first = await file_report(harness.sandbox, resident, caption="第一件")
+    await harness.settle()
+    from datetime import timedelta
+
+    harness.clock.advance(timedelta(days=10))
+    second = await file_report(harness.sandbox, resident, caption="第二件", category="小广告/乱贴乱画")
+    await harness.settle()
+    await harness.take_all(cadre)
+    await cadre.send("/tickets")
+    queue = (await cadre.wait_for(has("待办工单"))).text or ""
+    assert queue.index(first) < queue.index(second)
+    assert "🔴" in queue.split(second)[0]
+
+
+async def test_transfer_to_another_zone_keeps_the_deadline(harness: Harness) -> None:
+    cadre1, cadre2 = await harness.cadre("Z1"), await harness.cadre("Z2")
+    resident = await harness.resident("孙居民")
+    number = await file_report(harness.sandbox, resident)
+    before = await _ticket(harness, number)
+    card = await ticket_message(cadre1, number)
+    await cadre1.press(card, "↪️ 转派")
+    where = await cadre1.wait_for(with_button("西片区"))
+    await cadre1.press(where, "西片区")
+    await cadre1.wait_for(has("原因"))
+    await cadre1.send("这是西片区的路段")
+    await cadre1.wait_for(has("已转派"))
+    moved = await cadre2.wait_for(has("转派给您"), timeout=10)
+    assert "这是西片区的路段" in (moved.text or "")
+    await resident.wait_for(has("转交"))
+    after = await _ticket(harness, number)
+    assert after.assignee_person_id != before.assignee_person_id
+    assert after.due_at == before.due_at, "sending a ticket on never resets its deadline"
+    assert after.transfer_count == 1
+
+
+async def test_reject_with_reason_reaches_the_reporter(harness: Harness) -> None:
+    cadre = await harness.cadre("Z1")
+    resident = await harness.resident("周居民")
+    number = await file_report(harness.sandbox, resident)
+    card = await ticket_message(cadre, number)
+    await cadre.press(card, "✖️ 退回")
+    why = await cadre.wait_for(with_button("不属于本社区职责"))
+    await cadre.press(why, "不属于本社区职责")
+    await cadre.wait_for(has("原因"))
+    await cadre.send("属于市政道路，已转告城管")
+    told = await resident.wait_for(has("被退回"), timeout=10)
+    assert "属于市政道路" in (told.text or "") and "不属于本社区职责" in (told.text or "")
+    assert (await _ticket(harness, number)).status is Status.REJECTED
+
+
+async def test_reporter_saying_not_fixed_reopens_with_a_fresh_deadline(harness: Harness) -> None:
+    cadre = await harness.cadre("Z1")
+    resident = await harness.resident("吴居民")
+    number = await file_report(harness.sandbox, resident)
+    card = await ticket_message(cadre, number)
+    await cadre.press(card, "✅ 签收")
+    await harness.sandbox.wait_until(lambda: "📷 已整改" in card.button_texts)
+    await cadre.press(card, "📷 已整改")
+    await cadre.send_photo(jpeg("blue"), caption="清理了")
+    ask = await resident.wait_for(has("已整改"), timeout=10)
+    from datetime import timedelta
+
+    harness.clock.advance(timedelta(days=3))
+    await resident.press(ask, "👎 没解决")
+    await resident.wait_for(has("哪里还没解决"))
+    await resident.send_photo(jpeg("gray"), caption="纸箱又堆回来了")
+    await resident.wait_for(has("重新整改"))
+    back = await cadre.wait_for(has("复查未通过"), timeout=10)
+    assert "纸箱又堆回来了" in (back.text or "")
+    ticket = await _ticket(harness, number)
+    assert ticket.status is Status.ASSIGNED
+    assert ticket.reopen_count == 1
+
+
+async def test_duplicate_report_can_follow_the_open_ticket(harness: Harness) -> None:
+    cadre = await harness.cadre("Z1")
+    first = await harness.resident("报告人")
+    number = await file_report(harness.sandbox, first)
+    second = await harness.resident("邻居")
+    await second.send_photo(jpeg("yellow"), caption="楼道堆物")
+    await second.press(await second.wait_for(with_button("楼道堆物")), "楼道堆物")
+    await second.press(await second.wait_for(with_button("1号楼")), "1号楼")
+    offer = await second.wait_for(lambda m: any(number in t for t in m.button_texts), timeout=10)
+    assert offer.photo is not None, "the open ticket is shown with its photo"
+    await second.press(offer, 0)
+    await harness.edited(offer, "已附议")
+    ticket = await _ticket(harness, number)
+    assert ticket.supporters == 1
+    # The follower now hears of progress too.
+    card = await ticket_message(cadre, number)
+    await cadre.press(card, "✅ 签收")
+    await second.wait_for(has("已由片区干部签收"), timeout=10)
+
+
+async def test_inspector_recheck_closes_a_rectified_ticket(harness: Harness) -> None:
+    cadre = await harness.cadre("Z1")
+    inspector = await harness.with_role("赵督查", Role.INSPECTOR)
+    resident = await harness.resident("郑居民")
+    number = await file_report(harness.sandbox, resident)
+    card = await ticket_message(cadre, number)
+    await cadre.press(card, "✅ 签收")
+    await harness.sandbox.wait_until(lambda: "📷 已整改" in card.button_texts)
+    await cadre.press(card, "📷 已整改")
+    await cadre.send_photo(jpeg("white"), caption="搬走了")
+    await harness.settle()
+    await inspector.send("/recheck")
+    item = await inspector.wait_for(
+        lambda m: number in (m.text or "") and "👍 已解决" in m.button_texts
+    )
+    await inspector.press(item, "👍 已解决")
+    await inspector.wait_for(has("复查通过"))
+    assert (await _ticket(harness, number)).status is Status.CLOSED
+
+
+async def test_others_and_forged_buttons_cannot_change_a_ticket(harness: Harness) -> None:
+    cadre1 = await harness.cadre("Z1")
+    cadre2 = await harness.cadre("Z2")
+    resident = await harness.resident("好奇的居民")
+    number = await file_report(harness.sandbox, resident)
+    card = await ticket_message(cadre1, number)
+    ticket = await _ticket(harness, number)
+    # Callback data is whatever a client sends: another zone's cadre and the reporter
+    # send the real payload from messages in their own chats; junk and an old version too.
+    await harness.settle()
+    own2 = cadre2.inbox[-1]
+    own_resident = resident.inbox[-1]
+    outsider_press = await cadre2.press_data(own2, f"tk1:acc:{ticket.id}")
+    resident_press = await resident.press_data(own_resident, f"tk1:acc:{ticket.id}")
+    forged = await resident.press_data(own_resident, "tk1:acc:not-a-number")
+    stale = await resident.press_data(own_resident, f"tk0:acc:{ticket.id}")
+    await harness.settle()
+    for press in (outsider_press, resident_press, forged, stale):
+        answer = harness.sandbox.callback_answer(press["id"])
+        assert answer is not None and answer.show_alert, press
+    assert (await _ticket(harness, number)).status is Status.ASSIGNED
+    assert (await _ticket(harness, number)).version == ticket.version
+
+
+async def test_html_in_names_and_captions_is_escaped(harness: Harness) -> None:
+    cadre = await harness.cadre("Z1")
+    resident = await harness.resident("<b>坏人</b>&")
+    number = await file_report(harness.sandbox, resident, caption="<script>alert(1)</script> & <i>")
+    card = await ticket_message(cadre, number)
+    assert "<script>alert(1)</script> & <i>" in (card.text or ""), "shown literally, not parsed"
+    await harness.settle()
+    await harness.take_all(resident)
+    await resident.send("/start")
+    back = await resident.next_message()
+    assert "<b>坏人</b>&" in (back.text or "")
+
+
+async def test_corrupt_and_oversized_images_are_refused(harness: Harness) -> None:
+    resident = await harness.resident("发坏图的人")
+    good = jpeg()
+    await resident.send_document(good[: len(good) // 3], "broken.jpg", "image/jpeg")
+    assert "损坏" in ((await resident.next_message()).text or "")
+    await resident.send_document(b"%PDF-1.4 not an image", "fake.jpg", "image/jpeg")
+    assert "不是图片" in ((await resident.next_message()).text or "")
+    bomb = io.BytesIO()
+    Image.new("1", (12000, 12000)).save(bomb, "PNG")
+    await resident.send_document(bomb.getvalue(), "huge.png", "image/png")
+    assert "尺寸太大" in ((await resident.next_message()).text or "")
+    assert (
+        await harness.services.reports.current(
+            (await harness.services.people.identify(resident.id, "x", None, False))[1]
+        )
+        is None
+    )
+
+
+async def test_stored_photo_has_no_exif(harness: Harness) -> None:
+    await harness.cadre("Z1")
+    resident = await harness.resident("隐私居民")
+    exif = Image.Exif()
+    exif[0x0110] = "PhoneModel"  # camera model
+    exif[0x8825] = {1: "N", 2: (30.0, 16.0, 24.0)}  # GPS
+    number = await file_report(harness.sandbox, resident, photo=jpeg(exif=exif.tobytes()))
+    ticket = await _ticket(harness, number)
+    async with harness.services.db.read() as tx:
+        photos = await tx.tickets.photos(ticket.id, "before")
+    stored = Image.open(harness.data_dir / photos[0].path)
+    assert not stored.getexif()
+    assert "exif" not in stored.info
