@@ -33,7 +33,9 @@ async def import_file(
         try:
             summary = await services.communities.apply_plan(plan)
         except JiayuanError as refused:
-            print(f"导入失败 / import failed: {both(refused.key, **refused.params)}", file=sys.stderr)
+            print(
+                f"导入失败 / import failed: {both(refused.key, **refused.params)}", file=sys.stderr
+            )
             return 1
     verb = "created" if summary.created else "updated"
     print(

@@ -99,7 +99,7 @@ class Demo:
 
     def _chat_label(self, chat_id: int) -> str:
         if chat_id == self.group.chat_id:
-            return self.group.record.title
+            return self.group.record.title or "group"
         for name, person in self.people.items():
             if person.user.id == chat_id:
                 return name

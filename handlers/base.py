@@ -72,7 +72,8 @@ async def edit(update: Update, text: str, markup: InlineKeyboardMarkup | None = 
         return
     try:
         # A photo's words are its caption: Telegram refuses editMessageText there.
-        if query.message.caption is not None or getattr(query.message, "photo", None):
+        message = query.message
+        if isinstance(message, Message) and (message.caption is not None or message.photo):
             await query.edit_message_caption(caption=text[:1024], reply_markup=markup)
         else:
             await query.edit_message_text(text, reply_markup=markup)

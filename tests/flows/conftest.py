@@ -50,9 +50,9 @@ class Harness:
             self.services.outbox_ready.set()
         raise TimeoutError("outbox did not drain")
 
-    async def edited(self, message: SentMessage, text: str, timeout: float = 5.0) -> SentMessage:
+    async def edited(self, message: SentMessage, text: str, wait_s: float = 5.0) -> SentMessage:
         """Wait until the bot edits ``message`` to contain ``text``."""
-        await self.sandbox.wait_until(lambda: text in (message.text or ""), timeout=timeout)
+        await self.sandbox.wait_until(lambda: text in (message.text or ""), timeout=wait_s)
         return message
 
     async def cadre(self, zone_code: str) -> SimUser:
@@ -135,9 +135,7 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
         data_dir=tmp_path,
         community=summary.community,
         # The responsible cadre comes before deputies in the import's list.
-        cadre_invites={
-            zone: (name, code) for zone, name, code in reversed(summary.cadre_invites)
-        },
+        cadre_invites={zone: (name, code) for zone, name, code in reversed(summary.cadre_invites)},
         admin=admin,
     )
     await Harness.take_all(admin)

@@ -84,7 +84,9 @@ async def test_cadres_queue_lists_overdue_first(harness: Harness) -> None:
     from datetime import timedelta
 
     harness.clock.advance(timedelta(days=10))
-    second = await file_report(harness.sandbox, resident, caption="第二件", category="小广告/乱贴乱画")
+    second = await file_report(
+        harness.sandbox, resident, caption="第二件", category="小广告/乱贴乱画"
+    )
     await harness.settle()
     await harness.take_all(cadre)
     await cadre.send("/tickets")
@@ -198,7 +200,7 @@ async def test_others_and_forged_buttons_cannot_change_a_ticket(harness: Harness
     cadre2 = await harness.cadre("Z2")
     resident = await harness.resident("好奇的居民")
     number = await file_report(harness.sandbox, resident)
-    card = await ticket_message(cadre1, number)
+    await ticket_message(cadre1, number)  # the right cadre has it; nobody else may act
     ticket = await _ticket(harness, number)
     # Callback data is whatever a client sends: another zone's cadre and the reporter
     # send the real payload from messages in their own chats; junk and an old version too.
@@ -220,7 +222,9 @@ async def test_others_and_forged_buttons_cannot_change_a_ticket(harness: Harness
 async def test_html_in_names_and_captions_is_escaped(harness: Harness) -> None:
     cadre = await harness.cadre("Z1")
     resident = await harness.resident("<b>坏人</b>&")
-    number = await file_report(harness.sandbox, resident, caption="<script>alert(1)</script> & <i>")
+    number = await file_report(
+        harness.sandbox, resident, caption="<script>alert(1)</script> & <i>"
+    )
     card = await ticket_message(cadre, number)
     assert "<script>alert(1)</script> & <i>" in (card.text or ""), "shown literally, not parsed"
     await harness.settle()

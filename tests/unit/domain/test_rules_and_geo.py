@@ -22,12 +22,19 @@ def test_defaults_are_those_of_the_domain() -> None:
 
 
 def test_rules_round_trip_through_text() -> None:
-    changed = CommunityRules().with_value("clean_day_time", "07:30").with_value("inspection_days", "5,15,25")
+    changed = (
+        CommunityRules()
+        .with_value("clean_day_time", "07:30")
+        .with_value("inspection_days", "5,15,25")
+    )
     assert CommunityRules.from_mapping(changed.to_mapping()) == changed
     assert changed.clean_day_time == time(7, 30)
 
 
-@pytest.mark.parametrize(("key", "raw"), [("clean_day_time", "seven"), ("rectify_workdays", "-1"), ("inspection_days", "")])
+@pytest.mark.parametrize(
+    ("key", "raw"),
+    [("clean_day_time", "seven"), ("rectify_workdays", "-1"), ("inspection_days", "")],
+)
 def test_bad_rule_values_are_refused(key: str, raw: str) -> None:
     with pytest.raises(ValueError):
         CommunityRules().with_value(key, raw)
@@ -37,14 +44,18 @@ coords = st.tuples(st.floats(-80, 80), st.floats(-179, 179))
 
 
 @given(coords, coords)
-def test_distance_is_symmetric_and_non_negative(a: tuple[float, float], b: tuple[float, float]) -> None:
+def test_distance_is_symmetric_and_non_negative(
+    a: tuple[float, float], b: tuple[float, float]
+) -> None:
     d1, d2 = distance_m(*a, *b), distance_m(*b, *a)
     assert d1 >= 0
     assert abs(d1 - d2) < 1e-6
 
 
 @given(st.lists(coords, min_size=1, max_size=20), coords)
-def test_nearest_is_no_farther_than_any_other(places: list[tuple[float, float]], here: tuple[float, float]) -> None:
+def test_nearest_is_no_farther_than_any_other(
+    places: list[tuple[float, float]], here: tuple[float, float]
+) -> None:
     hit = nearest(here[0], here[1], [(i, lat, lon) for i, (lat, lon) in enumerate(places)])
     assert hit is not None
     assert all(hit[1] <= distance_m(*here, *p) + 1e-6 for p in places)
