@@ -158,6 +158,21 @@ async def revoke(update: Update, ctx: Ctx) -> None:
     )
 
 
+async def block(update: Update, ctx: Ctx) -> None:
+    """/block PERSON_ID and /unblock PERSON_ID — stop or allow someone's reports."""
+    actor, _ = ctx.require_actor()
+    args = command_args(ctx)
+    message = update.effective_message
+    assert message is not None
+    blocking = (message.text or "").startswith("/block")
+    if len(args) != 1 or not args[0].lstrip("#").isdigit():
+        await reply(update, ctx.t("admin.usage_block"))
+        return
+    person = await ctx.svc.people.block_reporting(actor, int(args[0].lstrip("#")), blocking)
+    key = "admin.blocked" if blocking else "admin.unblocked"
+    await reply(update, ctx.t(key, name=person.name))
+
+
 async def community(update: Update, ctx: Ctx) -> None:
     """/community — the community at a glance."""
     actor, _ = ctx.require_actor()
@@ -263,6 +278,7 @@ def handlers() -> list[BaseHandler[Update, Ctx, None]]:
         CommandHandler("people", people, filters=private),
         CommandHandler("revoke", revoke, filters=private),
         CommandHandler("community", community, filters=private),
+        CommandHandler(["block", "unblock"], block, filters=private),
         MessageHandler(
             private & filters.Document.ALL & filters.CaptionRegex(r"^/import\b"), import_document
         ),

@@ -46,6 +46,7 @@ class OutboxSender:
         self.data_dir = data_dir
         self.pacer = Pacer(limits)
         self._task: asyncio.Task[None] | None = None
+        self._unreachable_now: set[int] = set()
         self.delivered = 0
 
     def start(self) -> None:
@@ -83,7 +84,10 @@ class OutboxSender:
         async with self.db.read() as tx:
             items = await tx.outbox.due(self.clock.now(), limit=200)
         sent_any = False
+        self._unreachable_now = set()
         for item in items:
+            if item.chat_id in self._unreachable_now:
+                continue  # already marked blocked in the database during this pass
             loop_now = asyncio.get_running_loop().time()
             wait = self.pacer.ready_at(item.chat_id, loop_now) - loop_now
             if wait > 0:
@@ -158,6 +162,7 @@ class OutboxSender:
         log.warning("outbox retry outbox_id=%s attempt=%s: %s", item.id, attempt, error)
 
     async def _unreachable(self, item: OutboxItem, error: str) -> None:
+        self._unreachable_now.add(item.chat_id)
         async with self.db.transaction() as tx:
             if item.chat_id > 0:
                 await tx.people.set_reachable(item.chat_id, False)

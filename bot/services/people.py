@@ -50,6 +50,11 @@ class PeopleService(Service):
                 await tx.people.set_reachable(telegram_id, True)
         return _actor(person, grants, super_admin), person
 
+    async def find(self, telegram_id: int) -> Person | None:
+        """Look a person up without touching anything (identify() records contact)."""
+        async with self.db.read() as tx:
+            return await tx.people.find_by_telegram(telegram_id)
+
     async def set_language(self, person: Person, language: Language) -> None:
         async with self.db.transaction() as tx:
             await tx.people.set_language(person.id, language)
@@ -130,6 +135,20 @@ class PeopleService(Service):
                         await tx.zones.set_responsible(zone.id, None)
             log.info("role revoked person_id=%s role=%s", person_id, role.value)
             return person
+
+    async def block_reporting(self, actor: Actor, person_id: int, blocked: bool) -> Person:
+        """Admins stop (or allow again) someone filing reports in their community."""
+        community_id = _admin_community(actor)
+        if person_id == actor.person_id:
+            raise InvalidInput("admin.cannot_block_self")
+        async with self.db.transaction() as tx:
+            person = await tx.people.get(person_id)
+            if blocked:
+                await tx.blocks.block(community_id, person_id, actor.person_id, self.clock.now())
+            elif not await tx.blocks.unblock(community_id, person_id):
+                raise NotFound("admin.not_blocked")
+        log.info("reporting blocked=%s person_id=%s", blocked, person_id)
+        return person
 
     async def mark_unreachable(self, telegram_id: int) -> None:
         async with self.db.transaction() as tx:

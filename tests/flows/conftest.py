@@ -3,6 +3,7 @@ bot/sandbox over HTTP on 127.0.0.1; scripted people talk to it."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,9 +39,11 @@ class Harness:
     def services(self) -> Services:
         return self.runtime.services
 
-    async def settle(self) -> None:
+    async def settle(self, wait_s: float = 20.0) -> None:
         """Until the bot has handled everything and the outbox is drained."""
-        for _ in range(50):
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_s
+        while loop.time() < deadline:
             await self.sandbox.wait_idle(timeout=10)
             async with self.services.db.read() as tx:
                 due = await tx.outbox.due(self.clock.now())
@@ -48,6 +51,7 @@ class Harness:
                 await self.sandbox.wait_idle(timeout=10)
                 return
             self.services.outbox_ready.set()
+            await asyncio.sleep(0.1)
         raise TimeoutError("outbox did not drain")
 
     async def edited(self, message: SentMessage, text: str, wait_s: float = 5.0) -> SentMessage:
