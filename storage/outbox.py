@@ -30,11 +30,12 @@ class OutboxRepository(Repository):
         *,
         kind: str = "text",
         dedupe_key: str | None = None,
+        batch: str | None = None,
     ) -> int | None:
         """Queue a message; with a dedupe_key, a second identical request is ignored."""
         async with self._conn.execute(
             "INSERT OR IGNORE INTO outbox (chat_id, kind, payload, dedupe_key, not_before, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "created_at, batch) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
                 chat_id,
                 kind,
@@ -42,6 +43,7 @@ class OutboxRepository(Repository):
                 dedupe_key,
                 to_db_time(now),
                 to_db_time(now),
+                batch,
             ),
         ) as cur:
             return cur.lastrowid if cur.rowcount else None

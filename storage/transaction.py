@@ -12,6 +12,12 @@ from storage.groups import GroupRepository
 from storage.outbox import OutboxRepository
 from storage.people import InviteRepository, PersonRepository, RoleRepository
 from storage.places import BuildingRepository, SiteRepository, ZoneRepository
+from storage.rhythm import (
+    ActivityRepository,
+    AnnouncementRepository,
+    DigestPrefRepository,
+    InspectionRepository,
+)
 from storage.tickets import (
     BlockRepository,
     CalendarRepository,
@@ -88,3 +94,19 @@ class Transaction:
     @cached_property
     def pending(self) -> PendingInputRepository:
         return PendingInputRepository(self.conn)
+
+    @cached_property
+    def activities(self) -> ActivityRepository:
+        return ActivityRepository(self.conn)
+
+    @cached_property
+    def inspections(self) -> InspectionRepository:
+        return InspectionRepository(self.conn)
+
+    @cached_property
+    def digest_prefs(self) -> DigestPrefRepository:
+        return DigestPrefRepository(self.conn)
+
+    @cached_property
+    def announcements(self) -> AnnouncementRepository:
+        return AnnouncementRepository(self.conn)
