@@ -24,13 +24,37 @@ from bot.notify.pacing import Limits
 from bot.notify.sender import OutboxSender
 from bot.polling import Poller
 from bot.services.container import Services
-from handlers import admin, common, errors, gatekeeper, groups, inbox, report, tickets
+from handlers import (
+    admin,
+    common,
+    errors,
+    gatekeeper,
+    groups,
+    inbox,
+    inspect,
+    leader,
+    report,
+    tickets,
+    volunteer,
+)
 from handlers.base import Ctx
 from storage.database import Database
 
 log = logging.getLogger(__name__)
 
-PRIVATE_COMMANDS = ("start", "report", "my", "tickets", "help", "language", "cancel")
+PRIVATE_COMMANDS = (
+    "start",
+    "report",
+    "my",
+    "tickets",
+    "activities",
+    "volunteer",
+    "inspect",
+    "digest",
+    "help",
+    "language",
+    "cancel",
+)
 GROUP_COMMANDS = ("report", "bind", "help")
 
 
@@ -58,6 +82,9 @@ def build_application(
     # 0: features, then the catch-alls for stale buttons and unknown commands.
     application.add_handlers(report.handlers(), group=0)
     application.add_handlers(tickets.handlers(), group=0)
+    application.add_handlers(volunteer.handlers(), group=0)
+    application.add_handlers(inspect.handlers(), group=0)
+    application.add_handlers(leader.handlers(), group=0)
     application.add_handlers(admin.handlers(), group=0)
     application.add_handlers(groups.handlers(), group=0)
     application.add_handlers(common.handlers(), group=0)
@@ -131,6 +158,7 @@ async def start_bot(
     except BaseException:
         await db.close()
         raise
+    services.rhythm.bot_username = application.bot.username
     jobs.schedule(application, services)
     sender = OutboxSender(
         application.bot,

@@ -15,6 +15,8 @@ START = "st1"
 LANGUAGE = "lg1"
 TICKET = "tk1"
 REPORT = "rp1"
+VOLUNTEER = "vo1"
+INSPECT = "in1"
 
 _PART = re.compile(r"^[A-Za-z0-9_-]{1,24}$")
 

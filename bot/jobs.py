@@ -29,8 +29,9 @@ def schedule(application: Application[Any, Any, Any, Any, Any, Any], services: S
             log.info("housekeeping pruned_update_ids=%s", pruned)
 
     async def tick(_: object) -> None:
-        """What is due now, from the database: reminders, escalations, expiries."""
+        """What is due now, from the database: reminders, escalations, the monthly rhythm."""
         await services.deadlines.tick()
+        await services.rhythm.tick()
 
     # Every minute, and once right at start so downtime is caught up at once.
     queue.run_repeating(tick, interval=60, first=1, name="tick")

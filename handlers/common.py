@@ -19,7 +19,8 @@ from bot import callbacks
 from bot.domain.access import Actor, visible_roles
 from bot.domain.models import Language, Person, Role
 from bot.services.invites import INVITE_PREFIX
-from handlers import report
+from bot.services.volunteers import SIGNUP_PREFIX
+from handlers import report, volunteer
 from handlers.base import Ctx, deep_link, edit, reply
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,9 @@ async def start(update: Update, ctx: Ctx) -> None:
     payload = ctx.args[0] if ctx.args else ""
     if payload.startswith(INVITE_PREFIX):
         await _redeem(update, ctx, person, payload.removeprefix(INVITE_PREFIX))
+        return
+    if payload.startswith(SIGNUP_PREFIX) and payload.removeprefix(SIGNUP_PREFIX).isdigit():
+        await volunteer.sign_up_link(update, ctx, int(payload.removeprefix(SIGNUP_PREFIX)))
         return
     if payload == report.REPORT_PAYLOAD and person.community_id is not None:
         await report.start_report(update, ctx)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import BaseHandler, MessageHandler, filters
 
-from handlers import common, report, tickets
+from handlers import common, inspect, report, tickets, volunteer
 from handlers.base import Ctx
 
 PRIVATE = filters.ChatType.PRIVATE
@@ -21,6 +21,14 @@ async def route(update: Update, ctx: Ctx) -> None:
     """Pending ticket question → report draft → onboarding location → a hint."""
     message = update.effective_message
     assert message is not None
+    _, person = ctx.require_actor()
+    pending = await ctx.svc.pending.get(person)
+    if pending is not None and pending.kind == volunteer.CHECKIN:
+        await volunteer.answer_check_in(update, ctx, message, pending.payload)
+        return
+    if pending is not None and pending.kind == inspect.PHOTO_KIND:
+        await inspect.answer_photo(update, ctx, message, pending.payload)
+        return
     if await tickets.answer_pending(update, ctx, message):
         return
     if message.photo or (

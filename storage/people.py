@@ -121,6 +121,13 @@ class PersonRepository(Repository):
         )
         return [_to_person(r) for r in rows]
 
+    async def list_in_community(self, community_id: int) -> list[Person]:
+        """Everyone who chose this community as home."""
+        rows = await self._all(
+            "SELECT * FROM people WHERE community_id = ? ORDER BY id", (community_id,)
+        )
+        return [_to_person(r) for r in rows]
+
     async def count_residents(self, community_id: int) -> int:
         count: int = await self._scalar(
             "SELECT COUNT(*) FROM people WHERE community_id = ?", (community_id,)

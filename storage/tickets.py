@@ -215,6 +215,40 @@ class TicketRepository(Repository):
         )
         return [_to_ticket(r) for r in rows]
 
+    async def event_counts(
+        self, community_id: int, start: datetime, end: datetime
+    ) -> dict[str, int]:
+        """How many tickets had each kind of event in the window (each ticket once per kind)."""
+        rows = await self._all(
+            "SELECT e.kind, COUNT(DISTINCT e.ticket_id) AS n FROM ticket_events e "
+            "JOIN tickets t ON t.id = e.ticket_id WHERE t.community_id = ? AND e.at >= ? "
+            "AND e.at < ? GROUP BY e.kind",
+            (community_id, to_db_time(start), to_db_time(end)),
+        )
+        return {r["kind"]: r["n"] for r in rows}
+
+    async def due_between(self, community_id: int, start: datetime, end: datetime) -> list[Ticket]:
+        """Tickets whose deadline fell in the window (for the rectification rate)."""
+        rows = await self._all(
+            "SELECT * FROM tickets WHERE community_id = ? AND due_at >= ? AND due_at < ? "
+            "AND status != 'rejected'",
+            (community_id, to_db_time(start), to_db_time(end)),
+        )
+        return [_to_ticket(r) for r in rows]
+
+    async def zone_counts(
+        self, community_id: int, start: datetime, end: datetime
+    ) -> dict[int, tuple[int, int]]:
+        """Per zone: tickets created and closed in the window."""
+        rows = await self._all(
+            "SELECT zone_id, SUM(created_at >= ? AND created_at < ?) AS created, "
+            "SUM(closed_at IS NOT NULL AND closed_at >= ? AND closed_at < ? "
+            "AND status = 'closed') AS closed FROM tickets WHERE community_id = ? "
+            "AND zone_id IS NOT NULL GROUP BY zone_id",
+            (to_db_time(start), to_db_time(end), to_db_time(start), to_db_time(end), community_id),
+        )
+        return {r["zone_id"]: (int(r["created"] or 0), int(r["closed"] or 0)) for r in rows}
+
     async def count_reports_since(self, person_id: int, since: datetime) -> int:
         count: int = await self._scalar(
             "SELECT COUNT(*) FROM tickets WHERE reporter_person_id = ? AND created_at >= ? "

@@ -7,13 +7,19 @@ from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.services.announcements import AnnouncementService
 from bot.services.communities import CommunityService
 from bot.services.deadlines import DeadlineService
+from bot.services.digests import DigestService
+from bot.services.inspections import InspectionService
 from bot.services.invites import InviteService
 from bot.services.notices import NoticeService
+from bot.services.pending import PendingService
 from bot.services.people import PeopleService
 from bot.services.reports import ReportService
+from bot.services.rhythm import RhythmService
 from bot.services.tickets import TicketService
+from bot.services.volunteers import VolunteerService
 from storage.database import Database
 
 
@@ -30,10 +36,18 @@ class Services:
     tickets: TicketService
     notices: NoticeService
     deadlines: DeadlineService
+    pending: PendingService
+    volunteers: VolunteerService
+    inspections: InspectionService
+    digests: DigestService
+    rhythm: RhythmService
+    announcements: AnnouncementService
 
     @classmethod
     def build(cls, settings: Settings, db: Database, clock: Clock) -> Services:
         ready = asyncio.Event()
+        reports = ReportService(db, clock, ready)
+        volunteers = VolunteerService(db, clock, ready)
         return cls(
             settings=settings,
             db=db,
@@ -42,8 +56,14 @@ class Services:
             people=PeopleService(db, clock, ready),
             invites=InviteService(db, clock, ready),
             communities=CommunityService(db, clock, ready),
-            reports=ReportService(db, clock, ready),
+            reports=reports,
             tickets=TicketService(db, clock, ready),
             notices=NoticeService(db, clock, ready, data_dir=settings.data_dir),
             deadlines=DeadlineService(db, clock, ready),
+            pending=PendingService(db, clock, ready),
+            volunteers=volunteers,
+            inspections=InspectionService(db, clock, ready, reports=reports),
+            digests=DigestService(db, clock, ready),
+            rhythm=RhythmService(db, clock, ready, volunteers=volunteers),
+            announcements=AnnouncementService(db, clock, ready),
         )

@@ -18,7 +18,11 @@ def keyboard(language: Language, rows: Buttons) -> dict[str, Any]:
     return {
         "inline_keyboard": [
             [
-                {"text": t(language, label) if "." in label else label, "callback_data": data}
+                {
+                    "text": t(language, label) if "." in label else label,
+                    # A link opens a private chat (deep link); anything else is a callback.
+                    ("url" if data.startswith("https://") else "callback_data"): data,
+                }
                 for label, data in row
             ]
             for row in rows
@@ -35,6 +39,7 @@ async def to_person(
     buttons: Buttons | None = None,
     photo: str | None = None,
     dedupe_key: str | None = None,
+    batch: str | None = None,
     **params: Any,
 ) -> bool:
     """Queue a message to a person; False if they cannot be reached (never opened the bot)."""
@@ -51,7 +56,9 @@ async def to_person(
     else:
         payload["text"] = text
         kind = "text"
-    await tx.outbox.add(person.telegram_id, payload, now, kind=kind, dedupe_key=dedupe_key)
+    await tx.outbox.add(
+        person.telegram_id, payload, now, kind=kind, dedupe_key=dedupe_key, batch=batch
+    )
     return True
 
 
@@ -69,14 +76,16 @@ async def to_group(
     *,
     buttons: Buttons | None = None,
     dedupe_key: str | None = None,
+    batch: str | None = None,
     **params: Any,
 ) -> None:
     """Group posts are in Chinese first, English second: members' languages are mixed."""
-    text = t(Language.ZH, key, **localized(Language.ZH, params))
-    payload: dict[str, Any] = {"text": text}
+    zh = t(Language.ZH, key, **localized(Language.ZH, params))
+    en = t(Language.EN, key, **localized(Language.EN, params))
+    payload: dict[str, Any] = {"text": zh if zh == en else f"{zh}\n\n{en}"}
     if buttons:
         payload["reply_markup"] = keyboard(Language.ZH, buttons)
-    await tx.outbox.add(chat_id, payload, now, dedupe_key=dedupe_key)
+    await tx.outbox.add(chat_id, payload, now, dedupe_key=dedupe_key, batch=batch)
 
 
 def localized(language: Language, params: dict[str, Any]) -> dict[str, Any]:

@@ -45,6 +45,19 @@ class Duplicate:
 
 
 @dataclass(frozen=True, slots=True)
+class NewTicket:
+    community_id: int
+    source: Source
+    reporter_person_id: int
+    category: str
+    place: Place
+    description: str
+    photos: tuple[DraftPhoto, ...]
+    anonymous: bool = True
+    share_phone: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Filed:
     ticket: Ticket
     new: bool
@@ -236,37 +249,21 @@ class ReportService(Service):
                 raise InvalidInput("report.rate_limited", limit=rules.reports_per_hour)
             place = draft.place
             assert place is not None and draft.category is not None
-            community = await tx.communities.get(community_id)
-            number = await tx.tickets.next_number(
-                community_id, now.astimezone(ZoneInfo(community.timezone)).year
+            ticket = await self.create_ticket(
+                tx,
+                NewTicket(
+                    community_id=community_id,
+                    source=Source.RESIDENT,
+                    reporter_person_id=person.id,
+                    category=draft.category,
+                    place=place,
+                    description=draft.description or "",
+                    photos=draft.photos,
+                    anonymous=draft.anonymous,
+                    share_phone=draft.share_phone,
+                ),
+                draft.origin_key,
             )
-            ticket = Ticket(
-                id=0,
-                community_id=community_id,
-                number=number,
-                source=Source.RESIDENT,
-                reporter_person_id=person.id,
-                category=draft.category,
-                zone_id=place.zone_id,
-                building_id=place.building_id,
-                site_id=place.site_id,
-                lat=place.lat,
-                lon=place.lon,
-                description=draft.description or "",
-                status=Status.QUEUED,
-                assignee_person_id=None,
-                created_at=now,
-                dispatched_at=None,
-                due_at=None,
-                anonymous=draft.anonymous,
-                share_phone=draft.share_phone,
-            )
-            ticket = await tx.tickets.add(ticket, draft.origin_key)
-            for photo in draft.photos:
-                await tx.tickets.add_photo(
-                    ticket.id, "before", photo.sha256, photo.path, photo.file_id, now
-                )
-            ticket = await self._dispatch(tx, ticket, community.timezone)
             filed = replace(draft, filed_ticket_id=ticket.id)
             await tx.drafts.put(person.id, community_id, filed.to_json(), now, expires_at)
         log.info(
@@ -277,6 +274,41 @@ class ReportService(Service):
         )
         self._wake_outbox()
         return Filed(ticket, new=True, notice_needed=True)
+
+    async def create_ticket(
+        self, tx: Transaction, new: NewTicket, origin_key: str | None
+    ) -> Ticket:
+        """Number, store and dispatch a ticket with its before-photos (inside ``tx``)."""
+        now = self.clock.now()
+        community = await tx.communities.get(new.community_id)
+        year = now.astimezone(ZoneInfo(community.timezone)).year
+        ticket = Ticket(
+            id=0,
+            community_id=new.community_id,
+            number=await tx.tickets.next_number(new.community_id, year),
+            source=new.source,
+            reporter_person_id=new.reporter_person_id,
+            category=new.category,
+            zone_id=new.place.zone_id,
+            building_id=new.place.building_id,
+            site_id=new.place.site_id,
+            lat=new.place.lat,
+            lon=new.place.lon,
+            description=new.description,
+            status=Status.QUEUED,
+            assignee_person_id=None,
+            created_at=now,
+            dispatched_at=None,
+            due_at=None,
+            anonymous=new.anonymous,
+            share_phone=new.share_phone,
+        )
+        ticket = await tx.tickets.add(ticket, origin_key)
+        for photo in new.photos:
+            await tx.tickets.add_photo(
+                ticket.id, "before", photo.sha256, photo.path, photo.file_id, now
+            )
+        return await self._dispatch(tx, ticket, community.timezone)
 
     async def _dispatch(self, tx: Transaction, ticket: Ticket, timezone: str) -> Ticket:
         """Route to the zone's responsible cadre, or the admins' queue; tell them."""

@@ -31,7 +31,9 @@ async def test_happy_path_from_photo_to_closed_with_reporter_told_each_step(
     card = await ticket_message(cadre, number)
     assert card.photo is not None, "the cadre gets the before-photo"
     assert "楼道堆物" in (card.text or "") and "1号楼" in (card.text or "")
-    notice = await cadre.wait_for(has("整改通知单"), timeout=15)
+    notice = await cadre.wait_for(
+        lambda m: m.photo is not None and f"整改通知单 {number}" in (m.text or ""), timeout=15
+    )
     assert notice.photo is not None and notice.photo[:8] == b"\x89PNG\r\n\x1a\n"
 
     await cadre.press(card, "✅ 签收")

@@ -1,0 +1,53 @@
+"""A digest as message parameters, in the reader's language."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from bot.domain.models import Language
+from bot.i18n import Safe, t
+from bot.services.digests import Digest
+
+
+def digest_params(digest: Digest, language: Language | None) -> dict[str, Any]:
+    lang = language or Language.ZH
+    overdue = [
+        t(
+            lang,
+            "digest.overdue_line",
+            number=o.number,
+            zone=o.zone,
+            cadre=o.cadre,
+            due=o.due,
+            days=o.days_over,
+        )
+        for o in digest.oldest_overdue
+    ]
+    zones = [
+        t(lang, "digest.zone_line", zone=name, new=new, closed=closed)
+        for name, new, closed in digest.per_zone
+    ]
+    today = [t(lang, key) for key in digest.today]
+    rate = "—" if digest.rectification_rate is None else f"{digest.rectification_rate:g}%"
+    return {
+        "community": digest.community,
+        "new": digest.new,
+        "accepted": digest.accepted,
+        "rectified": digest.rectified,
+        "closed": digest.closed,
+        "overdue": digest.overdue,
+        "waiting": digest.waiting_recheck,
+        "open": digest.open_total,
+        "rate": rate,
+        # Already-escaped lines: the parts came through t() one by one.
+        "overdue_lines": Safe(
+            ("\n" + t(lang, "digest.overdue_title") + "\n" + "\n".join(overdue)) if overdue else ""
+        ),
+        "zone_lines": Safe(("\n" + "\n".join(zones)) if zones else ""),
+        "today": Safe(
+            ("\n" + html.escape("、".join(today) if lang is Language.ZH else ", ".join(today)))
+            if today
+            else ""
+        ),
+    }

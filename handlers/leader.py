@@ -1,0 +1,63 @@
+"""Leaders and the office: /digest on demand, /digestmode, announcements and broadcasts."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import BaseHandler, CommandHandler, filters
+
+from bot.services.digest_text import digest_params
+from handlers.base import Ctx, reply
+
+PRIVATE = filters.ChatType.PRIVATE
+NOT_EDITED = ~filters.UpdateType.EDITED
+
+
+async def digest(update: Update, ctx: Ctx) -> None:
+    """/digest — today's digest now."""
+    actor, _ = ctx.require_actor()
+    built = await ctx.svc.digests.on_demand(actor)
+    await reply(update, ctx.t("digest.daily", **digest_params(built, ctx.lang)))
+
+
+async def digest_mode(update: Update, ctx: Ctx) -> None:
+    """/digestmode daily|weekly|off."""
+    actor, _ = ctx.require_actor()
+    mode = (ctx.args or [""])[0].lower()
+    await ctx.svc.digests.set_mode(actor, mode)
+    await reply(update, ctx.t("digest.mode_set", mode=ctx.t(f"digest.mode_{mode}")))
+
+
+async def announce(update: Update, ctx: Ctx) -> None:
+    """/announce TEXT — to the community's groups."""
+    actor, _ = ctx.require_actor()
+    text = _rest(update)
+    queued = await ctx.svc.announcements.announce(actor, "groups", text)
+    await reply(update, ctx.t("announce.queued", count=queued))
+
+
+async def broadcast(update: Update, ctx: Ctx) -> None:
+    """/broadcast AUDIENCE TEXT — to every resident, volunteer, cadre… of the community."""
+    actor, _ = ctx.require_actor()
+    parts = _rest(update).split(maxsplit=1)
+    if len(parts) < 2:
+        await reply(update, ctx.t("announce.usage"))
+        return
+    queued = await ctx.svc.announcements.announce(actor, parts[0].lower(), parts[1])
+    await reply(update, ctx.t("announce.queued", count=queued))
+
+
+def _rest(update: Update) -> str:
+    """The command's text after the command, keeping line breaks."""
+    message = update.effective_message
+    text = (message.text or "") if message else ""
+    return text.split(maxsplit=1)[1] if len(text.split(maxsplit=1)) > 1 else ""
+
+
+def handlers() -> list[BaseHandler[Update, Ctx, None]]:
+    private = PRIVATE & NOT_EDITED
+    return [
+        CommandHandler("digest", digest, filters=private),
+        CommandHandler("digestmode", digest_mode, filters=private),
+        CommandHandler("announce", announce, filters=private),
+        CommandHandler("broadcast", broadcast, filters=private),
+    ]
