@@ -57,7 +57,7 @@ _STRIP_W = 8
 # No cell is wider than this many characters of the smallest font: a longer text is cut
 # before it is measured, so a hostile 100 000-character name costs nothing.
 _MAX_CHARS = 200
-_PAD = 16
+_PAD = 14
 
 _RED = (196, 18, 28)
 _INK = (30, 30, 30)
@@ -79,12 +79,12 @@ _BAND_COLOURS: dict[str, tuple[RGB, RGB]] = {
 
 # Column titles and widths; the widths add up to the content width.
 _COLUMNS: tuple[tuple[str, int], ...] = (
-    ("名次", 112),
-    ("片区", 268),
-    ("责任人", 184),
-    ("得分", 136),
-    ("较上月", 140),
-    ("整改率", 144),
+    ("名次", 100),
+    ("片区", 300),  # room for nine Chinese characters, a common length for a zone name
+    ("责任人", 172),
+    ("得分", 128),
+    ("较上月", 136),
+    ("整改率", 148),
 )
 assert sum(w for _, w in _COLUMNS) == _CONTENT_W
 
@@ -190,7 +190,7 @@ class _Board:
 
     def png(self) -> bytes:
         out = io.BytesIO()
-        self.image.crop((0, 0, RANKING_WIDTH, self.y)).save(out, "PNG")
+        self.image.crop((0, 0, RANKING_WIDTH, self.y)).save(out, "PNG", compress_level=1)
         return out.getvalue()
 
 

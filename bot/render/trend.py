@@ -196,5 +196,5 @@ def render_trend(
         x += tiny.getlength(text) + 30
 
     out = io.BytesIO()
-    image.save(out, "PNG")
+    image.save(out, "PNG", compress_level=1)
     return out.getvalue()

@@ -9,6 +9,7 @@ import pytest
 from PIL import Image, ImageChops
 
 from bot.domain.scoring import Band
+from bot.render import ranking
 from bot.render.fonts import has_cjk_font, load_font
 from bot.render.ranking import (
     MAX_ROWS,
@@ -62,10 +63,11 @@ def open_png(data: bytes) -> Image.Image:
 
 def dominant_tint(img: Image.Image) -> tuple[int, int, int]:
     """The most common colour that is neither white nor close to black or grey text."""
-    colours = img.getcolors(maxcolors=img.width * img.height) or []
-    for _, colour in sorted(colours, reverse=True):
+    counted = img.getcolors(img.width * img.height) or []
+    for _, colour in sorted(counted, key=lambda item: item[0], reverse=True):
+        assert isinstance(colour, tuple)
         r, g, b = colour
-        if colour != (255, 255, 255) and min(r, g, b) > 200:
+        if (r, g, b) != (255, 255, 255) and min(r, g, b) > 200:
             return (r, g, b)
     raise AssertionError("no tinted area")
 
@@ -157,12 +159,28 @@ class TestRenderRanking:
         assert time.perf_counter() - started < 2.0
         assert open_png(data).height <= short.height + 3 * 40
 
-    def test_caps_the_rows_so_telegram_accepts_the_photo(self) -> None:
-        rows = tuple(row(i) for i in range(1, MAX_ROWS + 31))
-        img = open_png(render_ranking(board(rows)))
+    def test_shows_at_most_max_rows_and_sums_up_the_rest(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(ranking, "MAX_ROWS", 4)
+        heights = [
+            open_png(render_ranking(board(tuple(row(i) for i in range(1, n + 1))))).height
+            for n in (3, 4, 5, 40)
+        ]
+        per_row = heights[1] - heights[0]
+        assert heights[2] == heights[1] + per_row  # one line: "另有 1 个片区未列出"
+        assert heights[3] == heights[2]
+
+    def test_max_rows_fit_in_a_photo_telegram_accepts(self) -> None:
+        one, two = (
+            open_png(render_ranking(board(tuple(row(i) for i in range(1, n + 1))))).height
+            for n in (1, 2)
+        )
+        per_row = two - one
+        tallest = one + MAX_ROWS * per_row  # all rows shown, plus the summary line
         # Telegram: width + height at most 10 000, ratio at most 20.
-        assert img.width + img.height <= 10_000
-        assert img.height / img.width <= 20
+        assert RANKING_WIDTH + tallest <= 10_000
+        assert tallest / RANKING_WIDTH <= 20
 
 
 class TestBoardRow:
@@ -179,7 +197,7 @@ class TestBoardRow:
     )
     def test_refuses_values_the_board_cannot_show(self, changes: dict[str, object]) -> None:
         with pytest.raises(ValueError):
-            row(**changes)
+            row(**changes)  # type: ignore[arg-type]
 
 
 class TestFormatting:

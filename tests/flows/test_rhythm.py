@@ -1,0 +1,261 @@
+"""The monthly rhythm end to end, with the clock set: Clean Day posts, volunteers,
+inspections, digests and broadcasts."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from bot.app import start_bot
+from bot.domain.models import Role
+from bot.domain.tickets import OPEN_STATUSES
+from bot.notify.pacing import Limits
+from bot.sandbox import FloodLimits, SimGroup, SimUser
+from bot.services.volunteers import SIGNUP_PREFIX
+from tests.flows.conftest import Harness
+from tests.flows.reporting import file_report, has, jpeg, with_button
+
+SHANGHAI = timedelta(hours=8)
+
+
+def local(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC) - SHANGHAI
+
+
+async def bound_group(harness: Harness, *members: SimUser) -> SimGroup:
+    group = harness.sandbox.add_group(
+        "幸福里社区群", {harness.admin: "creator", **{m: "member" for m in members}}
+    )
+    await group.wait_for(has("/bind"))
+    await harness.admin.in_group(group).send("/bind")
+    await group.wait_for(has("已绑定"))
+    return group
+
+
+def clean_posts(group: SimGroup) -> list[str]:
+    return [m.text or "" for m in group.inbox if "是清洁日" in (m.text or "")]
+
+
+async def test_clean_day_posts_once_each_even_across_a_restart(harness: Harness) -> None:
+    group = await bound_group(harness)
+    harness.clock.set(local(2026, 12, 17, 18, 59))
+    await harness.services.rhythm.tick()
+    await harness.settle()
+    assert clean_posts(group) == []
+
+    harness.clock.set(local(2026, 12, 17, 19, 0))
+    await harness.services.rhythm.tick()
+    await harness.services.rhythm.tick()
+    await harness.settle()
+    eve = clean_posts(group)
+    assert len(eve) == 1 and "明天（12月18日）是清洁日" in eve[0]
+
+    # The bot is down from 07:50 to 08:20 on the 18th; the job queue's first tick after
+    # the restart sends the call-out, once.
+    harness.clock.set(local(2026, 12, 18, 7, 50))
+    await harness.runtime.stop()
+    harness.clock.set(local(2026, 12, 18, 8, 20))
+    harness.runtime = await start_bot(
+        harness.runtime.settings,
+        harness.clock,
+        poll_timeout=1,
+        outbox_limits=Limits(per_chat_interval_s=0),
+    )
+    await harness.sandbox.wait_until(lambda: len(clean_posts(group)) == 2, timeout=15)
+    await harness.services.rhythm.tick()
+    await harness.settle()
+    posts = clean_posts(group)
+    assert len(posts) == 2 and "今天是清洁日" in posts[1]
+    call_out = next(m for m in group.inbox if "今天是清洁日" in (m.text or ""))
+    assert call_out.buttons[0][1].startswith(f"https://t.me/jiayuan_bot?start={SIGNUP_PREFIX}")
+
+    # A restart on the 19th does not send yesterday's call-out again.
+    harness.clock.set(local(2026, 12, 19, 9, 0))
+    await harness.services.rhythm.tick()
+    await harness.settle()
+    assert len(clean_posts(group)) == 2
+
+
+async def test_sign_up_waitlist_promotion_check_in_and_hours(harness: Harness) -> None:
+    harness.clock.set(local(2026, 12, 1, 9, 0))
+    cadre = await harness.cadre("Z1")
+    people = [await harness.resident(name) for name in ("甲", "乙", "丙")]
+    await cadre.send("/newactivity 2026-12-05 09:00 2 2 河道清理 / 幸福路（东段）")
+    created = await cadre.wait_for(has("已创建活动"))
+    activity_id = int((created.text or "").split("#")[1].split()[0])
+    async with harness.services.db.transaction() as tx:  # meet at the street's coordinates
+        await tx.conn.execute(
+            "UPDATE volunteer_activities SET lat = 30.2742, lon = 120.1562 WHERE id = ?",
+            (activity_id,),
+        )
+    for person in people:
+        await person.send(f"/start {SIGNUP_PREFIX}{activity_id}")
+    first = await people[0].wait_for(has("报名成功"))
+    await people[1].wait_for(has("报名成功"))
+    third = await people[2].wait_for(has("候补名单第 1 位"))
+    assert third.text
+
+    cancel_msg = next(m for m in people[1].inbox if "取消报名" in m.button_texts)
+    await people[1].press(cancel_msg, "取消报名")
+    promoted = await people[2].wait_for(has("转为正式参加"), timeout=10)
+    assert "河道清理" in (promoted.text or "")
+
+    harness.clock.set(local(2026, 12, 5, 8, 50))
+    await people[0].press(first, "📍 签到")
+    await people[0].wait_for(has("发送您的位置"))
+    await people[0].send_location(30.2740, 120.1560)
+    await people[0].wait_for(has("已签到"))
+    harness.clock.set(local(2026, 12, 5, 10, 40))
+    await people[0].press(first, "🏁 签退")
+    out = await people[0].wait_for(has("已签退"))
+    assert "1.5 小时" in (out.text or "")
+    await people[0].send("/volunteer")
+    mine = await people[0].wait_for(has("我的志愿服务"))
+    assert "累计 1.5 小时" in (mine.text or "")
+    await cadre.send(f"/roster {activity_id}")
+    roster = await cadre.wait_for(has("报名 2/2"))
+    assert "甲" in (roster.text or "") and "丙" in (roster.text or "")
+    csv_file = await cadre.wait_for(lambda m: m.document is not None)
+    assert csv_file.document is not None and csv_file.document.startswith("\ufeff".encode())
+
+
+async def test_check_in_far_from_the_place_is_refused(harness: Harness) -> None:
+    harness.clock.set(local(2026, 12, 18, 8, 40))
+    resident = await harness.resident("远方的人")
+    activities = await harness.services.volunteers.upcoming(harness.community.id)
+    clean = next(a for a in activities if a.kind == "clean_day")
+    await resident.send(f"/start {SIGNUP_PREFIX}{clean.id}")
+    signed = await resident.wait_for(has("报名成功"))
+    await resident.press(signed, "📍 签到")
+    await resident.wait_for(has("发送您的位置"))
+    await resident.send_location(31.23, 121.47)  # Shanghai, not Hangzhou
+    assert "超过 300 米" in ((await resident.wait_for(has("米"))).text or "")
+
+
+async def test_inspection_plans_on_the_9th_19th_29th_and_feb_28_2027(harness: Harness) -> None:
+    inspector = await harness.with_role("赵督查", Role.INSPECTOR)
+    for when in (
+        local(2026, 12, 9, 8, 0),
+        local(2026, 12, 19, 8, 5),
+        local(2026, 12, 29, 9, 0),
+        local(2027, 2, 28, 8, 0),
+    ):
+        harness.clock.set(when)
+        await harness.services.rhythm.tick()
+        await harness.services.rhythm.tick()
+    harness.clock.set(local(2027, 2, 27, 8, 30))  # not an inspection day
+    await harness.services.rhythm.tick()
+    await harness.settle()
+    plans = [m for m in inspector.inbox if "今天是督查日" in (m.text or "")]
+    assert len(plans) == 4
+    assert "东片区" in (plans[0].text or "") and "/inspect" in (plans[0].text or "")
+
+
+async def test_unannounced_inspection_files_a_ticket_and_scores(harness: Harness) -> None:
+    cadre = await harness.cadre("Z1")
+    inspector = await harness.with_role("钱督查", Role.INSPECTOR)
+    harness.clock.set(local(2026, 12, 10, 10, 0))  # not the 9th, 19th or 29th: 暗访
+    await harness.take_all(cadre)
+    await inspector.send("/inspect")
+    zones = await inspector.wait_for(lambda m: any("东片区" in t for t in m.button_texts))
+    await inspector.press(zones, next(t for t in zones.button_texts if "东片区" in t))
+    site = await inspector.wait_for(with_button("本点位检查完毕 ➡️"))
+    assert "暗访" in (site.text or "")
+    failed_label = next(t for t in site.button_texts if "无卫生死角" in t)
+    await inspector.press(site, failed_label)
+    await harness.sandbox.wait_until(lambda: any(t.startswith("❌") for t in site.button_texts))
+    await inspector.press(site, "本点位检查完毕 ➡️")
+    await inspector.wait_for(has("请拍一张照片"))
+    await inspector.send_photo(jpeg("brown"))
+    filed = await inspector.wait_for(has("已生成整改工单"))
+    number = (filed.text or "").split("工单 ")[1].split("，")[0]
+    # The remaining sites pass.
+    for _ in range(10):
+        try:
+            nxt = await inspector.wait_for(with_button("本点位检查完毕 ➡️"), timeout=3)
+        except TimeoutError:
+            break
+        await inspector.press(nxt, "本点位检查完毕 ➡️")
+    done = await inspector.wait_for(has("督查完成"), timeout=10)
+    assert "得分 <b>97</b>" in (done.raw.get("text") or "") or "得分 97" in (done.text or "")
+    card = await cadre.wait_for(lambda m: number in (m.text or "") and bool(m.buttons), timeout=10)
+    assert "督查发现" in (card.text or "")
+    assert not any("督查" in (m.text or "") and "今天" in (m.text or "") for m in cadre.inbox), (
+        "暗访 is never announced"
+    )
+
+
+async def test_daily_digest_reaches_leaders_with_counts_from_the_database(
+    harness: Harness,
+) -> None:
+    harness.clock.set(local(2026, 12, 2, 10, 0))
+    await harness.cadre("Z1")
+    leader = await harness.with_role("周书记", Role.LEADER)
+    resident = await harness.resident("上报者")
+    for text in ("一", "二"):
+        await file_report(harness.sandbox, resident, caption=f"问题{text}")
+    await harness.settle()
+
+    def digests() -> list[str]:
+        return [m.text or "" for m in leader.inbox if "每日简报" in (m.text or "")]
+
+    harness.clock.set(local(2026, 12, 3, 8, 29))
+    await harness.services.rhythm.tick()
+    await harness.settle()
+    before = len(digests())  # yesterday's, sent when the leader joined after 08:30
+    harness.clock.set(local(2026, 12, 3, 8, 30))
+    await harness.services.rhythm.tick()
+    await harness.services.rhythm.tick()
+    await harness.settle()
+    assert len(digests()) == before + 1
+    text = digests()[-1]
+    async with harness.services.db.read() as tx:
+        open_count = len(await tx.tickets.list_by_status(harness.community.id, OPEN_STATUSES))
+    assert f"在办 {open_count}" in text and "新上报 2" in text
+    await leader.send("/digestmode off")
+    await leader.wait_for(has("不接收"))
+    harness.clock.set(local(2026, 12, 4, 8, 31))
+    await harness.services.rhythm.tick()
+    await harness.settle()
+    assert len(digests()) == before + 1
+
+
+async def test_broadcast_to_500_residents_within_limits_and_blocked_users_skipped(
+    harness: Harness,
+) -> None:
+    community = harness.community
+    users = []
+    for i in range(500):
+        user = harness.sandbox.add_user(f"居民{i}", language_code="zh-hans")
+        user.record.started = True
+        harness.sandbox.world.private_chat(user.record)
+        _, person = await harness.services.people.identify(
+            user.id, user.first_name, "zh-hans", False
+        )
+        await harness.services.people.choose_community(person, community.id)
+        users.append(user)
+    for blocked in users[:5]:
+        blocked.block_bot()
+    harness.runtime.sender.pacer.limits = Limits()  # Telegram's real pacing
+    harness.sandbox.limits = FloodLimits()  # and the simulator's real limits
+    await harness.admin.send("/broadcast residents 明天上午停水，请提前储水。")
+    await harness.admin.wait_for(has("已排队发送"))
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 60
+    while loop.time() < deadline:
+        if sum(1 for u in users[5:] if any("停水" in (m.text or "") for m in u.inbox)) == 495:
+            break
+        await asyncio.sleep(0.5)
+    await harness.settle()
+    await harness.services.rhythm.tick()  # the minute tick reports finished announcements
+    report = await harness.admin.wait_for(has("通知已发完"), timeout=10)
+    assert "送达 495" in (report.text or "") or "送达 496" in (report.text or "")
+    assert all(any("停水" in (m.text or "") for m in u.inbox) for u in users[5:])
+    first_second_429s = harness.sandbox.stats.too_many_requests
+    assert first_second_429s <= 1, "no flood errors once the pacing runs"
+    # The five who blocked the bot were marked when Telegram told the bot, and skipped:
+    # not one request went to them.
+    for blocked in users[:5]:
+        person = await harness.services.people.find(blocked.id)
+        assert person is not None and not person.reachable
+    assert harness.sandbox.stats.count("sendMessage", 403) == 0
