@@ -18,6 +18,7 @@ from storage.rhythm import (
     DigestPrefRepository,
     InspectionRepository,
 )
+from storage.scores import ConsequenceRepository, RatingRepository, ScoreRepository
 from storage.tickets import (
     BlockRepository,
     CalendarRepository,
@@ -110,3 +111,15 @@ class Transaction:
     @cached_property
     def announcements(self) -> AnnouncementRepository:
         return AnnouncementRepository(self.conn)
+
+    @cached_property
+    def scores(self) -> ScoreRepository:
+        return ScoreRepository(self.conn)
+
+    @cached_property
+    def consequences(self) -> ConsequenceRepository:
+        return ConsequenceRepository(self.conn)
+
+    @cached_property
+    def ratings(self) -> RatingRepository:
+        return RatingRepository(self.conn)
