@@ -30,8 +30,12 @@ def schedule(application: Application[Any, Any, Any, Any, Any, Any], services: S
 
     async def tick(_: object) -> None:
         """What is due now, from the database: reminders, escalations, the monthly rhythm."""
-        await services.deadlines.tick()
-        await services.rhythm.tick()
+        # Each part on its own: one failing must not hold the others back a minute.
+        for part in (services.deadlines, services.rhythm, services.review):
+            try:
+                await part.tick()
+            except Exception:
+                log.exception("tick failed part=%s", type(part).__name__)
 
     # Every minute, and once right at start so downtime is caught up at once.
     queue.run_repeating(tick, interval=60, first=1, name="tick")

@@ -34,3 +34,7 @@ class OccurrenceLog(Repository):
             (key, to_db_time(now)),
         )
         return changed > 0
+
+    async def exists(self, key: str) -> bool:
+        found = await self._scalar("SELECT 1 FROM occurrences WHERE key = ?", (key,))
+        return found is not None

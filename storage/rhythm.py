@@ -268,6 +268,22 @@ class InspectionRepository(Repository):
         )
         return {r["site_id"]: date.fromisoformat(r["day"]) for r in rows}
 
+    async def failed_photos(
+        self, community_id: int, first: date, last: date, zone_ids: list[int]
+    ) -> list[tuple[str, str]]:
+        """(zone name, photo path) of failed items in the zones' inspections of the period."""
+        if not zone_ids:
+            return []
+        marks = ", ".join("?" * len(zone_ids))
+        rows = await self._all(
+            "SELECT z.name, ii.photo_path FROM inspection_items ii "
+            "JOIN inspections i ON i.id = ii.inspection_id JOIN zones z ON z.id = i.zone_id "
+            f"WHERE i.community_id = ? AND i.day >= ? AND i.day <= ? AND i.zone_id IN ({marks}) "
+            "AND ii.passed = 0 AND ii.photo_path IS NOT NULL ORDER BY i.day, ii.site_id",
+            (community_id, first.isoformat(), last.isoformat(), *zone_ids),
+        )
+        return [(r["name"], r["photo_path"]) for r in rows]
+
     async def done_between(self, community_id: int, first: date, last: date) -> list[Inspection]:
         rows = await self._all(
             "SELECT * FROM inspections WHERE community_id = ? AND status = 'done' "

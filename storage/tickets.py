@@ -249,6 +249,31 @@ class TicketRepository(Repository):
         )
         return {r["zone_id"]: (int(r["created"] or 0), int(r["closed"] or 0)) for r in rows}
 
+    async def touching_window(
+        self, community_id: int, start: datetime, end: datetime
+    ) -> list[Ticket]:
+        """Tickets created before the window's end that were dispatched, due, closed or still
+        open around it: everything a month's indicators can count."""
+        rows = await self._all(
+            "SELECT * FROM tickets WHERE community_id = ? AND created_at < ? AND ("
+            "(dispatched_at >= ? AND dispatched_at < ?) OR (due_at >= ? AND due_at <= ?) OR "
+            "(closed_at >= ? AND closed_at < ?) OR closed_at IS NULL OR closed_at >= ? "
+            "OR rectified_at IS NULL OR rectified_at > ?)",
+            (
+                community_id,
+                to_db_time(end),
+                to_db_time(start),
+                to_db_time(end),
+                to_db_time(start),
+                to_db_time(end),
+                to_db_time(start),
+                to_db_time(end),
+                to_db_time(start),
+                to_db_time(start),
+            ),
+        )
+        return [_to_ticket(r) for r in rows]
+
     async def count_reports_since(self, person_id: int, since: datetime) -> int:
         count: int = await self._scalar(
             "SELECT COUNT(*) FROM tickets WHERE reporter_person_id = ? AND created_at >= ? "

@@ -9,6 +9,7 @@ import aiosqlite
 from storage.bookkeeping import OccurrenceLog, UpdateLog
 from storage.communities import CommunityRepository
 from storage.groups import GroupRepository
+from storage.ledgers import LedgerQueries
 from storage.outbox import OutboxRepository
 from storage.people import InviteRepository, PersonRepository, RoleRepository
 from storage.places import BuildingRepository, SiteRepository, ZoneRepository
@@ -111,6 +112,10 @@ class Transaction:
     @cached_property
     def announcements(self) -> AnnouncementRepository:
         return AnnouncementRepository(self.conn)
+
+    @cached_property
+    def ledgers(self) -> LedgerQueries:
+        return LedgerQueries(self.conn)
 
     @cached_property
     def scores(self) -> ScoreRepository:

@@ -11,13 +11,16 @@ from bot.services.announcements import AnnouncementService
 from bot.services.communities import CommunityService
 from bot.services.deadlines import DeadlineService
 from bot.services.digests import DigestService
+from bot.services.exports import ExportService
 from bot.services.inspections import InspectionService
 from bot.services.invites import InviteService
 from bot.services.notices import NoticeService
 from bot.services.pending import PendingService
 from bot.services.people import PeopleService
 from bot.services.reports import ReportService
+from bot.services.review import ReviewService
 from bot.services.rhythm import RhythmService
+from bot.services.scoring import ScoringService
 from bot.services.tickets import TicketService
 from bot.services.volunteers import VolunteerService
 from storage.database import Database
@@ -42,6 +45,9 @@ class Services:
     digests: DigestService
     rhythm: RhythmService
     announcements: AnnouncementService
+    exports: ExportService
+    scoring: ScoringService
+    review: ReviewService
 
     @classmethod
     def build(cls, settings: Settings, db: Database, clock: Clock) -> Services:
@@ -66,4 +72,7 @@ class Services:
             digests=DigestService(db, clock, ready),
             rhythm=RhythmService(db, clock, ready, volunteers=volunteers),
             announcements=AnnouncementService(db, clock, ready),
+            exports=ExportService(db, clock, ready),
+            scoring=ScoringService(db, clock, ready),
+            review=ReviewService(db, clock, ready, reports=reports, data_dir=settings.data_dir),
         )

@@ -1,0 +1,107 @@
+"""The monthly review end to end: the ranking picture in the group on the 1st, the talk
+list and zone tickets for leaders, and the annual awards."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, date, datetime, timedelta
+
+from PIL import Image
+
+from bot.domain.models import Role
+from storage.scores import StoredScore
+from tests.flows.conftest import Harness
+from tests.flows.test_rhythm import bound_group
+
+SHANGHAI = timedelta(hours=8)
+
+
+def local(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC) - SHANGHAI
+
+
+async def inspect_zone(harness: Harness, zone_code: str, day: date, score: float) -> None:
+    """A finished inspection with this score (the walk itself is tested elsewhere)."""
+    inspector = await harness.services.people.identify(9001, "刘主任", None, True)
+    async with harness.services.db.transaction() as tx:
+        zone = await tx.zones.find_by_code(harness.community.id, zone_code)
+        assert zone is not None
+        found = await tx.inspections.add(
+            harness.community.id, zone.id, inspector[1].id, day, "scheduled", harness.clock.now()
+        )
+        await tx.inspections.finish(found.id, score, harness.clock.now())
+
+
+async def test_november_ranking_reaches_the_group_once_with_talks_for_low_zones(
+    harness: Harness,
+) -> None:
+    cadre_z2 = await harness.cadre("Z2")
+    leader = await harness.with_role("周书记", Role.LEADER)
+    group = await bound_group(harness)
+    harness.clock.set(local(2026, 11, 20, 10, 0))
+    await inspect_zone(harness, "Z1", date(2026, 11, 9), 95.0)
+    await inspect_zone(harness, "Z1", date(2026, 11, 19), 91.0)
+    await inspect_zone(harness, "Z2", date(2026, 11, 9), 80.0)
+    await inspect_zone(harness, "Z3", date(2026, 11, 19), 84.0)
+    await harness.take_all(cadre_z2)
+
+    harness.clock.set(local(2026, 12, 1, 8, 59))
+    assert await harness.services.review.tick() == 0
+    harness.clock.set(local(2026, 12, 1, 9, 0))
+    assert await harness.services.review.tick() == 1
+    assert await harness.services.review.tick() == 0
+    await harness.settle()
+
+    images = [m for m in group.inbox if m.photo is not None and "月度排名" in (m.text or "")]
+    assert len(images) == 1
+    png = Image.open(io.BytesIO(images[0].photo or b""))
+    assert png.format == "PNG" and png.width == 1080 and len(images[0].photo or b"") > 20_000
+    text = next(m.text or "" for m in group.inbox if "月讲评" in (m.text or ""))
+    async with harness.services.db.read() as tx:
+        stored: list[StoredScore] = await tx.scores.month(harness.community.id, "2026-11")
+    assert [(s.zone_name, s.score, s.rank) for s in stored] == [
+        ("东片区", 93.0, 1),
+        ("北片区", 84.0, 2),
+        ("西片区", 80.0, 3),
+    ]
+    assert text.index("东片区") < text.index("北片区") < text.index("西片区")
+
+    talk = await leader.wait_for(lambda m: "考核明细" in (m.text or ""))
+    assert "西片区" in (talk.text or "").split("约谈名单")[1]
+    assert "东片区" not in (talk.text or "").split("约谈名单")[1]
+    zone_ticket = await cadre_z2.wait_for(
+        lambda m: "低于 83 分" in (m.text or "") and bool(m.buttons)
+    )
+    assert "新工单" in (zone_ticket.text or "")
+
+
+async def test_annual_awards_on_new_year_follow_the_rule(harness: Harness) -> None:
+    group = await bound_group(harness)
+    leader = await harness.with_role("周书记", Role.LEADER)
+    averages = {"Z1": 90.0, "Z2": 80.0, "Z3": 86.0}
+    async with harness.services.db.transaction() as tx:
+        zones = {z.code: z for z in await tx.zones.list_by_community(harness.community.id)}
+        for month in range(1, 12):
+            rows = [
+                StoredScore(
+                    zones[c].id, f"2026-{month:02d}", zones[c].name, a, None, 1, a, 0, 0.0, {}
+                )
+                for c, a in averages.items()
+            ]
+            await tx.scores.replace_month(
+                harness.community.id, f"2026-{month:02d}", rows, harness.clock.now()
+            )
+    harness.clock.set(local(2026, 12, 20, 10, 0))
+    for code, score in averages.items():
+        await inspect_zone(harness, code, date(2026, 12, 19), score)
+    harness.clock.set(local(2027, 1, 1, 9, 30))
+    assert await harness.services.review.tick() == 1
+    await harness.settle()
+    awards = next(m.text or "" for m in group.inbox if "年度文明创建先进片区" in (m.text or ""))
+    assert "一等奖：东片区（90）" in awards
+    assert "二等奖：北片区（86）" in awards
+    assert "西片区" not in awards, "80 is below the 85 needed to be eligible"
+    annual = await leader.wait_for(lambda m: "年度考核" in (m.text or ""))
+    assert "西片区" in (annual.text or "").split("通报批评")[1]
+    quarterly = await leader.wait_for(lambda m: "季度平均分" in (m.text or ""))
+    assert "西片区" in (quarterly.text or "").split("处罚")[1]
