@@ -1,4 +1,4 @@
-"""The `jiayuan` command: run | demo | import | backup | migrate."""
+"""The `jiayuan` command: run | demo | import | export | backup | migrate."""
 
 from __future__ import annotations
 
@@ -48,6 +48,24 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--bot-username", help="print invite links for this bot username")
     imp.set_defaults(func=_import)
 
+    exp = sub.add_parser("export", help="write a month's ledgers (台账) as .xlsx or .csv")
+    exp.add_argument("--month", help="YYYY-MM, e.g. 2026-11 (default: last month)")
+    exp.add_argument(
+        "--what",
+        default="all",
+        help="tickets | inspections | scores | volunteers | sites | all (default: all)",
+    )
+    exp.add_argument(
+        "--format", dest="fmt", default="xlsx", help="xlsx | csv (default: xlsx; csv: one ledger)"
+    )
+    exp.add_argument("--community", help="community code (needed if there are several)")
+    exp.add_argument(
+        "--out",
+        type=Path,
+        help="file to write (default: $JIAYUAN_DATA_DIR/exports/<code>-<what>-<month>.<fmt>)",
+    )
+    exp.set_defaults(func=_export)
+
     backup = sub.add_parser("backup", help="consistent copy of the database, safe while running")
     backup.add_argument("path", type=Path)
     backup.set_defaults(func=_backup)
@@ -76,6 +94,30 @@ def _import(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env(require_token=False)
     return asyncio.run(import_file(settings, args.file, args.community, args.bot_username))
+
+
+def _export(args: argparse.Namespace) -> int:
+    from bot.cli_tasks import export
+    from bot.domain.scoring import YearMonth
+    from bot.services.exports import FORMATS, WHATS
+
+    month = None
+    if args.month is not None:
+        try:
+            month = YearMonth.parse(args.month)
+        except ValueError:
+            return _usage(f"--month must be YYYY-MM, e.g. 2026-11 (got {args.month!r})")
+    if args.what not in WHATS:
+        return _usage(f"--what must be one of {', '.join(WHATS)} (got {args.what!r})")
+    if args.fmt not in FORMATS:
+        return _usage(f"--format must be one of {', '.join(FORMATS)} (got {args.fmt!r})")
+    settings = Settings.from_env(require_token=False)
+    return asyncio.run(export(settings, month, args.what, args.fmt, args.community, args.out))
+
+
+def _usage(message: str) -> int:
+    print(f"jiayuan export: {message}", file=sys.stderr)
+    return 2
 
 
 def _backup(args: argparse.Namespace) -> int:

@@ -33,6 +33,7 @@ from handlers import (
     inbox,
     inspect,
     leader,
+    ratings,
     report,
     tickets,
     volunteer,
@@ -85,6 +86,7 @@ def build_application(
     application.add_handlers(volunteer.handlers(), group=0)
     application.add_handlers(inspect.handlers(), group=0)
     application.add_handlers(leader.handlers(), group=0)
+    application.add_handlers(ratings.handlers(), group=0)
     application.add_handlers(admin.handlers(), group=0)
     application.add_handlers(groups.handlers(), group=0)
     application.add_handlers(common.handlers(), group=0)

@@ -17,6 +17,7 @@ TICKET = "tk1"
 REPORT = "rp1"
 VOLUNTEER = "vo1"
 INSPECT = "in1"
+RATING = "hh1"
 
 _PART = re.compile(r"^[A-Za-z0-9_-]{1,24}$")
 

@@ -1,4 +1,4 @@
-"""The one-shot commands: import a ledger, back up, migrate."""
+"""The one-shot commands: import a ledger, export ledgers, back up, migrate."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from pathlib import Path
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.errors import JiayuanError
-from bot.i18n import both
+from bot.domain.models import Language
+from bot.domain.scoring import YearMonth
+from bot.i18n import both, t
 from bot.importer import ImportFailed, load_plan
 from bot.services.container import Services
 from bot.services.invites import INVITE_PREFIX
@@ -48,6 +50,36 @@ async def import_file(
             f"https://t.me/{bot_username}?start={payload}" if bot_username else f"/start {payload}"
         )
         print(f"  cadre invite {zone_code} {name}: {link}")
+    return 0
+
+
+async def export(
+    settings: Settings,
+    month: YearMonth | None,
+    what: str,
+    fmt: str,
+    community_code: str | None,
+    out: Path | None,
+) -> int:
+    """Write the ledgers to ``out`` (default: the data dir's exports/) and print the path."""
+    if not settings.database_path.exists():
+        print(f"jiayuan: no database at {settings.database_path}", file=sys.stderr)
+        return 1
+    async with Database(settings.database_path) as db:
+        services = Services.build(settings, db, Clock(settings.now))
+        try:
+            made = await services.exports.for_office(community_code, month, what, fmt)
+        except JiayuanError as refused:
+            zh, en = (t(lang, refused.key, **refused.params) for lang in Language)
+            print(f"jiayuan export: {zh} / {en}", file=sys.stderr)
+            return 2
+    target = out or settings.data_dir / "exports" / made.filename
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Write beside and rename, so an office never opens a half-written file.
+    partial = target.with_name(target.name + ".part")
+    partial.write_bytes(made.data)
+    partial.replace(target)
+    print(target)
     return 0
 
 

@@ -31,7 +31,7 @@ def schedule(application: Application[Any, Any, Any, Any, Any, Any], services: S
     async def tick(_: object) -> None:
         """What is due now, from the database: reminders, escalations, the monthly rhythm."""
         # Each part on its own: one failing must not hold the others back a minute.
-        for part in (services.deadlines, services.rhythm, services.review):
+        for part in (services.deadlines, services.rhythm, services.review, services.ratings):
             try:
                 await part.tick()
             except Exception:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
 import tempfile
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from telegram import Update
@@ -173,6 +174,48 @@ async def block(update: Update, ctx: Ctx) -> None:
     await reply(update, ctx.t(key, name=person.name))
 
 
+async def settings(update: Update, ctx: Ctx) -> None:
+    """/settings — the community's rules; /set KEY VALUE changes one."""
+    actor, _ = ctx.require_actor()
+    if actor.community_id is None:
+        raise InvalidInput("start.pick_community_first")
+    ov = await ctx.svc.communities.overview(actor.community_id)
+    lines = [ctx.t("admin.settings_title")]
+    lines += [
+        f"<code>{key}</code> = {html.escape(value)}"
+        for key, value in ov.rules.to_mapping().items()
+    ]
+    lines.append(ctx.t("admin.settings_hint"))
+    await reply(update, "\n".join(lines))
+
+
+async def set_setting(update: Update, ctx: Ctx) -> None:
+    """/set KEY VALUE."""
+    actor, _ = ctx.require_actor()
+    args = command_args(ctx)
+    if len(args) < 2:
+        raise InvalidInput("admin.settings_hint")
+    changed = await ctx.svc.communities.set_rule(actor, args[0], " ".join(args[1:]))
+    await reply(
+        update, ctx.t("admin.setting_changed", name=args[0], value=changed.to_mapping()[args[0]])
+    )
+
+
+async def holiday(update: Update, ctx: Ctx) -> None:
+    """/holiday 2027-01-01 [workday] [note] — an extra day off, or a make-up working day."""
+    actor, _ = ctx.require_actor()
+    args = command_args(ctx)
+    try:
+        day = date.fromisoformat(args[0])
+    except (IndexError, ValueError):
+        raise InvalidInput("admin.usage_holiday") from None
+    workday = len(args) > 1 and args[1].lower() in ("workday", "上班", "调休")
+    note = " ".join(args[2:] if workday else args[1:])
+    await ctx.svc.communities.set_day(actor, day, workday, note)
+    key = "admin.workday_set" if workday else "admin.holiday_set"
+    await reply(update, ctx.t(key, day=day.isoformat()))
+
+
 async def community(update: Update, ctx: Ctx) -> None:
     """/community — the community at a glance."""
     actor, _ = ctx.require_actor()
@@ -279,6 +322,9 @@ def handlers() -> list[BaseHandler[Update, Ctx, None]]:
         CommandHandler("revoke", revoke, filters=private),
         CommandHandler("community", community, filters=private),
         CommandHandler(["block", "unblock"], block, filters=private),
+        CommandHandler("settings", settings, filters=private),
+        CommandHandler("set", set_setting, filters=private),
+        CommandHandler("holiday", holiday, filters=private),
         MessageHandler(
             private & filters.Document.ALL & filters.CaptionRegex(r"^/import\b"), import_document
         ),

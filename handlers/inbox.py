@@ -9,7 +9,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import BaseHandler, MessageHandler, filters
 
-from handlers import common, inspect, report, tickets, volunteer
+from handlers import common, inspect, ratings, report, tickets, volunteer
 from handlers.base import Ctx
 
 PRIVATE = filters.ChatType.PRIVATE
@@ -25,6 +25,9 @@ async def route(update: Update, ctx: Ctx) -> None:
     pending = await ctx.svc.pending.get(person)
     if pending is not None and pending.kind == volunteer.CHECKIN:
         await volunteer.answer_check_in(update, ctx, message, pending.payload)
+        return
+    if pending is not None and pending.kind == ratings.OBJECTION and message.text:
+        await ratings.answer_objection(update, ctx, message, pending.payload)
         return
     if pending is not None and pending.kind == inspect.PHOTO_KIND:
         await inspect.answer_photo(update, ctx, message, pending.payload)

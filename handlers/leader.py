@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, filters
 
+from bot.domain.errors import InvalidInput
+from bot.domain.scoring import YearMonth
+from bot.render.trend import render_trend
 from bot.services.digest_text import digest_params
 from handlers.base import Ctx, reply
 
@@ -46,6 +51,19 @@ async def broadcast(update: Update, ctx: Ctx) -> None:
     await reply(update, ctx.t("announce.queued", count=queued))
 
 
+async def trend(update: Update, ctx: Ctx) -> None:
+    """/trend ZONE — the zone's 12-month score trend as a picture."""
+    actor, _ = ctx.require_actor()
+    if not ctx.args:
+        raise InvalidInput("review.usage_trend")
+    last = YearMonth.of(ctx.svc.clock.now().astimezone(ctx.svc.settings.tz).date())
+    zone, points = await ctx.svc.scoring.trend(actor, " ".join(ctx.args), last)
+    png = await asyncio.to_thread(render_trend, zone.name, points)
+    chat = update.effective_chat
+    assert chat is not None
+    await chat.send_photo(png, caption=ctx.t("review.trend_caption", zone=zone.name))
+
+
 def _rest(update: Update) -> str:
     """The command's text after the command, keeping line breaks."""
     message = update.effective_message
@@ -60,4 +78,5 @@ def handlers() -> list[BaseHandler[Update, Ctx, None]]:
         CommandHandler("digestmode", digest_mode, filters=private),
         CommandHandler("announce", announce, filters=private),
         CommandHandler("broadcast", broadcast, filters=private),
+        CommandHandler("trend", trend, filters=private),
     ]

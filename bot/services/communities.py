@@ -6,7 +6,7 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from bot.domain.access import Actor
 from bot.domain.community_plan import CommunityPlan, PersonRef
@@ -89,6 +89,27 @@ class CommunityService(Service):
                 groups=await tx.groups.list_by_community(community_id),
                 rules=await tx.communities.rules(community_id),
             )
+
+    async def set_rule(self, actor: Actor, key: str, value: str) -> CommunityRules:
+        """Change one of the community's rules (checked and typed by CommunityRules)."""
+        community_id = _admin_community(actor)
+        async with self.db.transaction() as tx:
+            current = await tx.communities.rules(community_id)
+            try:
+                changed = current.with_value(key, value)
+            except KeyError:
+                raise InvalidInput("admin.unknown_setting", name=key) from None
+            except ValueError as bad:
+                raise InvalidInput("admin.bad_setting", name=key, reason=str(bad)) from None
+            await tx.communities.set_rule(community_id, key, changed.to_mapping()[key])
+        log.info("rule changed community_id=%s key=%s", community_id, key)
+        return changed
+
+    async def set_day(self, actor: Actor, day: date, workday: bool, note: str) -> None:
+        """An extra holiday (or make-up working day) on top of the official calendar."""
+        community_id = _admin_community(actor)
+        async with self.db.transaction() as tx:
+            await tx.calendar.set_override(community_id, day, workday, note[:64])
 
     async def find_by_code(self, code: str) -> Community | None:
         async with self.db.read() as tx:

@@ -17,6 +17,7 @@ from bot.services.invites import InviteService
 from bot.services.notices import NoticeService
 from bot.services.pending import PendingService
 from bot.services.people import PeopleService
+from bot.services.ratings import RatingService
 from bot.services.reports import ReportService
 from bot.services.review import ReviewService
 from bot.services.rhythm import RhythmService
@@ -48,6 +49,7 @@ class Services:
     exports: ExportService
     scoring: ScoringService
     review: ReviewService
+    ratings: RatingService
 
     @classmethod
     def build(cls, settings: Settings, db: Database, clock: Clock) -> Services:
@@ -75,4 +77,5 @@ class Services:
             exports=ExportService(db, clock, ready),
             scoring=ScoringService(db, clock, ready),
             review=ReviewService(db, clock, ready, reports=reports, data_dir=settings.data_dir),
+            ratings=RatingService(db, clock, ready),
         )
