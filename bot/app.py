@@ -28,6 +28,7 @@ from handlers import (
     admin,
     common,
     errors,
+    export,
     gatekeeper,
     groups,
     inbox,
@@ -87,6 +88,7 @@ def build_application(
     application.add_handlers(inspect.handlers(), group=0)
     application.add_handlers(leader.handlers(), group=0)
     application.add_handlers(ratings.handlers(), group=0)
+    application.add_handlers(export.handlers(), group=0)
     application.add_handlers(admin.handlers(), group=0)
     application.add_handlers(groups.handlers(), group=0)
     application.add_handlers(common.handlers(), group=0)
