@@ -106,6 +106,11 @@ async def on_contact(update: Update, ctx: Ctx) -> None:
     if user is None or message.contact.user_id != user.id:
         await reply(update, ctx.t("report.own_contact_only"))
         return
+    if await ctx.svc.reports.current(person) is None:
+        # Not for a report: volunteers give their phone once, for organisers' rosters.
+        await ctx.svc.people.set_phone(person, message.contact.phone_number)
+        await reply(update, ctx.t("volunteer.phone_saved"), ReplyKeyboardRemove())
+        return
     view = await ctx.svc.reports.set_share_phone(person, message.contact.phone_number)
     await reply(update, ctx.t("report.phone_shared"), ReplyKeyboardRemove())
     await ask_next(update, ctx, view)

@@ -67,6 +67,14 @@ async def sign_up_link(update: Update, ctx: Ctx, activity_id: int) -> None:
         ]
     )
     await reply(update, text, markup)
+    if person.phone is None and not result.already:
+        # Asked once: organisers need a number to reach volunteers on the day.
+        ask = ReplyKeyboardMarkup(
+            [[KeyboardButton(ctx.t("volunteer.share_phone_button"), request_contact=True)]],
+            resize_keyboard=True,
+            one_time_keyboard=True,
+        )
+        await reply(update, ctx.t("volunteer.ask_phone"), ask)
 
 
 async def my_activities(update: Update, ctx: Ctx) -> None:

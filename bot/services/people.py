@@ -55,6 +55,11 @@ class PeopleService(Service):
         async with self.db.read() as tx:
             return await tx.people.find_by_telegram(telegram_id)
 
+    async def set_phone(self, person: Person, phone: str) -> None:
+        """The person's own phone, shared through Telegram's contact button."""
+        async with self.db.transaction() as tx:
+            await tx.people.update_profile(person.id, phone=phone.strip()[:32])
+
     async def set_language(self, person: Person, language: Language) -> None:
         async with self.db.transaction() as tx:
             await tx.people.set_language(person.id, language)
