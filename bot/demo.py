@@ -23,6 +23,7 @@ from bot.clock import Clock
 from bot.config import ConfigError, Settings
 from bot.domain.models import Role
 from bot.importer import load_plan
+from bot.jobs import tick_all
 from bot.sandbox import Sandbox, SandboxEvent, SentMessage, SimGroup, SimUser
 from bot.services.invites import INVITE_PREFIX
 
@@ -80,7 +81,10 @@ class Demo:
         verb = "✎" if event.kind == "edited" else "→"
         lines = [f"[家园 {verb} {who}] {_plain(message.text or '')}".rstrip()]
         for index, button in enumerate((b for row in inline or [] for b in row), start=1):
-            lines.append(f"    [{index}] {button.get('text', '')}")
+            # A link button opens a deep link: show the /start it would send.
+            target = button.get("url", "")
+            hint = f"  → /start {target.split('start=', 1)[1]}" if "start=" in target else ""
+            lines.append(f"    [{index}] {button.get('text', '')}{hint}")
         keyboard = (message.reply_markup or {}).get("keyboard")
         if keyboard:
             lines.append(
@@ -171,11 +175,11 @@ class Demo:
             except ValueError:
                 print("(usage: !clock 2026-12-18T08:00:00+08:00)")
                 return
-            print(f"(clock set to {self.clock.now().isoformat()})")
-            await self.runtime.services.deadlines.tick()
+            print(f"(clock set to {self.clock.now().isoformat(timespec='minutes')})")
+            await tick_all(self.runtime.services)
         elif command == "tick":
-            report = await self.runtime.services.deadlines.tick()
-            print(f"(tick: {report.total} occurrence(s) fired)")
+            fired = await tick_all(self.runtime.services)
+            print(f"(tick: {fired} occurrence(s) fired)")
         elif command == "who":
             for name, person in self.people.items():
                 mark = "*" if name == self.current else " "
