@@ -20,6 +20,7 @@ INSPECT = "in1"
 RATING = "hh1"
 
 _PART = re.compile(r"^[A-Za-z0-9_-]{1,24}$")
+MAX_ID = 2**62  # within SQLite's INTEGER
 
 
 class StaleButton(Exception):
@@ -34,9 +35,12 @@ class Callback:
 
     def int_arg(self, index: int = 0) -> int:
         try:
-            return int(self.args[index])
-        except (IndexError, ValueError):
+            value = self.args[index]
+        except IndexError:
             raise StaleButton(self) from None
+        if not (value.isascii() and value.isdigit()) or int(value) > MAX_ID:
+            raise StaleButton(self)
+        return int(value)
 
 
 def build(flow: str, action: str, *args: object) -> str:

@@ -56,7 +56,11 @@ class Settings:
         token = env.get("BOT_TOKEN", "").strip()
         if require_token and not token:
             raise ConfigError("BOT_TOKEN is not set: get a token from @BotFather and export it")
-        if token and (":" not in token or not token.split(":", 1)[0].isdigit()):
+        if token and (
+            ":" not in token
+            or not token.split(":", 1)[0].isascii()
+            or not token.split(":", 1)[0].isdigit()
+        ):
             raise ConfigError("BOT_TOKEN does not look like a bot token (expected 123456:ABC…)")
         return cls(
             token=token,
@@ -103,7 +107,7 @@ def _admins(raw: str) -> frozenset[int]:
         part = part.strip()
         if not part:
             continue
-        if not part.lstrip("-").isdigit():
+        if not (part.isascii() and part.lstrip("-").isdigit()):
             raise ConfigError(
                 f"JIAYUAN_ADMINS must be comma-separated Telegram user ids (bad entry {part!r})"
             )

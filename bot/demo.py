@@ -161,7 +161,11 @@ class Demo:
             await self.me().send_location(lat, lon)
         elif command == "press":
             message = self.last_message.get(self.me().id)
-            if message is None or not rest.isdigit() or not 1 <= int(rest) <= len(message.buttons):
+            if (
+                message is None
+                or not (rest.isascii() and rest.isdigit())
+                or not 1 <= int(rest) <= len(message.buttons)
+            ):
                 # Reply-keyboard buttons are not numbered: use !location or type the text.
                 print("(usage: !press N, with N a button number of the bot's last message to you)")
                 return

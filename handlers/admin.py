@@ -16,7 +16,7 @@ from bot.domain.errors import InvalidInput, NotAllowed
 from bot.domain.models import Role
 from bot.importer import ImportFailed, load_plan
 from bot.services.invites import INVITE_PREFIX
-from handlers.base import Ctx, command_args, deep_link, reply
+from handlers.base import Ctx, command_args, deep_link, parse_id, reply
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +74,8 @@ async def invite(update: Update, ctx: Ctx) -> None:
         await reply(update, ctx.t("admin.usage_invite"))
         return
     rest = args[1:]
-    zone_code = rest.pop(0) if rest and not rest[0].isdigit() else None
-    numbers = [int(a) for a in rest if a.isdigit()]
+    zone_code = rest.pop(0) if rest and parse_id(rest[0]) is None else None
+    numbers = [n for n in (parse_id(a) for a in rest) if n is not None]
     if len(numbers) != len(rest):
         raise InvalidInput("admin.usage_invite")
     uses = numbers[0] if numbers else 1
@@ -138,14 +138,15 @@ async def people(update: Update, ctx: Ctx) -> None:
                 unlinked=ctx.t("admin.unlinked") if person.telegram_id is None else "",
             )
         )
-    await reply(update, "\n".join(lines)[:4000])
+    await reply(update, "\n".join(lines))
 
 
 async def revoke(update: Update, ctx: Ctx) -> None:
     """/revoke PERSON_ID ROLE."""
     actor, _ = ctx.require_actor()
     args = command_args(ctx)
-    if len(args) != 2 or not args[0].lstrip("#").isdigit():
+    person_id = parse_id(args[0]) if len(args) == 2 else None
+    if person_id is None:
         await reply(update, ctx.t("admin.usage_revoke"))
         return
     try:
@@ -153,7 +154,7 @@ async def revoke(update: Update, ctx: Ctx) -> None:
     except ValueError:
         await reply(update, ctx.t("admin.usage_revoke"))
         return
-    person = await ctx.svc.people.revoke(actor, int(args[0].lstrip("#")), role)
+    person = await ctx.svc.people.revoke(actor, person_id, role)
     await reply(
         update, ctx.t("admin.role_revoked", name=person.name, role=ctx.t(f"roles.{role.value}"))
     )
@@ -166,10 +167,11 @@ async def block(update: Update, ctx: Ctx) -> None:
     message = update.effective_message
     assert message is not None
     blocking = (message.text or "").startswith("/block")
-    if len(args) != 1 or not args[0].lstrip("#").isdigit():
+    person_id = parse_id(args[0]) if len(args) == 1 else None
+    if person_id is None:
         await reply(update, ctx.t("admin.usage_block"))
         return
-    person = await ctx.svc.people.block_reporting(actor, int(args[0].lstrip("#")), blocking)
+    person = await ctx.svc.people.block_reporting(actor, person_id, blocking)
     key = "admin.blocked" if blocking else "admin.unblocked"
     await reply(update, ctx.t(key, name=person.name))
 
@@ -271,7 +273,8 @@ async def import_document(update: Update, ctx: Ctx) -> None:
         return
     file = await document.get_file()
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / Path(name).name
+        # The name is user input: only its suffix is used, never as a path.
+        path = Path(tmp) / f"upload{Path(name.replace(chr(0), '')).suffix.lower()}"
         await file.download_to_drive(path)
         code = None
         if path.suffix.lower() == ".csv":
@@ -303,7 +306,7 @@ async def import_document(update: Update, ctx: Ctx) -> None:
             lines.append(
                 ctx.t("admin.import_invite_line", zone=zone_code, name=cadre_name, link=link)
             )
-    await reply(update, "\n".join(lines)[:4000])
+    await reply(update, "\n".join(lines))
 
 
 def _date(value: datetime, ctx: Ctx) -> str:

@@ -19,6 +19,7 @@ from bot.domain.access import Actor
 from bot.domain.models import Language, Person
 from bot.i18n import t
 from bot.services.container import Services
+from bot.textlimits import CAPTION_LIMIT, MESSAGE_LIMIT, clip_html
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,8 @@ class Ctx(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any
 
 
 async def reply(update: Update, text: str, markup: Markup = None) -> Message | None:
-    """Answer in the chat the update came from."""
+    """Answer in the chat the update came from (clipped to Telegram's length limit)."""
+    text = clip_html(text, MESSAGE_LIMIT)
     chat = update.effective_chat
     if chat is None:
         return None
@@ -74,13 +76,35 @@ async def edit(update: Update, text: str, markup: InlineKeyboardMarkup | None = 
         # A photo's words are its caption: Telegram refuses editMessageText there.
         message = query.message
         if isinstance(message, Message) and (message.caption is not None or message.photo):
-            await query.edit_message_caption(caption=text[:1024], reply_markup=markup)
+            await query.edit_message_caption(
+                caption=clip_html(text, CAPTION_LIMIT), reply_markup=markup
+            )
         else:
-            await query.edit_message_text(text, reply_markup=markup)
+            await query.edit_message_text(clip_html(text, MESSAGE_LIMIT), reply_markup=markup)
     except BadRequest as exc:
         # Pressing the same button twice asks for the same content: nothing to do.
         if "not modified" not in exc.message.lower():
             raise
+
+
+async def clear_buttons(update: Update) -> None:
+    """Take the keyboard off the pressed message; pressing twice is not an error."""
+    query = update.callback_query
+    if query is None or query.message is None:
+        return
+    try:
+        await query.edit_message_reply_markup(reply_markup=None)
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            raise
+
+
+def parse_id(text: str) -> int | None:
+    """A record id typed by a person: ASCII digits (an optional #), within SQLite's range."""
+    text = text.strip().lstrip("#")
+    if not (text.isascii() and text.isdigit()) or len(text) > 15:
+        return None
+    return int(text)
 
 
 def command_args(ctx: Ctx) -> list[str]:

@@ -21,7 +21,7 @@ from bot.domain.models import Language, Person, Role
 from bot.services.invites import INVITE_PREFIX
 from bot.services.volunteers import SIGNUP_PREFIX
 from handlers import report, volunteer
-from handlers.base import Ctx, deep_link, edit, reply
+from handlers.base import Ctx, deep_link, edit, parse_id, reply
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +36,9 @@ async def start(update: Update, ctx: Ctx) -> None:
     if payload.startswith(INVITE_PREFIX):
         await _redeem(update, ctx, person, payload.removeprefix(INVITE_PREFIX))
         return
-    if payload.startswith(SIGNUP_PREFIX) and payload.removeprefix(SIGNUP_PREFIX).isdigit():
-        await volunteer.sign_up_link(update, ctx, int(payload.removeprefix(SIGNUP_PREFIX)))
+    activity_id = parse_id(payload.removeprefix(SIGNUP_PREFIX))
+    if payload.startswith(SIGNUP_PREFIX) and activity_id is not None:
+        await volunteer.sign_up_link(update, ctx, activity_id)
         return
     if payload == report.REPORT_PAYLOAD and person.community_id is not None:
         await report.start_report(update, ctx)

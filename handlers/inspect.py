@@ -10,7 +10,7 @@ from bot import callbacks
 from bot.domain import checklists
 from bot.domain.models import Language
 from bot.services.inspections import SiteCheck
-from handlers.base import Ctx, reply
+from handlers.base import Ctx, clear_buttons, reply
 from handlers.photos import receive_photo
 
 PRIVATE = filters.ChatType.PRIVATE
@@ -35,10 +35,7 @@ async def start(update: Update, ctx: Ctx) -> None:
     if current is not None:
         await _show(update, ctx, current)
         return
-    if actor.community_id is None:
-        await reply(update, ctx.t("start.pick_community_first"))
-        return
-    plan = await ctx.svc.inspections.plan(actor.community_id, ctx.svc.clock.now().date())
+    plan = await ctx.svc.inspections.plan_for(actor)
     rows = [[_button(f"{p.zone.name}（{len(p.sites)}）", "z", p.zone.id)] for p in plan]
     await reply(update, ctx.t("inspect.choose_zone"), InlineKeyboardMarkup(rows))
 
@@ -96,8 +93,10 @@ async def on_button(update: Update, ctx: Ctx) -> None:
         await _show(update, ctx, check)
     elif cb.action == "s":
         inspection_id, site_id = cb.int_arg(0), cb.int_arg(1)
+        # The service checks first; only then does the keyboard go.
+        await ctx.svc.inspections.check_open(actor, inspection_id)
         await query.answer()
-        await query.edit_message_reply_markup(reply_markup=None)
+        await clear_buttons(update)
         await _after_site(update, ctx, inspection_id, site_id)
     else:
         raise callbacks.StaleButton(query.data)

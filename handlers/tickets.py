@@ -188,7 +188,7 @@ async def list_queue(update: Update, ctx: Ctx) -> None:
     for ticket, params in found:
         flag = "🔴 " if ticket.overdue_at(now) else ""
         lines.append(flag + _line(ctx, ticket, params))
-    await reply(update, "\n".join(lines)[:4000])
+    await reply(update, "\n".join(lines))
 
 
 async def list_mine(update: Update, ctx: Ctx) -> None:
@@ -199,7 +199,7 @@ async def list_mine(update: Update, ctx: Ctx) -> None:
         await reply(update, ctx.t("tickets.mine_empty"))
         return
     lines = [ctx.t("tickets.mine_title")] + [_line(ctx, t, p) for t, p in found]
-    await reply(update, "\n".join(lines)[:4000])
+    await reply(update, "\n".join(lines))
 
 
 async def list_recheck(update: Update, ctx: Ctx) -> None:
@@ -234,7 +234,7 @@ async def show_ticket(update: Update, ctx: Ctx) -> None:
                 note=note,
             )
         )
-    await reply(update, "\n".join(lines)[:4000])
+    await reply(update, "\n".join(lines))
     media = []
     for photo in timeline.photos[:10]:
         data = (ctx.svc.settings.data_dir / photo.path).read_bytes()

@@ -23,7 +23,7 @@ from bot import callbacks
 from bot.domain.errors import InvalidInput
 from bot.domain.volunteers import Activity, SignupStatus
 from bot.services.volunteers import SIGNUP_PREFIX, when
-from handlers.base import Ctx, deep_link, edit, reply
+from handlers.base import Ctx, deep_link, edit, parse_id, reply
 
 PRIVATE = filters.ChatType.PRIVATE
 NOT_EDITED = ~filters.UpdateType.EDITED
@@ -156,10 +156,11 @@ async def new_activity(update: Update, ctx: Ctx) -> None:
 async def roster(update: Update, ctx: Ctx) -> None:
     """/roster ID — who signed up, who waits, hours; also as a CSV file."""
     actor, _ = ctx.require_actor()
-    if not ctx.args or not ctx.args[0].isdigit():
+    activity_id = parse_id(ctx.args[0]) if ctx.args else None
+    if activity_id is None:
         await reply(update, ctx.t("volunteer.usage_roster"))
         return
-    found = await ctx.svc.volunteers.roster(actor, int(ctx.args[0]))
+    found = await ctx.svc.volunteers.roster(actor, activity_id)
     lines = [
         ctx.t(
             "volunteer.roster_title",
@@ -175,7 +176,7 @@ async def roster(update: Update, ctx: Ctx) -> None:
         lines.append(ctx.t("volunteer.roster_waiting", count=len(found.waiting)))
         lines += [f"… {p.name}" for p, _ in found.waiting]
     # Names are user text: escape everything after the (already escaped) title line.
-    await reply(update, "\n".join([lines[0], *(html.escape(line) for line in lines[1:])])[:4000])
+    await reply(update, "\n".join([lines[0], *(html.escape(line) for line in lines[1:])]))
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["姓名 name", "电话 phone", "状态 status", "签到 check-in", "时长 hours"])

@@ -37,13 +37,42 @@ class CommunityRules:
         changes: dict[str, Any] = {}
         for f in fields(cls):
             if f.name in values:
-                changes[f.name] = _load(getattr(base, f.name), values[f.name], f.name)
+                changes[f.name] = _check_bounds(
+                    f.name, _load(getattr(base, f.name), values[f.name], f.name)
+                )
         return replace(base, **changes)
 
     def with_value(self, name: str, raw: str) -> CommunityRules:
         if name not in {f.name for f in fields(self)}:
             raise KeyError(name)
-        return replace(self, **{name: _load(getattr(self, name), raw, name)})
+        value = _check_bounds(name, _load(getattr(self, name), raw, name))
+        return replace(self, **{name: value})
+
+
+# What a community may set each rule to: outside these the calendar or deadlines break.
+BOUNDS: dict[str, tuple[float, float]] = {
+    "rectify_workdays": (1, 60),
+    "accept_workdays": (0, 30),
+    "recheck_workdays": (0, 30),
+    "clean_day": (1, 31),
+    "inspection_days": (1, 31),
+    "talk_threshold": (0, 100),
+    "award_threshold": (0, 100),
+    "awards": (0, 20),
+    "duplicate_radius_m": (0, 5000),
+    "reports_per_hour": (1, 1000),
+    "report_expiry_minutes": (5, 1440),
+    "notice_days": (1, 60),
+    "invite_days": (1, 90),
+}
+
+
+def _check_bounds(name: str, value: Any) -> Any:
+    low, high = BOUNDS.get(name, (float("-inf"), float("inf")))
+    for item in value if isinstance(value, tuple) else (value,):
+        if isinstance(item, int | float) and not low <= item <= high:
+            raise ValueError(f"{name}: must be between {low:g} and {high:g}")
+    return value
 
 
 def _dump(value: object) -> str:
@@ -58,21 +87,31 @@ def _load(default: object, raw: str, name: str) -> Any:
     raw = raw.strip()
     if isinstance(default, time):
         hour, _, minute = raw.partition(":")
-        if not (hour.isdigit() and minute.isdigit()):
+        if not (hour.isascii() and minute.isascii() and hour.isdigit() and minute.isdigit()):
+            raise ValueError(f"{name}: expected HH:MM")
+        if not (0 <= int(hour) <= 23 and 0 <= int(minute) <= 59):
             raise ValueError(f"{name}: expected HH:MM")
         return time(int(hour), int(minute))
     if isinstance(default, tuple):
-        items = tuple(int(p) for p in raw.split(",") if p.strip())
+        parts = [p.strip() for p in raw.split(",") if p.strip()]
+        if not all(p.isascii() and p.isdigit() for p in parts):
+            raise ValueError(f"{name}: expected a comma-separated list of numbers")
+        items = tuple(int(p) for p in parts)
         if not items:
             raise ValueError(f"{name}: expected a comma-separated list of numbers")
         return items
     if isinstance(default, bool):
         return raw.lower() in ("1", "true", "yes")
     if isinstance(default, int):
+        if not (raw.isascii() and raw.lstrip("-").isdigit()):
+            raise ValueError(f"{name}: expected a whole number")
         value = int(raw)
         if value < 0:
             raise ValueError(f"{name}: must not be negative")
         return value
     if isinstance(default, float):
-        return float(raw)
+        number = float(raw)
+        if number != number or number in (float("inf"), float("-inf")):
+            raise ValueError(f"{name}: expected a number")
+        return number
     return raw

@@ -62,10 +62,17 @@ class InspectionService(Service):
         super().__init__(db, clock, outbox_ready)
         self.reports = reports
 
-    async def plan(self, community_id: int, day: date) -> list[PlannedZone]:
-        """Zones and their sites, the longest-uninspected first."""
+    async def plan_for(self, actor: Actor) -> list[PlannedZone]:
+        """Zones and their sites, the longest-uninspected first (inspectors and admins)."""
+        _inspector(actor)
+        assert actor.community_id is not None
         async with self.db.read() as tx:
-            return await plan_zones(tx, community_id)
+            return await plan_zones(tx, actor.community_id)
+
+    async def check_open(self, actor: Actor, inspection_id: int) -> None:
+        """Refuse a button on someone else's, or a finished, inspection."""
+        async with self.db.read() as tx:
+            await self._own_open(tx, actor, inspection_id)
 
     async def is_inspection_day(self, community_id: int, day: date) -> bool:
         async with self.db.read() as tx:

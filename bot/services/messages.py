@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.domain.models import Language, Person
 from bot.i18n import t
+from bot.textlimits import CAPTION_LIMIT, MESSAGE_LIMIT, clip_html, visible_length
 from storage.transaction import Transaction
 
 Buttons = Sequence[Sequence[tuple[str, str]]]  # rows of (i18n key or text, callback_data)
@@ -54,7 +55,7 @@ async def to_person(
         payload.update(photo_payload(photo, text))
         kind = "photo"
     else:
-        payload["text"] = text
+        payload["text"] = clip_html(text, MESSAGE_LIMIT)
         kind = "text"
     await tx.outbox.add(
         person.telegram_id, payload, now, kind=kind, dedupe_key=dedupe_key, batch=batch
@@ -65,7 +66,7 @@ async def to_person(
 def photo_payload(photo: str, caption: str) -> dict[str, Any]:
     """A stored photo (path under the data dir, or a Telegram file_id) with its caption."""
     key = "path" if "/" in photo else "file_id"
-    return {key: photo, "caption": caption[:1024]}
+    return {key: photo, "caption": clip_html(caption, CAPTION_LIMIT)}
 
 
 async def to_group(
@@ -82,7 +83,10 @@ async def to_group(
     """Group posts are in Chinese first, English second: members' languages are mixed."""
     zh = t(Language.ZH, key, **localized(Language.ZH, params))
     en = t(Language.EN, key, **localized(Language.EN, params))
-    payload: dict[str, Any] = {"text": zh if zh == en else f"{zh}\n\n{en}"}
+    both = zh if zh == en else f"{zh}\n\n{en}"
+    # Bilingual only while it fits: Chinese alone otherwise.
+    text = both if visible_length(both) <= MESSAGE_LIMIT else clip_html(zh, MESSAGE_LIMIT)
+    payload: dict[str, Any] = {"text": text}
     if buttons:
         payload["reply_markup"] = keyboard(Language.ZH, buttons)
     await tx.outbox.add(chat_id, payload, now, dedupe_key=dedupe_key, batch=batch)

@@ -98,6 +98,8 @@ class VolunteerService(Service):
             raise InvalidInput("volunteer.usage_new")
         if starts_at <= self.clock.now():
             raise InvalidInput("volunteer.in_the_past")
+        if starts_at > self.clock.now() + timedelta(days=366):
+            raise InvalidInput("volunteer.too_far_ahead")
         title, place = " ".join(title.split())[:64], " ".join(place.split())[:64]
         if not title or not place:
             raise InvalidInput("volunteer.usage_new")
