@@ -89,6 +89,14 @@ def machine_info() -> dict[str, str]:
             text=True,
             check=False,
         ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain", "--", "bot", "handlers", "storage"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+        if commit and dirty:
+            commit += " + uncommitted changes"
     except OSError:
         commit = ""
     return {
@@ -174,9 +182,11 @@ class Report:
 
     def emit(self, json_path: Path | None) -> None:
         elapsed = time.monotonic() - self.started
+        load = os.getloadavg()[0]
         head = [
             f"_Run {now_stamp()} · `{command_line(self.script, self.quick)}` · "
-            f"{'quick' if self.quick else 'full'} mode · took {elapsed:.0f} s_",
+            f"{'quick' if self.quick else 'full'} mode · took {elapsed:.0f} s · "
+            f"git {machine_info()['commit']} · load average {load:.1f} at the end_",
             "",
         ]
         print("\n".join(head + self.lines).rstrip() + "\n", flush=True)

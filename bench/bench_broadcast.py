@@ -295,7 +295,9 @@ async def main() -> None:
                 f"{d.overall_rate(o.began):.1f}",
                 f"{sustained:.1f}",
                 f"{d.worst_window():.1f}",
-                f"**{sustained / CEILING:.2f}×**",
+                f"**{sustained / CEILING:.2f}×**"
+                if o is outcomes[0]
+                else f"{sustained / CEILING:.2f}×",
                 f"{d.refused_after(1.0)} ({len(d.refused)} in all)",
                 str(o.lost),
             ]

@@ -14,6 +14,7 @@ from bot import callbacks
 from bot.domain.errors import JiayuanError
 from bot.domain.models import Language
 from bot.i18n import t
+from bot.textlimits import MESSAGE_LIMIT, clip_html
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +23,7 @@ async def tell_error(update: Update, ctx: Any, error: Exception) -> None:
     """Say what went wrong in the user's language (an alert for buttons)."""
     lang = getattr(ctx, "lang", Language.ZH)
     if isinstance(error, JiayuanError):
-        text = t(lang, error.key, **error.params)
+        text = clip_html(t(lang, error.key, **error.params), MESSAGE_LIMIT)
     else:
         text = t(lang, "errors.button_expired")
     query = update.callback_query

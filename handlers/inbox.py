@@ -10,7 +10,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, MessageHandler, filters
 
 from handlers import common, inspect, ratings, report, tickets, volunteer
-from handlers.base import Ctx
+from handlers.base import Ctx, reply
 
 PRIVATE = filters.ChatType.PRIVATE
 NOT_EDITED = ~filters.UpdateType.EDITED
@@ -47,6 +47,26 @@ async def route(update: Update, ctx: Ctx) -> None:
         await report.on_text(update, ctx, message)
 
 
+async def unsupported(update: Update, ctx: Ctx) -> None:
+    """Stickers, voice, video and other files: say what the bot can take instead."""
+    message = update.effective_message
+    if message is not None and message.document is not None:
+        await reply(update, ctx.t("report.photo_not_an_image"))
+    else:
+        await reply(update, ctx.t("report.hint"))
+
+
 def handlers() -> list[BaseHandler[Update, Ctx, None]]:
     content = filters.PHOTO | IMAGE_DOCUMENT | filters.LOCATION | (filters.TEXT & ~filters.COMMAND)
-    return [MessageHandler(PRIVATE & NOT_EDITED & content, route)]
+    other = (
+        filters.Document.ALL
+        | filters.Sticker.ALL
+        | filters.VOICE
+        | filters.AUDIO
+        | filters.VIDEO
+        | filters.VIDEO_NOTE
+    )
+    return [
+        MessageHandler(PRIVATE & NOT_EDITED & content, route),
+        MessageHandler(PRIVATE & NOT_EDITED & other, unsupported),
+    ]

@@ -12,7 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot import callbacks
-from bot.domain.errors import InvalidInput
+from bot.domain.errors import InvalidInput, JiayuanError
 from bot.domain.tickets import Rating, RejectReason, Ticket
 from bot.services.messages import keyboard
 from bot.services.ticket_cards import (
@@ -131,10 +131,22 @@ async def on_button(update: Update, ctx: Ctx) -> None:
 
 async def answer_pending(update: Update, ctx: Ctx, message: Message) -> bool:
     """The next message after a question about a ticket answers it; False if none is open."""
-    actor, person = ctx.require_actor()
+    _, person = ctx.require_actor()
     pending = await ctx.svc.tickets.pending(person)
     if pending is None:
         return False
+    try:
+        return await _answer(update, ctx, message, pending)
+    except JiayuanError:
+        # A refused answer ends the question; otherwise every later message is refused too.
+        await ctx.svc.tickets.clear_pending(person)
+        raise
+
+
+async def _answer(
+    update: Update, ctx: Ctx, message: Message, pending: tuple[str, int | None, str]
+) -> bool:
+    actor, person = ctx.require_actor()
     kind, ticket_id, payload = pending
     if ticket_id is None:
         return False

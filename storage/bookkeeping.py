@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from storage.rows import Repository, to_db_time
@@ -38,3 +39,13 @@ class OccurrenceLog(Repository):
     async def exists(self, key: str) -> bool:
         found = await self._scalar("SELECT 1 FROM occurrences WHERE key = ?", (key,))
         return found is not None
+
+    async def existing(self, keys: list[str]) -> set[str]:
+        """Which of these keys already fired, in one statement however many there are."""
+        if not keys:
+            return set()
+        rows = await self._all(
+            "SELECT key FROM occurrences WHERE key IN (SELECT value FROM json_each(?))",
+            (json.dumps(keys),),
+        )
+        return {r["key"] for r in rows}

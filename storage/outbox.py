@@ -33,7 +33,7 @@ class OutboxRepository(Repository):
         batch: str | None = None,
     ) -> int | None:
         """Queue a message; with a dedupe_key, a second identical request is ignored."""
-        async with self._conn.execute(
+        cur = await self._conn.execute(
             "INSERT OR IGNORE INTO outbox (chat_id, kind, payload, dedupe_key, not_before, "
             "created_at, batch) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
@@ -45,8 +45,8 @@ class OutboxRepository(Repository):
                 to_db_time(now),
                 batch,
             ),
-        ) as cur:
-            return cur.lastrowid if cur.rowcount else None
+        )
+        return cur.lastrowid if cur.rowcount else None
 
     async def due(self, now: datetime, limit: int = 100) -> list[OutboxItem]:
         rows = await self._all(

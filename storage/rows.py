@@ -26,24 +26,27 @@ class Repository:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
 
+    # One round trip to aiosqlite's thread per statement: execute_fetchall for reads, and
+    # the cursor's attributes (plain properties) for writes, instead of a cursor context.
     async def _one(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
-        async with self._conn.execute(sql, tuple(params)) as cur:
-            row: sqlite3.Row | None = await cur.fetchone()
-            return row
+        rows = await self._conn.execute_fetchall(sql, tuple(params))
+        for row in rows:
+            found: sqlite3.Row = row
+            return found
+        return None
 
     async def _all(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        async with self._conn.execute(sql, tuple(params)) as cur:
-            return list(await cur.fetchall())
+        return list(await self._conn.execute_fetchall(sql, tuple(params)))
 
     async def _insert(self, sql: str, params: Iterable[Any] = ()) -> int:
-        async with self._conn.execute(sql, tuple(params)) as cur:
-            if cur.lastrowid is None:
-                raise RuntimeError("insert returned no row id")
-            return cur.lastrowid
+        cur = await self._conn.execute(sql, tuple(params))
+        if cur.lastrowid is None:
+            raise RuntimeError("insert returned no row id")
+        return cur.lastrowid
 
     async def _exec(self, sql: str, params: Iterable[Any] = ()) -> int:
-        async with self._conn.execute(sql, tuple(params)) as cur:
-            return cur.rowcount
+        cur = await self._conn.execute(sql, tuple(params))
+        return cur.rowcount
 
     async def _scalar(self, sql: str, params: Iterable[Any] = ()) -> Any:
         row = await self._one(sql, params)

@@ -98,9 +98,11 @@ class CommunityService(Service):
             try:
                 changed = current.with_value(key, value)
             except KeyError:
-                raise InvalidInput("admin.unknown_setting", name=key) from None
+                raise InvalidInput("admin.unknown_setting", name=key[:64]) from None
             except ValueError as bad:
-                raise InvalidInput("admin.bad_setting", name=key, reason=str(bad)) from None
+                raise InvalidInput(
+                    "admin.bad_setting", name=key[:64], reason=str(bad)[:200]
+                ) from None
             await tx.communities.set_rule(community_id, key, changed.to_mapping()[key])
         log.info("rule changed community_id=%s key=%s", community_id, key)
         return changed

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.models import Community, Person, Role
 from bot.domain.reports import Draft
+from bot.domain.rules import CommunityRules
 from bot.domain.tickets import Event, EventKind, Status, Ticket
 from bot.domain.workdays import WorkCalendar
 from bot.services import messages
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 # Reminders go out in working hours, not at midnight when the day turns.
 REMINDER_TIME = time(9, 0)
+REMINDER_HORIZON = timedelta(days=15)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,23 +56,34 @@ def last_day(ticket: Ticket, tz: ZoneInfo) -> date | None:
 
 class DeadlineService(Service):
     async def tick(self) -> TickReport:
+        """Fire what is due. The scan is read-only; the write lock is taken only when
+        something new is due, so a large district's tick does not stall the bot."""
         now = self.clock.now()
+        due_tickets, due_rechecks = await self._candidates(now)
         counts = {"reminders": 0, "escalations": 0, "late": 0, "recheck": 0, "drafts": 0}
-        async with self.db.transaction() as tx:
-            communities = {c.id: c for c in await tx.communities.list_all()}
-            calendars: dict[int, WorkCalendar] = {}
-            for ticket in await tx.tickets.list_open_with_deadline():
-                community = communities[ticket.community_id]
-                if ticket.community_id not in calendars:
-                    calendars[ticket.community_id] = await community_calendar(
-                        tx, ticket.community_id
+        async with self.db.read() as tx:
+            has_expired_drafts = bool(await tx.drafts.expired(now))
+        if due_tickets or due_rechecks or has_expired_drafts:
+            async with self.db.transaction() as tx:
+                communities = {c.id: c for c in await tx.communities.list_all()}
+                calendars: dict[int, WorkCalendar] = {}
+                for ticket_id in due_tickets:
+                    ticket = await tx.tickets.get(ticket_id)  # fresh: it may have moved on
+                    community = communities[ticket.community_id]
+                    if ticket.community_id not in calendars:
+                        calendars[ticket.community_id] = await community_calendar(
+                            tx, ticket.community_id
+                        )
+                    calendar = calendars[ticket.community_id]
+                    counts["reminders"] += await self._remind(tx, ticket, community, calendar, now)
+                    counts["escalations"] += await self._escalate(tx, ticket, community, now)
+                    counts["late"] += await self._late_acceptance(
+                        tx, ticket, community, calendar, now
                     )
-                calendar = calendars[ticket.community_id]
-                counts["reminders"] += await self._remind(tx, ticket, community, calendar, now)
-                counts["escalations"] += await self._escalate(tx, ticket, community, now)
-                counts["late"] += await self._late_acceptance(tx, ticket, community, calendar, now)
-            counts["recheck"] = await self._recheck_requests(tx, communities, now)
-            counts["drafts"] = await self._expire_drafts(tx, now)
+                counts["recheck"] = await self._recheck_requests(
+                    tx, communities, now, due_rechecks
+                )
+                counts["drafts"] = await self._expire_drafts(tx, now)
         report = TickReport(
             counts["reminders"],
             counts["escalations"],
@@ -89,6 +102,37 @@ class DeadlineService(Service):
             )
             self._wake_outbox()
         return report
+
+    async def _candidates(self, now: datetime) -> tuple[list[int], list[int]]:
+        """Tickets with an occurrence due now that has not fired yet (read-only)."""
+        keyed: dict[str, int] = {}
+        rechecks: dict[str, int] = {}
+        async with self.db.read() as tx:
+            communities = {c.id: c for c in await tx.communities.list_all()}
+            rules = {cid: await tx.communities.rules(cid) for cid in communities}
+            calendars = {cid: await community_calendar(tx, cid) for cid in communities}
+            # The longest a reminder can come before its due day is a holiday's length.
+            for ticket in await tx.tickets.list_open_due_before(now + REMINDER_HORIZON):
+                community = communities[ticket.community_id]
+                for key in _due_keys(
+                    ticket, community, calendars[community.id], rules[community.id], now
+                ):
+                    keyed[key] = ticket.id
+            for ticket in await tx.tickets.list_rectified_before(now):
+                if ticket.rectified_at is None:
+                    continue
+                community = communities[ticket.community_id]
+                ready = calendars[community.id].deadline_instant(
+                    ticket.rectified_at,
+                    rules[community.id].recheck_workdays,
+                    ZoneInfo(community.timezone),
+                )
+                if now >= ready:
+                    rechecks[f"recheck:{ticket.id}:{ticket.rectified_at.isoformat()}"] = ticket.id
+            fired = await tx.occurrences.existing([*keyed, *rechecks])
+        due = sorted({tid for key, tid in keyed.items() if key not in fired})
+        due_rechecks = sorted({tid for key, tid in rechecks.items() if key not in fired})
+        return due, due_rechecks
 
     async def _remind(
         self,
@@ -187,11 +231,17 @@ class DeadlineService(Service):
         return 1
 
     async def _recheck_requests(
-        self, tx: Transaction, communities: dict[int, Community], now: datetime
+        self,
+        tx: Transaction,
+        communities: dict[int, Community],
+        now: datetime,
+        ticket_ids: list[int],
     ) -> int:
         sent = 0
-        # The longest possible wait bounds the query; each community's own rule decides.
-        for ticket in await tx.tickets.list_rectified_before(now):
+        for ticket_id in ticket_ids:
+            ticket = await tx.tickets.get(ticket_id)
+            if ticket.status.value != "rectified":
+                continue
             if ticket.rectified_at is None:
                 continue
             community = communities[ticket.community_id]
@@ -238,3 +288,33 @@ async def _responsible(tx: Transaction, ticket: Ticket) -> list[Person]:
     if ticket.assignee_person_id:
         return [await tx.people.get(ticket.assignee_person_id)]
     return await tx.people.list_with_role(ticket.community_id, Role.ADMIN)
+
+
+def _due_keys(
+    ticket: Ticket,
+    community: Community,
+    calendar: WorkCalendar,
+    rules: CommunityRules,
+    now: datetime,
+) -> list[str]:
+    """The occurrence keys this ticket has due now (mirrors _remind, _escalate and
+    _late_acceptance, which re-check against fresh state before firing)."""
+    tz = ZoneInfo(community.timezone)
+    keys = []
+    local = now.astimezone(tz)
+    due_day = last_day(ticket, tz)
+    if due_day is not None and local.time() >= REMINDER_TIME:
+        today = local.date()
+        if today == due_day:
+            keys.append(f"remind-due:{ticket.id}:{due_day}")
+        elif calendar.previous_workday(due_day) <= today < due_day:
+            keys.append(f"remind-before:{ticket.id}:{due_day}")
+    if ticket.overdue_at(now):
+        keys.append(f"overdue:{ticket.id}:{due_day}")
+    if ticket.status is Status.ASSIGNED and ticket.dispatched_at is not None:
+        limit = calendar.deadline_instant(ticket.dispatched_at, rules.accept_workdays, tz)
+        if now >= limit:
+            keys.append(
+                f"accept-late:{ticket.id}:{ticket.dispatched_at.date()}:{ticket.assignee_person_id}"
+            )
+    return keys

@@ -141,6 +141,8 @@ class RatingService(Service):
     async def listing(self, actor: Actor) -> dict[str, list[Rating]]:
         if actor.community_id is None:
             raise InvalidInput("start.pick_community_first")
+        if not (actor.roles & {Role.INSPECTOR, Role.CADRE, Role.LEADER, Role.ADMIN}):
+            raise NotAllowed()
         async with self.db.read() as tx:
             return {
                 status: await tx.ratings.by_status(actor.community_id, status)
