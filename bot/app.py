@@ -171,6 +171,7 @@ async def start_bot(
         services.outbox_ready,
         data_dir=settings.data_dir,
         limits=outbox_limits,
+        renderers={"notice": services.notices.image_path},
     )
     sender.start()
     poller = Poller(application, db, clock, timeout=poll_timeout) if polling else None

@@ -238,8 +238,6 @@ async def on_button(update: Update, ctx: Ctx) -> None:
         await edit(
             update, ctx.t("report.filed", number=filed.ticket.number, due=_due(ctx, filed.ticket))
         )
-        if filed.notice_needed:
-            await ctx.svc.notices.send_to_responsible(filed.ticket.id)
         return
     if cb.action == "dup":
         ticket = await reports.follow(actor, person, cb.int_arg())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ class OutboxSender:
         *,
         data_dir: Path,
         limits: Limits | None = None,
+        renderers: Mapping[str, Callable[[dict[str, Any]], Awaitable[str]]] | None = None,
     ) -> None:
         self.bot = bot
         self.db = db
@@ -45,6 +47,8 @@ class OutboxSender:
         self.ready = ready
         self.data_dir = data_dir
         self.pacer = Pacer(limits)
+        # Kinds whose picture is drawn just before sending (kind → path under data_dir).
+        self.renderers = dict(renderers or {})
         self._task: asyncio.Task[None] | None = None
         self._unreachable_now: set[int] = set()
         self.delivered = 0
@@ -126,6 +130,13 @@ class OutboxSender:
         except (TimedOut, NetworkError) as exc:
             await self._failed_attempt(item, str(exc))
             return False
+        except Exception as exc:
+            # A message we cannot even build (a missing file, a drawing error) must not
+            # block the queue behind it: record it as failed and go on.
+            log.exception("outbox item unusable outbox_id=%s", item.id)
+            error = f"{type(exc).__name__}: {exc}"
+            await self._update(lambda tx: tx.outbox.give_up(item.id, "failed", error))
+            return False
         self.pacer.sent(item.chat_id, loop.time())
         await self._update(lambda tx: tx.outbox.mark_sent(item.id, self.clock.now()))
         self.delivered += 1
@@ -135,7 +146,12 @@ class OutboxSender:
         payload = item.payload
         markup = payload.get("reply_markup")
         reply_markup = InlineKeyboardMarkup.de_json(markup, self.bot) if markup else None
-        if item.kind == "photo":
+        if item.kind in self.renderers:
+            path = await self.renderers[item.kind](payload)
+            await self.bot.send_photo(
+                item.chat_id, (self.data_dir / path).read_bytes(), caption=payload.get("caption")
+            )
+        elif item.kind == "photo":
             photo: Any = payload.get("file_id") or (self.data_dir / payload["path"]).read_bytes()
             await self.bot.send_photo(
                 item.chat_id, photo, caption=payload.get("caption"), reply_markup=reply_markup

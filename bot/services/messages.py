@@ -99,3 +99,19 @@ def localized(language: Language, params: dict[str, Any]) -> dict[str, Any]:
         if name.endswith("_key"):
             out[name.removesuffix("_key")] = t(language, str(value))
     return out
+
+
+async def notice_to_person(
+    tx: Transaction, person: Person, now: datetime, ticket_id: int, number: str
+) -> None:
+    """Queue the rectification notice image; the outbox draws it just before sending."""
+    if person.telegram_id is None or not person.reachable:
+        return
+    caption = t(person.language or Language.ZH, "tickets.notice_caption", number=number)
+    await tx.outbox.add(
+        person.telegram_id,
+        {"ticket_id": ticket_id, "caption": caption},
+        now,
+        kind="notice",
+        dedupe_key=f"notice:{ticket_id}:{number}:{person.id}",
+    )

@@ -7,16 +7,16 @@ import asyncio
 import logging
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.domain.access import Actor
 from bot.domain.errors import NotAllowed
-from bot.domain.models import Language, Role
+from bot.domain.models import Language
 from bot.domain.tickets import Ticket, can_view
 from bot.i18n import t
 from bot.render.notice import NoticeData, render_notice
-from bot.services import messages
 from bot.services.base import Service
 from storage.database import Database
 
@@ -74,25 +74,10 @@ class NoticeService(Service):
         await asyncio.to_thread(_write_atomically, target, png)
         return ticket, relative
 
-    async def send_to_responsible(self, ticket_id: int) -> None:
-        """Queue the notice for the assigned cadre, or the admins while it waits in the queue."""
-        ticket, relative = await self.render(ticket_id)
-        async with self.db.transaction() as tx:
-            if ticket.assignee_person_id:
-                targets = [await tx.people.get(ticket.assignee_person_id)]
-            else:
-                targets = await tx.people.list_with_role(ticket.community_id, Role.ADMIN)
-            for person in targets:
-                await messages.to_person(
-                    tx,
-                    person,
-                    self.clock.now(),
-                    "tickets.notice_caption",
-                    photo=str(relative),
-                    dedupe_key=f"notice:{ticket.id}:{ticket.reopen_count}:{person.id}",
-                    number=ticket.number,
-                )
-        self._wake_outbox()
+    async def image_path(self, payload: dict[str, Any]) -> str:
+        """For the outbox: draw the notice when it is about to be sent (off the update path)."""
+        _, relative = await self.render(int(payload["ticket_id"]))
+        return str(relative)
 
     async def for_viewer(self, actor: Actor, ticket_id: int) -> Path:
         async with self.db.read() as tx:

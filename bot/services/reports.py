@@ -61,7 +61,6 @@ class NewTicket:
 class Filed:
     ticket: Ticket
     new: bool
-    notice_needed: bool
 
 
 class ReportService(Service):
@@ -240,7 +239,7 @@ class ReportService(Service):
             draft = Draft.from_json(data)
             if draft.filed_ticket_id is not None:
                 existing = await tx.tickets.get(draft.filed_ticket_id)
-                return Filed(existing, new=False, notice_needed=False)
+                return Filed(existing, new=False)
             if draft.next_step() is not Step.CONFIRM:
                 raise InvalidInput("report.incomplete")
             rules = await tx.communities.rules(community_id)
@@ -273,7 +272,7 @@ class ReportService(Service):
             ticket.status.value,
         )
         self._wake_outbox()
-        return Filed(ticket, new=True, notice_needed=True)
+        return Filed(ticket, new=True)
 
     async def create_ticket(
         self, tx: Transaction, new: NewTicket, origin_key: str | None
@@ -338,6 +337,8 @@ class ReportService(Service):
                 dedupe_key=f"dispatch:{ticket.id}:{ticket.version}",
                 **params,
             )
+            # The notice image follows the card; the outbox draws it when sending.
+            await messages.notice_to_person(tx, cadre, now, ticket.id, ticket.number)
         else:
             for admin in await tx.people.list_with_role(ticket.community_id, Role.ADMIN):
                 await messages.to_person(
