@@ -322,6 +322,7 @@ async def start_jiayuan(
     residents: int,
     outbox_limits: Any = None,
     polling: bool = True,
+    link_cadres: bool = True,
 ) -> Jiayuan:
     from bot.app import start_bot
     from bot.config import Settings
@@ -339,7 +340,20 @@ async def start_jiayuan(
     summary = await runtime.services.communities.apply_plan(load_plan(SAMPLE_YAML))
     community_id = summary.community.id
     users = await seed_residents(sandbox, runtime.services, community_id, residents)
+    if link_cadres and polling:
+        await sign_in_cadres(sandbox, summary.cadre_invites)
     return Jiayuan(runtime, community_id, users)
+
+
+async def sign_in_cadres(sandbox: Any, invites: Iterable[tuple[str, str, str]]) -> None:
+    """The imported cadres open their invite links, as they would at go-live, so new
+    tickets reach them (a card and the notice, through the outbox)."""
+    from bot.services.invites import INVITE_PREFIX
+
+    for _zone, name, code in invites:
+        cadre = sandbox.add_user(name, language_code="zh-hans")
+        await cadre.send(f"/start {INVITE_PREFIX}{code}")
+        await sandbox.wait_idle(timeout=30, quiet=0.2)
 
 
 async def seed_residents(sandbox: Any, services: Any, community_id: int, count: int) -> list[Any]:

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from telegram import (
+    CallbackQuery,
     InlineKeyboardMarkup,
     Message,
     ReplyKeyboardMarkup,
@@ -85,6 +86,18 @@ async def edit(update: Update, text: str, markup: InlineKeyboardMarkup | None = 
         # Pressing the same button twice asks for the same content: nothing to do.
         if "not modified" not in exc.message.lower():
             raise
+
+
+async def answer(query: CallbackQuery, text: str | None = None, show_alert: bool = False) -> None:
+    """Answer a button press. A press handled again after a crash was already answered
+    before the crash; Telegram then calls the query too old, which is no reason to stop."""
+    try:
+        await query.answer(text, show_alert=show_alert)
+    except BadRequest as exc:
+        message = exc.message.lower()
+        if "query is too old" not in message and "query id is invalid" not in message:
+            raise
+        log.info("callback query already answered or expired: %s", exc.message)
 
 
 async def clear_buttons(update: Update) -> None:

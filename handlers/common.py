@@ -21,7 +21,7 @@ from bot.domain.models import Language, Person, Role
 from bot.services.invites import INVITE_PREFIX
 from bot.services.volunteers import SIGNUP_PREFIX
 from handlers import report, volunteer
-from handlers.base import Ctx, deep_link, edit, parse_id, reply
+from handlers.base import Ctx, answer, deep_link, edit, parse_id, reply
 
 log = logging.getLogger(__name__)
 
@@ -128,16 +128,16 @@ async def on_start_button(update: Update, ctx: Ctx) -> None:
     cb = callbacks.parse(query.data, expect=callbacks.START)
     if cb.action == "com":
         community = await ctx.svc.people.choose_community(person, cb.int_arg())
-        await query.answer()
+        await answer(query)
         await edit(update, ctx.t("start.community_chosen", community=community.name))
         await _ask_building(update, ctx, community.id)
     elif cb.action == "bld":
         building, zone = await ctx.svc.people.choose_building(person, cb.int_arg())
-        await query.answer()
+        await answer(query)
         await edit(update, ctx.t("start.building_chosen", building=building.name, zone=zone.name))
         await reply(update, ctx.t("start.next_steps"), ReplyKeyboardRemove())
     elif cb.action == "skip":
-        await query.answer()
+        await answer(query)
         await edit(update, ctx.t("start.skipped"))
     else:
         raise callbacks.StaleButton(query.data)
@@ -195,7 +195,7 @@ async def on_language_button(update: Update, ctx: Ctx) -> None:
         raise callbacks.StaleButton(query.data) from None
     await ctx.svc.people.set_language(person, chosen)
     ctx.lang = chosen
-    await query.answer()
+    await answer(query)
     await edit(update, ctx.t("language.set"))
 
 
@@ -245,7 +245,7 @@ async def stale_button(update: Update, ctx: Ctx) -> None:
     """A button no handler claims: old version, forged, or from a removed flow."""
     query = update.callback_query
     assert query is not None
-    await query.answer(ctx.t("errors.button_expired"), show_alert=True)
+    await answer(query, ctx.t("errors.button_expired"), show_alert=True)
 
 
 async def unknown_command(update: Update, ctx: Ctx) -> None:

@@ -10,7 +10,7 @@ from bot import callbacks
 from bot.domain import checklists
 from bot.domain.models import Language
 from bot.services.inspections import SiteCheck
-from handlers.base import Ctx, clear_buttons, reply
+from handlers.base import Ctx, answer, clear_buttons, reply
 from handlers.photos import receive_photo
 
 PRIVATE = filters.ChatType.PRIVATE
@@ -85,17 +85,17 @@ async def on_button(update: Update, ctx: Ctx) -> None:
     svc = ctx.svc.inspections
     if cb.action == "z":
         check = await svc.start(actor, cb.int_arg())
-        await query.answer()
+        await answer(query)
         await _show(update, ctx, check)
     elif cb.action == "t" and len(cb.args) == 3:
         check = await svc.toggle(actor, cb.int_arg(0), cb.int_arg(1), cb.args[2])
-        await query.answer()
+        await answer(query)
         await _show(update, ctx, check)
     elif cb.action == "s":
         inspection_id, site_id = cb.int_arg(0), cb.int_arg(1)
         # The service checks first; only then does the keyboard go.
         await ctx.svc.inspections.check_open(actor, inspection_id)
-        await query.answer()
+        await answer(query)
         await clear_buttons(update)
         await _after_site(update, ctx, inspection_id, site_id)
     else:

@@ -10,7 +10,7 @@ from bot import callbacks
 from bot.domain.errors import InvalidInput
 from bot.services.messages import keyboard
 from bot.services.ratings import verify_buttons
-from handlers.base import Ctx, edit, reply
+from handlers.base import Ctx, answer, edit, reply
 
 PRIVATE = filters.ChatType.PRIVATE
 NOT_EDITED = ~filters.UpdateType.EDITED
@@ -78,14 +78,14 @@ async def on_button(update: Update, ctx: Ctx) -> None:
     rating_id = cb.int_arg()
     if cb.action in ("ok", "no"):
         rating = await ctx.svc.ratings.verify(actor, rating_id, approve=cb.action == "ok")
-        await query.answer()
+        await answer(query)
         key = "ratings.verified" if cb.action == "ok" else "ratings.declined"
         await edit(update, ctx.t(key, name=rating.name))
     elif cb.action == "obj":
         # Pressed in the group: the reason is asked privately, so the objector is not exposed.
         rating = await ctx.svc.ratings.check_objectable(person, rating_id)
         await ctx.svc.pending.ask(person, OBJECTION, str(rating_id))
-        await query.answer(ctx.t("ratings.object_private"), show_alert=True)
+        await answer(query, ctx.t("ratings.object_private"), show_alert=True)
         await ctx.bot.send_message(
             person.telegram_id or 0, ctx.t("ratings.ask_objection", name=rating.name)
         )

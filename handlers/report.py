@@ -25,7 +25,7 @@ from bot.domain.reports import CATEGORIES, Step
 from bot.domain.tickets import Ticket
 from bot.services.reports import DraftView
 from bot.services.ticket_cards import format_due
-from handlers.base import Ctx, deep_link, edit, reply
+from handlers.base import Ctx, answer, deep_link, edit, reply
 from handlers.photos import origin_key, receive_photo
 
 log = logging.getLogger(__name__)
@@ -229,29 +229,29 @@ async def on_button(update: Update, ctx: Ctx) -> None:
     # Answered once the action worked; a refusal is answered by the error handler as an alert.
     if cb.action == "cancel":
         await reports.cancel(person)
-        await query.answer()
+        await answer(query)
         await edit(update, ctx.t("report.cancelled"))
         return
     if cb.action == "ok":
         filed = await reports.submit(actor, person)
-        await query.answer()
+        await answer(query)
         await edit(
             update, ctx.t("report.filed", number=filed.ticket.number, due=_due(ctx, filed.ticket))
         )
         return
     if cb.action == "dup":
         ticket = await reports.follow(actor, person, cb.int_arg())
-        await query.answer()
+        await answer(query)
         await edit(update, ctx.t("report.following", number=ticket.number))
         return
     if cb.action == "new":
         view = await reports.duplicates_seen(person)
-        await query.answer()
+        await answer(query)
         await edit(update, ctx.t("report.new_anyway_ok"))
         await _confirm(update, ctx, view)
         return
     if cb.action == "phone":
-        await query.answer()
+        await answer(query)
         markup = ReplyKeyboardMarkup(
             [[KeyboardButton(ctx.t("report.share_phone"), request_contact=True)]],
             resize_keyboard=True,
@@ -273,7 +273,7 @@ async def on_button(update: Update, ctx: Ctx) -> None:
         view = await reports.toggle_anonymous(person)
     else:
         raise callbacks.StaleButton(query.data)
-    await query.answer()
+    await answer(query)
     await edit(update, ctx.t("report.noted"))
     await ask_next(update, ctx, view)
 

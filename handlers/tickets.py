@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Message, Update
+from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot import callbacks
@@ -21,7 +22,7 @@ from bot.services.ticket_cards import (
     recheck_buttons,
     ticket_buttons_for_cadre,
 )
-from handlers.base import Ctx, reply
+from handlers.base import Ctx, answer, reply
 from handlers.photos import receive_photo
 
 log = logging.getLogger(__name__)
@@ -43,8 +44,14 @@ def _markup(ctx: Ctx, ticket: Ticket) -> InlineKeyboardMarkup | None:
 
 async def _set_buttons(update: Update, markup: InlineKeyboardMarkup | None) -> None:
     query = update.callback_query
-    if query is not None and query.message is not None:
+    if query is None or query.message is None:
+        return
+    try:
         await query.edit_message_reply_markup(reply_markup=markup)
+    except BadRequest as exc:
+        # The same buttons again (a double tap, or a press handled again after a crash).
+        if "not modified" not in exc.message.lower():
+            raise
 
 
 async def on_button(update: Update, ctx: Ctx) -> None:
@@ -57,26 +64,26 @@ async def on_button(update: Update, ctx: Ctx) -> None:
     svc = ctx.svc.tickets
     if cb.action == "acc":
         ticket = await svc.accept(actor, ticket_id)
-        await query.answer(ctx.t("tickets.accepted_short", number=ticket.number))
+        await answer(query, ctx.t("tickets.accepted_short", number=ticket.number))
         await _set_buttons(update, _markup(ctx, ticket))
         await reply(update, ctx.t("tickets.accepted", number=ticket.number, due=_due(ctx, ticket)))
     elif cb.action == "tra":
         zones = await svc.transfer_targets(actor, ticket_id)
         rows = [[_button(z.name, "trz", ticket_id, z.id)] for z in zones[:20]]
         rows.append([_button(ctx.t("tickets.back_to_admins"), "trz", ticket_id, 0)])
-        await query.answer()
+        await answer(query)
         await reply(update, ctx.t("tickets.transfer_where"), InlineKeyboardMarkup(rows))
     elif cb.action == "trz":
         zone_id = cb.int_arg(1)
         ticket = await svc.await_input(actor, ticket_id, "transfer", str(zone_id))
-        await query.answer()
+        await answer(query)
         await reply(update, ctx.t("tickets.ask_reason", number=ticket.number))
     elif cb.action == "rej":
         rows = [
             [_button(ctx.t(f"tickets.reject_{k.value}"), "rjk", ticket_id, k.value)]
             for k in RejectReason
         ]
-        await query.answer()
+        await answer(query)
         await reply(update, ctx.t("tickets.reject_why"), InlineKeyboardMarkup(rows))
     elif cb.action == "rjk":
         kind = (
@@ -87,19 +94,19 @@ async def on_button(update: Update, ctx: Ctx) -> None:
         if kind is None:
             raise callbacks.StaleButton(query.data)
         ticket = await svc.await_input(actor, ticket_id, "reject", kind.value)
-        await query.answer()
+        await answer(query)
         await reply(update, ctx.t("tickets.ask_reason", number=ticket.number))
     elif cb.action == "fix":
         ticket = await svc.await_input(actor, ticket_id, "rectify")
-        await query.answer()
+        await answer(query)
         await reply(update, ctx.t("tickets.ask_after_photo", number=ticket.number))
     elif cb.action == "ext":
         ticket = await svc.await_input(actor, ticket_id, "extension")
-        await query.answer()
+        await answer(query)
         await reply(update, ctx.t("tickets.ask_extension_reason", number=ticket.number))
     elif cb.action in ("exy", "exn"):
         ticket = await svc.decide_extension(actor, ticket_id, grant=cb.action == "exy")
-        await query.answer()
+        await answer(query)
         await _set_buttons(update, None)
         key = (
             "tickets.extension_granted_leader"
@@ -109,12 +116,12 @@ async def on_button(update: Update, ctx: Ctx) -> None:
         await reply(update, ctx.t(key, number=ticket.number, due=_due(ctx, ticket)))
     elif cb.action == "ok":
         ticket = await svc.confirm(actor, ticket_id)
-        await query.answer()
+        await answer(query)
         await _set_buttons(update, None)
         await reply(update, ctx.t("tickets.confirmed", number=ticket.number))
     elif cb.action == "no":
         ticket = await svc.await_input(actor, ticket_id, "reopen")
-        await query.answer()
+        await answer(query)
         await reply(update, ctx.t("tickets.ask_reopen_reason", number=ticket.number))
     elif cb.action == "rt":
         try:
@@ -122,7 +129,7 @@ async def on_button(update: Update, ctx: Ctx) -> None:
         except (IndexError, ValueError):
             raise callbacks.StaleButton(query.data) from None
         ticket = await svc.rate(actor, ticket_id, rating)
-        await query.answer()
+        await answer(query)
         await _set_buttons(update, None)
         await reply(update, ctx.t("tickets.rated", number=ticket.number))
     else:

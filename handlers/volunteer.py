@@ -23,7 +23,7 @@ from bot import callbacks
 from bot.domain.errors import InvalidInput
 from bot.domain.volunteers import Activity, SignupStatus
 from bot.services.volunteers import SIGNUP_PREFIX, when
-from handlers.base import Ctx, deep_link, edit, parse_id, reply
+from handlers.base import Ctx, answer, deep_link, edit, parse_id, reply
 
 PRIVATE = filters.ChatType.PRIVATE
 NOT_EDITED = ~filters.UpdateType.EDITED
@@ -201,11 +201,11 @@ async def on_button(update: Update, ctx: Ctx) -> None:
     svc = ctx.svc.volunteers
     if cb.action == "cancel":
         activity = await svc.cancel(person, cb.int_arg())
-        await query.answer()
+        await answer(query)
         await edit(update, ctx.t("volunteer.cancelled", title=activity.title))
     elif cb.action == "in":
         await ctx.svc.pending.ask(person, CHECKIN, str(cb.int_arg()))
-        await query.answer()
+        await answer(query)
         markup = ReplyKeyboardMarkup(
             [[KeyboardButton(ctx.t("start.share_location"), request_location=True)]],
             resize_keyboard=True,
@@ -214,11 +214,11 @@ async def on_button(update: Update, ctx: Ctx) -> None:
         await reply(update, ctx.t("volunteer.check_in_how"), markup)
     elif cb.action == "out":
         hours = await svc.check_out(person, cb.int_arg())
-        await query.answer()
+        await answer(query)
         await reply(update, ctx.t("volunteer.checked_out", hours=f"{hours:g}"))
     elif cb.action == "named":
         await svc.set_named(person, cb.int_arg() == 1)
-        await query.answer(ctx.t("volunteer.named_ok"))
+        await answer(query, ctx.t("volunteer.named_ok"))
     else:
         raise callbacks.StaleButton(query.data)
 
