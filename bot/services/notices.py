@@ -15,6 +15,7 @@ from bot.domain.access import Actor
 from bot.domain.errors import NotAllowed
 from bot.domain.models import Language
 from bot.domain.tickets import Ticket, can_view
+from bot.files import write_atomically
 from bot.i18n import t
 from bot.render.notice import NoticeData, render_notice
 from bot.services.base import Service
@@ -71,7 +72,7 @@ class NoticeService(Service):
             before_photo=(self.data_dir / photos[0].path).read_bytes() if photos else None,
         )
         png = await asyncio.to_thread(render_notice, data)
-        await asyncio.to_thread(_write_atomically, target, png)
+        await asyncio.to_thread(write_atomically, target, png)
         return ticket, relative
 
     async def image_path(self, payload: dict[str, Any]) -> str:
@@ -86,10 +87,3 @@ class NoticeService(Service):
             raise NotAllowed("tickets.not_yours")
         _, relative = await self.render(ticket_id)
         return self.data_dir / relative
-
-
-def _write_atomically(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".part")
-    tmp.write_bytes(data)
-    tmp.replace(target)

@@ -20,6 +20,7 @@ from bot.domain.reports import Place
 from bot.domain.schedule import slot
 from bot.domain.scoring import ScoringRules, YearMonth
 from bot.domain.tickets import Source
+from bot.files import write_atomically
 from bot.i18n import Safe, t
 from bot.render.ranking import BoardRow, RankingBoard, format_change, format_rate, render_ranking
 from bot.services import messages
@@ -93,7 +94,7 @@ class ReviewService(Service):
         # Drawn outside the transaction: rendering is slow and needs no lock.
         png = await asyncio.to_thread(render_ranking, board)
         relative = Path("rankings") / str(community.id) / f"{month}.png"
-        await asyncio.to_thread(_write, self.data_dir / relative, png)
+        await asyncio.to_thread(write_atomically, self.data_dir / relative, png)
         async with self.db.transaction() as tx:
             if not await tx.occurrences.claim(key, now):
                 return False
@@ -409,10 +410,3 @@ def _detail_line(lang: Language, s: StoredScore) -> str:
         transfer=format_rate(ind.get("transfer_back_rate")),
         satisfaction=format_rate(ind.get("satisfaction")),
     )
-
-
-def _write(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".part")
-    tmp.write_bytes(data)
-    tmp.replace(target)
