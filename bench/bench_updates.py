@@ -485,7 +485,7 @@ async def jiayuan_session(name: str, plan: Plan, results: Results, photo: bytes)
                 # Distinct (category, place) per report and no hourly cap: no duplicate
                 # offers or refusals in the middle of the measured flow.
                 await tx.communities.set_rule(bot.community_id, "duplicate_radius_m", "0")
-                await tx.communities.set_rule(bot.community_id, "reports_per_hour", "100000")
+                await tx.communities.set_rule(bot.community_id, "reports_per_hour", "1000")
             await sandbox.wait_idle(timeout=30)
             with DbCalls.counting():
                 await run_commands(name, sandbox, bot.users, plan, results.cells)

@@ -97,13 +97,17 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
     doc: Path = args.doc
-    text = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n"
-    text = replace_block(text, "machine", machine_block(args.quick))
+    update(doc, "machine", machine_block(args.quick))
     for name in names:
-        output = run(name, args.quick)
-        text = replace_block(text, name, output)
-        doc.write_text(text, encoding="utf-8")  # keep what is done if a later one fails
+        # Re-read each time: others may edit the rest of the file meanwhile (a run takes
+        # many minutes), and only our own block is ours to replace.
+        update(doc, name, run(name, args.quick))
     print(f"wrote {doc}")
+
+
+def update(doc: Path, name: str, body: str) -> None:
+    text = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n"
+    doc.write_text(replace_block(text, name, body), encoding="utf-8")
 
 
 if __name__ == "__main__":
