@@ -173,7 +173,7 @@ async def outbox_run(
         began,
         finished,
         lost=len(chats) - statuses.get("sent", 0),
-        notes=f"outbox rows: {notes}",
+        notes=notes,
     )
 
 
