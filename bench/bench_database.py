@@ -66,6 +66,19 @@ STATUS_MIX = (  # share of all tickets; open = queued + assigned + accepted
     ("assigned", 0.015),
     ("queued", 0.005),
 )
+CATEGORIES = (
+    "litter",
+    "ads",
+    "clutter",
+    "stalls",
+    "structures",
+    "facilities",
+    "green",
+    "parking",
+    "fire",
+    "order",
+    "other",
+)
 PROPOSED_INDEXES = (
     "CREATE INDEX bench_tickets_by_status_due ON tickets (status, due_at)",
     "CREATE INDEX bench_supporters_by_person ON ticket_supporters (person_id)",
@@ -628,8 +641,7 @@ async def other_parts(services: Any) -> list[PartRun]:
 
 
 async def measure(district: District, scale: Scale, report: Report) -> None:
-    from bot.domain.reports import CATEGORIES
-from bot.clock import Clock
+    from bot.clock import Clock
     from bot.config import Settings
     from bot.services.container import Services
     from storage.database import Database
@@ -674,7 +686,7 @@ from bot.clock import Clock
         async def duplicates(i: int) -> Any:
             community = pick(district.community_ids, i)
             async with db.read() as tx:
-                return await tx.tickets.list_active_by_category(community, CATEGORIES[i % len(CATEGORIES)])
+                return await tx.tickets.list_active_by_category(community, CATEGORIES[i % 11])
 
         async def queue(i: int) -> Any:
             return await services.tickets.queue(pick(cadre_actors, i))
