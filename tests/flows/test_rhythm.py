@@ -10,7 +10,7 @@ from bot.app import start_bot
 from bot.domain.models import Role
 from bot.domain.tickets import OPEN_STATUSES
 from bot.notify.pacing import Limits
-from bot.sandbox import FloodLimits, SimGroup, SimUser
+from bot.sandbox import FloodLimits, SentMessage, SimGroup, SimUser
 from bot.services.volunteers import SIGNUP_PREFIX
 from tests.flows.conftest import Harness
 from tests.flows.reporting import file_report, has, jpeg, with_button
@@ -134,21 +134,25 @@ async def test_check_in_far_from_the_place_is_refused(harness: Harness) -> None:
 
 async def test_inspection_plans_on_the_9th_19th_29th_and_feb_28_2027(harness: Harness) -> None:
     inspector = await harness.with_role("赵督查", Role.INSPECTOR)
-    for when in (
-        local(2026, 12, 9, 8, 0),
-        local(2026, 12, 19, 8, 5),
-        local(2026, 12, 29, 9, 0),
-        local(2027, 2, 28, 8, 0),
+
+    def plans() -> list[SentMessage]:
+        return [m for m in inspector.inbox if "今天是督查日" in (m.text or "")]
+
+    # In calendar order, settling each day: a plan queued for a later day would wait in
+    # the outbox if the clock were then moved back before it.
+    for when, expected in (
+        (local(2026, 12, 9, 8, 0), 1),
+        (local(2026, 12, 19, 8, 5), 2),
+        (local(2026, 12, 29, 9, 0), 3),
+        (local(2027, 2, 27, 8, 30), 3),  # not an inspection day
+        (local(2027, 2, 28, 8, 0), 4),  # the last day of a short February
     ):
         harness.clock.set(when)
         await harness.services.rhythm.tick()
-        await harness.services.rhythm.tick()
-    harness.clock.set(local(2027, 2, 27, 8, 30))  # not an inspection day
-    await harness.services.rhythm.tick()
-    await harness.settle()
-    plans = [m for m in inspector.inbox if "今天是督查日" in (m.text or "")]
-    assert len(plans) == 4
-    assert "东片区" in (plans[0].text or "") and "/inspect" in (plans[0].text or "")
+        await harness.services.rhythm.tick()  # a second tick the same day sends nothing
+        await harness.settle()
+        assert len(plans()) == expected, when
+    assert "东片区" in (plans()[0].text or "") and "/inspect" in (plans()[0].text or "")
 
 
 async def test_unannounced_inspection_files_a_ticket_and_scores(harness: Harness) -> None:
