@@ -13,14 +13,15 @@ from typing import Any
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 from bot import jobs
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.models import Language
 from bot.i18n import t
-from bot.notify.pacing import Limits
+from bot.notify.pacing import Limits, Pacer
+from bot.notify.ratelimit import SharedRateLimiter
 from bot.notify.sender import OutboxSender
 from bot.polling import Poller
 from bot.services.container import Services
@@ -61,9 +62,12 @@ GROUP_COMMANDS = ("report", "bind", "help")
 
 
 def build_application(
-    settings: Settings, services: Services
+    settings: Settings, services: Services, pacer: Pacer | None = None
 ) -> Application[Any, Any, Any, Any, Any, Any]:
-    """The PTB Application with every handler, in the groups STYLE.md describes."""
+    """The PTB Application with every handler, in the groups STYLE.md describes.
+
+    ``pacer``: the outbox's, so that replies and notifications share Telegram's budget.
+    """
     application = (
         ApplicationBuilder()
         .token(settings.token)
@@ -71,8 +75,8 @@ def build_application(
         .base_file_url(f"{settings.api_url}/file/bot")
         .defaults(Defaults(parse_mode=ParseMode.HTML, do_quote=False))
         .context_types(ContextTypes(context=Ctx))
-        # Replies are paced by AIORateLimiter; the outbox paces itself (see bot/notify).
-        .rate_limiter(AIORateLimiter(max_retries=2))
+        # Replies draw on the outbox's pacer; the outbox's own sends pass it by.
+        .rate_limiter(SharedRateLimiter(pacer or Pacer()))
         # No Updater: our Poller confirms offsets only after the work is committed.
         .updater(None)
         .concurrent_updates(False)
@@ -154,7 +158,8 @@ async def start_bot(
     db = Database(settings.database_path)
     await db.connect()
     services = Services.build(settings, db, clock)
-    application = build_application(settings, services)
+    pacer = Pacer(outbox_limits)
+    application = build_application(settings, services, pacer)
     try:
         await application.initialize()
         await set_commands(application)
@@ -170,7 +175,7 @@ async def start_bot(
         clock,
         services.outbox_ready,
         data_dir=settings.data_dir,
-        limits=outbox_limits,
+        pacer=pacer,
         renderers={"notice": services.notices.image_path},
     )
     sender.start()

@@ -14,6 +14,9 @@ from bot.services.container import Services
 log = logging.getLogger(__name__)
 
 KEEP_UPDATE_IDS = timedelta(days=7)
+# Sent messages stay long enough to answer "did they get it?" about last month.
+KEEP_SETTLED_MESSAGES = timedelta(days=45)
+PRUNE_CHUNK = 5000
 
 
 def schedule(application: Application[Any, Any, Any, Any, Any, Any], services: Services) -> None:
@@ -22,11 +25,7 @@ def schedule(application: Application[Any, Any, Any, Any, Any, Any], services: S
         raise RuntimeError("python-telegram-bot was installed without the job-queue extra")
 
     async def housekeeping(_: object) -> None:
-        """Forget processed update ids older than Telegram keeps updates (24 h) by far."""
-        async with services.db.transaction() as tx:
-            pruned = await tx.updates.prune_before(services.clock.now() - KEEP_UPDATE_IDS)
-        if pruned:
-            log.info("housekeeping pruned_update_ids=%s", pruned)
+        await prune(services)
 
     async def tick(_: object) -> None:
         await tick_all(services)
@@ -34,6 +33,28 @@ def schedule(application: Application[Any, Any, Any, Any, Any, Any], services: S
     # Every minute, and once right at start so downtime is caught up at once.
     queue.run_repeating(tick, interval=60, first=1, name="tick")
     queue.run_repeating(housekeeping, interval=3600, first=60, name="housekeeping")
+
+
+async def prune(services: Services) -> tuple[int, int]:
+    """Forget processed update ids (Telegram keeps updates 24 h; we keep a week) and
+    settled outbox messages; returns how many of each were deleted.
+
+    The outbox is pruned in chunks, each its own short write transaction, so a first
+    run on a large backlog does not hold the writer for long.
+    """
+    now = services.clock.now()
+    async with services.db.transaction() as tx:
+        update_ids = await tx.updates.prune_before(now - KEEP_UPDATE_IDS)
+    messages = 0
+    while True:
+        async with services.db.transaction() as tx:
+            deleted = await tx.outbox.prune_finished(now - KEEP_SETTLED_MESSAGES, PRUNE_CHUNK)
+        messages += deleted
+        if deleted < PRUNE_CHUNK:
+            break
+    if update_ids or messages:
+        log.info("housekeeping pruned_update_ids=%s pruned_messages=%s", update_ids, messages)
+    return update_ids, messages
 
 
 async def tick_all(services: Services) -> int:

@@ -20,6 +20,7 @@ from telegram.ext import Application
 
 from bot.clock import Clock
 from bot.logs import current_update
+from bot.notify.pacing import retry_after_seconds
 from storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ class Poller:
                 )
                 backoff = 1.0
             except RetryAfter as exc:
-                await asyncio.sleep(_seconds(exc.retry_after))
+                await asyncio.sleep(retry_after_seconds(exc.retry_after))
                 continue
             except (TimedOut, NetworkError, Conflict) as exc:
                 log.warning("getUpdates failed, retrying in %.0fs: %s", backoff, exc)
@@ -105,8 +106,13 @@ class Poller:
             self.offset = updates[-1].update_id + 1
 
     async def process_batch(self, updates: list[Update]) -> None:
+        async with self.db.read() as tx:
+            seen = await tx.updates.seen_among([u.update_id for u in updates])
         by_chat: dict[int, list[Update]] = defaultdict(list)
         for update in updates:
+            if update.update_id in seen:
+                log.info("update_id=%s already processed; skipped", update.update_id)
+                continue
             chat = update.effective_chat
             user = update.effective_user
             key = chat.id if chat else (user.id if user else 0)
@@ -115,7 +121,7 @@ class Poller:
 
     async def _process_in_order(self, updates: list[Update]) -> None:
         for update in updates:
-            await process_once(self.app, self.db, self.clock, update)
+            await process_once(self.app, self.db, self.clock, update, checked=True)
 
 
 async def process_once(
@@ -123,12 +129,18 @@ async def process_once(
     db: Database,
     clock: Clock,
     update: Update,
+    *,
+    checked: bool = False,
 ) -> bool:
-    """Handle an update unless it was handled before; True if it ran now."""
-    async with db.read() as tx:
-        if await tx.updates.seen(update.update_id):
-            log.info("update_id=%s already processed; skipped", update.update_id)
-            return False
+    """Handle an update unless it was handled before; True if it ran now.
+
+    ``checked``: the caller already looked the update up in the processed log.
+    """
+    if not checked:
+        async with db.read() as tx:
+            if await tx.updates.seen(update.update_id):
+                log.info("update_id=%s already processed; skipped", update.update_id)
+                return False
     user, chat = update.effective_user, update.effective_chat
     token = current_update.set(
         f"update_id={update.update_id} user_id={user.id if user else None} "
@@ -139,11 +151,6 @@ async def process_once(
         await application.process_update(update)
     finally:
         current_update.reset(token)
-    async with db.transaction() as tx:
+    async with db.autocommit() as tx:
         await tx.updates.mark(update.update_id, clock.now())
     return True
-
-
-def _seconds(value: object) -> float:
-    total = getattr(value, "total_seconds", None)
-    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]

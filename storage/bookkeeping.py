@@ -15,6 +15,17 @@ class UpdateLog(Repository):
         )
         return found is not None
 
+    async def seen_among(self, update_ids: list[int]) -> set[int]:
+        """Which of these updates were processed, in one statement for a whole batch."""
+        if not update_ids:
+            return set()
+        rows = await self._all(
+            "SELECT update_id FROM processed_updates"
+            " WHERE update_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(update_ids),),
+        )
+        return {r["update_id"] for r in rows}
+
     async def mark(self, update_id: int, now: datetime) -> None:
         await self._exec(
             "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)",

@@ -1,7 +1,9 @@
-"""One SQLite database: a single writer connection, a reader, and numbered migrations.
+"""One SQLite database: a single writer connection, a few readers, and numbered migrations.
 
 SQLite allows one writer at a time; serialising our writes behind one lock turns
-``database is locked`` into orderly waiting, and WAL lets the reader run alongside.
+``database is locked`` into orderly waiting. WAL lets readers run alongside the writer and
+each other, so reads come from a small pool: a long scan (the minute tick, an export)
+holds one reader while updates keep being answered from the others.
 """
 
 from __future__ import annotations
@@ -39,21 +41,30 @@ def migration_scripts() -> list[tuple[int, str, str]]:
     return sorted(scripts)
 
 
+READERS = 3
+
+
 class Database:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, readers: int = READERS) -> None:
+        if readers < 1:
+            raise ValueError("a database needs at least one reader")
         self.path = path
+        self.readers = readers
         self._writer: aiosqlite.Connection | None = None
-        self._reader: aiosqlite.Connection | None = None
+        self._reader_conns: list[aiosqlite.Connection] = []
+        # A reader serves one snapshot at a time: two must not interleave on a connection.
+        self._idle_readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
         self._write_lock = asyncio.Lock()
-        # The reader is one connection too: two snapshots must not interleave on it.
-        self._read_lock = asyncio.Lock()
 
     async def connect(self, *, migrate: bool = True) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._writer = await self._open()
         if migrate:
             await self.migrate()
-        self._reader = await self._open()
+        for _ in range(self.readers):
+            conn = await self._open()
+            self._reader_conns.append(conn)
+            self._idle_readers.put_nowait(conn)
 
     async def _open(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
@@ -63,10 +74,12 @@ class Database:
         return conn
 
     async def close(self) -> None:
-        for conn in (self._reader, self._writer):
+        for conn in [*self._reader_conns, self._writer]:
             if conn is not None:
                 await conn.close()
-        self._reader = self._writer = None
+        self._reader_conns = []
+        self._idle_readers = asyncio.Queue()
+        self._writer = None
 
     async def __aenter__(self) -> Database:
         await self.connect()
@@ -125,15 +138,29 @@ class Database:
             await conn.execute("COMMIT")
 
     @asynccontextmanager
+    async def autocommit(self) -> AsyncIterator[Transaction]:
+        """The writer with each statement committed on its own.
+
+        For a single write that needs no company: it saves the BEGIN and COMMIT round
+        trips to the writer's thread, a third of the cost of a one-row write.
+        """
+        async with self._write_lock:
+            yield Transaction(self.writer)
+
+    @asynccontextmanager
     async def read(self) -> AsyncIterator[Transaction]:
-        """A consistent read-only snapshot on the reader connection."""
-        conn = self._reader or self.writer
-        async with self._read_lock:
+        """A consistent read-only snapshot on one of the reader connections."""
+        if not self._reader_conns:
+            raise RuntimeError("Database.connect() was not called")
+        conn = await self._idle_readers.get()
+        try:
             await conn.execute("BEGIN")
             try:
                 yield Transaction(conn)
             finally:
                 await conn.execute("ROLLBACK")
+        finally:
+            self._idle_readers.put_nowait(conn)
 
     async def backup(self, target: Path) -> None:
         """Copy the live database consistently with SQLite's online backup API."""

@@ -79,6 +79,32 @@ class OutboxRepository(Repository):
             "UPDATE outbox SET not_before = ? WHERE id = ?", (to_db_time(not_before), item_id)
         )
 
+    async def hold_chat(self, chat_id: int, after_id: int, not_before: datetime) -> int:
+        """Push back what is queued for a chat after an item that has to wait.
+
+        A later message must not overtake the one Telegram made wait: a chat's messages
+        arrive in the order they were queued.
+        """
+        return await self._exec(
+            "UPDATE outbox SET not_before = MAX(not_before, ?)"
+            " WHERE chat_id = ? AND status = 'pending' AND id > ?",
+            (to_db_time(not_before), chat_id, after_id),
+        )
+
+    async def prune_finished(self, before: datetime, limit: int = 5000) -> int:
+        """Forget up to ``limit`` messages that were settled (sent, failed, blocked) and
+        were due before ``before``; an announcement still waiting for its delivery
+        report keeps its rows. Returns how many were deleted."""
+        return await self._exec(
+            "DELETE FROM outbox WHERE id IN ("
+            " SELECT id FROM outbox WHERE status IN ('sent', 'failed', 'blocked')"
+            " AND not_before < ?"
+            " AND (batch IS NULL OR batch NOT IN"
+            "  (SELECT 'ann:' || id FROM announcements WHERE reported_at IS NULL))"
+            " LIMIT ?)",
+            (to_db_time(before), limit),
+        )
+
     async def give_up(self, item_id: int, status: str, error: str) -> None:
         await self._exec(
             "UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ? WHERE id = ?",

@@ -22,11 +22,15 @@ class Pacer:
         self._group_window: dict[int, deque[float]] = defaultdict(deque)
         self._overall: deque[float] = deque()
 
-    def ready_at(self, chat_id: int, now: float) -> float:
-        """The earliest monotonic time a message to ``chat_id`` may be sent."""
+    def ready_at(self, chat_id: int, now: float, *, per_chat: bool = True) -> float:
+        """The earliest monotonic time a message to ``chat_id`` may be sent.
+
+        ``per_chat=False`` leaves out the one-a-second spacing within a chat (a Telegram
+        hold after a 429 still counts).
+        """
         at = now
         last = self._last_by_chat.get(chat_id)
-        if last is not None:
+        if last is not None and (per_chat or last > now):
             at = max(at, last + self.limits.per_chat_interval_s)
         if chat_id < 0:
             window = self._trim(self._group_window[chat_id], now, 60.0)
@@ -52,3 +56,9 @@ class Pacer:
         while window and window[0] <= now - span:
             window.popleft()
         return window
+
+
+def retry_after_seconds(value: object) -> float:
+    """``RetryAfter.retry_after`` in seconds, whether PTB gives an int or a timedelta."""
+    total = getattr(value, "total_seconds", None)
+    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]

@@ -15,11 +15,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from telegram import Bot, InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.ext import ExtBot
 
 from bot.clock import Clock
-from bot.notify.pacing import Limits, Pacer
+from bot.notify.pacing import Limits, Pacer, retry_after_seconds
+from bot.notify.ratelimit import ALREADY_PACED
 from storage.database import Database
 from storage.outbox import OutboxItem
 
@@ -32,13 +34,14 @@ IDLE_WAIT_S = 5.0
 class OutboxSender:
     def __init__(
         self,
-        bot: Bot,
+        bot: ExtBot[Any],
         db: Database,
         clock: Clock,
         ready: asyncio.Event,
         *,
         data_dir: Path,
         limits: Limits | None = None,
+        pacer: Pacer | None = None,
         renderers: Mapping[str, Callable[[dict[str, Any]], Awaitable[str]]] | None = None,
     ) -> None:
         self.bot = bot
@@ -46,11 +49,13 @@ class OutboxSender:
         self.clock = clock
         self.ready = ready
         self.data_dir = data_dir
-        self.pacer = Pacer(limits)
+        # Shared with the replies' rate limiter when the app builds both: one budget.
+        self.pacer = pacer or Pacer(limits)
         # Kinds whose picture is drawn just before sending (kind → path under data_dir).
         self.renderers = dict(renderers or {})
         self._task: asyncio.Task[None] | None = None
-        self._unreachable_now: set[int] = set()
+        # Chats to pass over for the rest of a drain pass: unreachable, or made to wait.
+        self._paused_now: set[int] = set()
         self.delivered = 0
 
     def start(self) -> None:
@@ -88,10 +93,10 @@ class OutboxSender:
         async with self.db.read() as tx:
             items = await tx.outbox.due(self.clock.now(), limit=200)
         sent_any = False
-        self._unreachable_now = set()
+        self._paused_now = set()
         for item in items:
-            if item.chat_id in self._unreachable_now:
-                continue  # already marked blocked in the database during this pass
+            if item.chat_id in self._paused_now:
+                continue  # blocked, or held back after a 429 or an error, during this pass
             loop_now = asyncio.get_running_loop().time()
             wait = self.pacer.ready_at(item.chat_id, loop_now) - loop_now
             if wait > 0:
@@ -108,11 +113,13 @@ class OutboxSender:
         try:
             await self._deliver(item)
         except RetryAfter as exc:
-            delay = _seconds(exc.retry_after)
+            delay = retry_after_seconds(exc.retry_after)
             self.pacer.hold(item.chat_id, loop.time() + delay)
-            await self._update(
-                lambda tx: tx.outbox.postpone(item.id, now + timedelta(seconds=delay))
-            )
+            until = now + timedelta(seconds=delay)
+            async with self.db.transaction() as tx:
+                await tx.outbox.postpone(item.id, until)
+                await tx.outbox.hold_chat(item.chat_id, item.id, until)
+            self._paused_now.add(item.chat_id)
             log.info("outbox flood wait outbox_id=%s retry_after=%s", item.id, delay)
             return False
         except ChatMigrated as exc:
@@ -149,12 +156,19 @@ class OutboxSender:
         if item.kind in self.renderers:
             path = await self.renderers[item.kind](payload)
             await self.bot.send_photo(
-                item.chat_id, (self.data_dir / path).read_bytes(), caption=payload.get("caption")
+                item.chat_id,
+                (self.data_dir / path).read_bytes(),
+                caption=payload.get("caption"),
+                rate_limit_args=ALREADY_PACED,
             )
         elif item.kind == "photo":
             photo: Any = payload.get("file_id") or (self.data_dir / payload["path"]).read_bytes()
             await self.bot.send_photo(
-                item.chat_id, photo, caption=payload.get("caption"), reply_markup=reply_markup
+                item.chat_id,
+                photo,
+                caption=payload.get("caption"),
+                reply_markup=reply_markup,
+                rate_limit_args=ALREADY_PACED,
             )
         elif item.kind == "document":
             path = self.data_dir / payload["path"]
@@ -163,9 +177,15 @@ class OutboxSender:
                 path.read_bytes(),
                 filename=payload.get("filename", path.name),
                 caption=payload.get("caption"),
+                rate_limit_args=ALREADY_PACED,
             )
         else:
-            await self.bot.send_message(item.chat_id, payload["text"], reply_markup=reply_markup)
+            await self.bot.send_message(
+                item.chat_id,
+                payload["text"],
+                reply_markup=reply_markup,
+                rate_limit_args=ALREADY_PACED,
+            )
 
     async def _failed_attempt(self, item: OutboxItem, error: str) -> None:
         attempt = item.attempts + 1
@@ -174,11 +194,14 @@ class OutboxSender:
             log.error("outbox gave up outbox_id=%s attempt=%s", item.id, attempt)
             return
         retry_at = self.clock.now() + timedelta(seconds=min(300, 2**attempt))
-        await self._update(lambda tx: tx.outbox.retry_later(item.id, retry_at, error))
+        async with self.db.transaction() as tx:
+            await tx.outbox.retry_later(item.id, retry_at, error)
+            await tx.outbox.hold_chat(item.chat_id, item.id, retry_at)
+        self._paused_now.add(item.chat_id)
         log.warning("outbox retry outbox_id=%s attempt=%s: %s", item.id, attempt, error)
 
     async def _unreachable(self, item: OutboxItem, error: str) -> None:
-        self._unreachable_now.add(item.chat_id)
+        self._paused_now.add(item.chat_id)
         async with self.db.transaction() as tx:
             if item.chat_id > 0:
                 await tx.people.set_reachable(item.chat_id, False)
@@ -191,8 +214,3 @@ class OutboxSender:
     async def _update(self, change: Any) -> None:
         async with self.db.transaction() as tx:
             await change(tx)
-
-
-def _seconds(value: object) -> float:
-    total = getattr(value, "total_seconds", None)
-    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]

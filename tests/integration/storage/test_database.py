@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -89,3 +90,35 @@ async def test_group_migration_moves_binding_and_queued_messages(tmp_path: Path)
             due = await tx.outbox.due(T0)
         assert moved is not None and moved.community_id == community.id
         assert [item.chat_id for item in due] == [-1001234]
+
+
+async def test_a_long_read_does_not_hold_up_other_reads(tmp_path: Path) -> None:
+    """The minute tick's scan keeps one reader; an update's reads use another."""
+    async with Database(tmp_path / "pool.sqlite3", readers=2) as db:
+        async with db.transaction() as tx:
+            await tx.communities.add("c1", "一社区", "Asia/Shanghai", T0)
+        release = asyncio.Event()
+
+        async def long_scan() -> None:
+            async with db.read() as tx:
+                await tx.communities.list_all()
+                await release.wait()
+
+        scan = asyncio.create_task(long_scan())
+        await asyncio.sleep(0.05)
+        async with asyncio.timeout(5):
+            async with db.read() as tx:
+                assert [c.code for c in await tx.communities.list_all()] == ["c1"]
+        release.set()
+        await scan
+
+
+async def test_each_read_is_one_snapshot(tmp_path: Path) -> None:
+    async with Database(tmp_path / "snap.sqlite3") as db:
+        async with db.read() as reader:
+            assert await reader.communities.list_all() == []
+            async with db.transaction() as tx:
+                await tx.communities.add("c1", "一社区", "Asia/Shanghai", T0)
+            assert await reader.communities.list_all() == [], "no change mid-snapshot"
+        async with db.read() as reader:
+            assert len(await reader.communities.list_all()) == 1
