@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from datetime import datetime
 
@@ -9,6 +10,8 @@ from bot.domain.errors import NotFound
 from bot.domain.models import Community
 from bot.domain.rules import CommunityRules
 from storage.rows import Repository, from_db_time, to_db_time
+
+log = logging.getLogger(__name__)
 
 
 class CommunityRepository(Repository):
@@ -47,7 +50,18 @@ class CommunityRepository(Repository):
         rows = await self._all(
             "SELECT key, value FROM community_settings WHERE community_id = ?", (community_id,)
         )
-        return CommunityRules.from_mapping({r["key"]: r["value"] for r in rows})
+
+        def keep_default(key: str, value: str, problem: ValueError) -> None:
+            log.warning(
+                "stored rule ignored community_id=%s key=%s value=%r: %s",
+                community_id,
+                key,
+                value,
+                problem,
+            )
+
+        stored = {r["key"]: r["value"] for r in rows}
+        return CommunityRules.from_mapping(stored, on_invalid=keep_default)
 
     async def set_rule(self, community_id: int, key: str, value: str) -> None:
         await self._exec(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from datetime import time
 from typing import Any
@@ -31,15 +32,30 @@ class CommunityRules:
         return {f.name: _dump(getattr(self, f.name)) for f in fields(self)}
 
     @classmethod
-    def from_mapping(cls, values: dict[str, str]) -> CommunityRules:
-        """Build from stored text values; unknown keys are ignored, bad values raise ValueError."""
+    def from_mapping(
+        cls,
+        values: dict[str, str],
+        on_invalid: Callable[[str, str, ValueError], None] | None = None,
+    ) -> CommunityRules:
+        """Build from stored text values; unknown keys are ignored.
+
+        A bad value raises ValueError, unless ``on_invalid`` is given: then it is
+        reported there and the default kept, so one bad row (written by hand, or under
+        older bounds) cannot take a whole community's bot down.
+        """
         base = cls()
         changes: dict[str, Any] = {}
         for f in fields(cls):
-            if f.name in values:
+            if f.name not in values:
+                continue
+            try:
                 changes[f.name] = _check_bounds(
                     f.name, _load(getattr(base, f.name), values[f.name], f.name)
                 )
+            except ValueError as exc:
+                if on_invalid is None:
+                    raise
+                on_invalid(f.name, values[f.name], exc)
         return replace(base, **changes)
 
     def with_value(self, name: str, raw: str) -> CommunityRules:

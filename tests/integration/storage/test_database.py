@@ -122,3 +122,17 @@ async def test_each_read_is_one_snapshot(tmp_path: Path) -> None:
             assert await reader.communities.list_all() == [], "no change mid-snapshot"
         async with db.read() as reader:
             assert len(await reader.communities.list_all()) == 1
+
+
+async def test_a_bad_stored_rule_is_ignored_not_fatal(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with Database(tmp_path / "rules.sqlite3") as db:
+        async with db.transaction() as tx:
+            community = await tx.communities.add("c1", "一社区", "Asia/Shanghai", T0)
+            await tx.communities.set_rule(community.id, "rectify_workdays", "500")
+            await tx.communities.set_rule(community.id, "clean_day", "20")
+        async with db.read() as tx:
+            rules = await tx.communities.rules(community.id)
+    assert rules.rectify_workdays == 5 and rules.clean_day == 20
+    assert "rectify_workdays" in caplog.text

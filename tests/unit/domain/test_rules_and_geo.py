@@ -64,3 +64,32 @@ def test_nearest_is_no_farther_than_any_other(
 def test_one_hundred_metres_in_hangzhou() -> None:
     # 0.0009 degrees of latitude is about 100 m anywhere.
     assert 95 < distance_m(30.27, 120.15, 30.2709, 120.15) < 105
+
+
+rule_names = st.sampled_from(sorted(CommunityRules().to_mapping()))
+
+
+@given(st.dictionaries(rule_names, st.text(max_size=12)))
+def test_stored_rules_never_break_reading_when_told_to_keep_defaults(
+    stored: dict[str, str],
+) -> None:
+    ignored: list[str] = []
+    rules = CommunityRules.from_mapping(stored, on_invalid=lambda key, *_: ignored.append(key))
+    for key, raw in stored.items():
+        if key in ignored:
+            assert getattr(rules, key) == getattr(CommunityRules(), key)
+        else:
+            expected = CommunityRules().with_value(key, raw)
+            assert getattr(rules, key) == getattr(expected, key)
+
+
+def test_one_bad_stored_rule_keeps_its_default_and_the_others_apply() -> None:
+    ignored: list[tuple[str, str]] = []
+    rules = CommunityRules.from_mapping(
+        {"rectify_workdays": "500", "clean_day": "20"},
+        on_invalid=lambda key, value, _: ignored.append((key, value)),
+    )
+    assert ignored == [("rectify_workdays", "500")]
+    assert rules.rectify_workdays == 5 and rules.clean_day == 20
+    with pytest.raises(ValueError):
+        CommunityRules.from_mapping({"rectify_workdays": "500"})
