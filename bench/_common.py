@@ -269,8 +269,12 @@ def _first_sent(event: Any) -> bool:
 # --------------------------------------------------------------------------- the bots
 
 
-async def start_echo_bot(sandbox: Any) -> Any:
-    """A bare PTB application: /start and /my answered with a fixed text, stock Updater."""
+async def start_echo_bot(sandbox: Any, rate_limiter: Any = None) -> Any:
+    """A bare PTB application: /start and /my answered with a fixed text, stock Updater.
+
+    ``rate_limiter``: none by default (the framework's floor); the product's own limiter
+    to compare both under Telegram's sending limits.
+    """
     from telegram import Update
     from telegram.ext import ApplicationBuilder, CommandHandler, ContextTypes
 
@@ -278,13 +282,15 @@ async def start_echo_bot(sandbox: Any) -> Any:
         assert update.effective_message is not None
         await update.effective_message.reply_text("hello")
 
-    application = (
+    builder = (
         ApplicationBuilder()
         .token(sandbox.token)
         .base_url(f"{sandbox.base_url}/bot")
         .base_file_url(f"{sandbox.base_url}/file/bot")
-        .build()
     )
+    if rate_limiter is not None:
+        builder = builder.rate_limiter(rate_limiter)
+    application = builder.build()
     application.add_handler(CommandHandler(["start", "my"], answer))
     await application.initialize()
     await application.start()
