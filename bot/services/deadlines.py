@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.domain.models import Community, Person, Role
 from bot.domain.reports import Draft
 from bot.domain.rules import CommunityRules
-from bot.domain.tickets import Event, EventKind, Status, Ticket
+from bot.domain.tickets import OPEN_STATUSES, Event, EventKind, Status, Ticket
 from bot.domain.workdays import WorkCalendar
 from bot.services import messages
 from bot.services.base import Service
@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 # Reminders go out in working hours, not at midnight when the day turns.
 REMINDER_TIME = time(9, 0)
 REMINDER_HORIZON = timedelta(days=15)
+# A ticket with nothing ahead of it (closed, or every occurrence already behind it).
+NEVER = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,13 +299,13 @@ def _due_keys(
     rules: CommunityRules,
     now: datetime,
 ) -> list[str]:
-    """The occurrence keys this ticket has due now (mirrors _remind, _escalate and
-    _late_acceptance, which re-check against fresh state before firing)."""
+    """The occurrence keys this ticket has due now (mirrors _remind, _escalate,
+    _late_acceptance and _recheck_requests, which re-check fresh state before firing)."""
     tz = ZoneInfo(community.timezone)
     keys = []
     local = now.astimezone(tz)
     due_day = last_day(ticket, tz)
-    if due_day is not None and local.time() >= REMINDER_TIME:
+    if ticket.status in OPEN_STATUSES and due_day is not None and local.time() >= REMINDER_TIME:
         today = local.date()
         if today == due_day:
             keys.append(f"remind-due:{ticket.id}:{due_day}")
@@ -317,4 +319,38 @@ def _due_keys(
             keys.append(
                 f"accept-late:{ticket.id}:{ticket.dispatched_at.date()}:{ticket.assignee_person_id}"
             )
+    if ticket.status is Status.RECTIFIED and ticket.rectified_at is not None:
+        ready = calendar.deadline_instant(ticket.rectified_at, rules.recheck_workdays, tz)
+        if now >= ready:
+            keys.append(f"recheck:{ticket.id}:{ticket.rectified_at.isoformat()}")
     return keys
+
+
+def next_check_at(
+    ticket: Ticket,
+    community: Community,
+    calendar: WorkCalendar,
+    rules: CommunityRules,
+    now: datetime,
+) -> datetime:
+    """The first instant after ``now`` at which ``_due_keys`` can name a key it does not
+    name now; ``NEVER`` if nothing lies ahead. Until then the tick can leave the ticket
+    alone, which is what keeps it O(what is due) instead of O(open tickets)."""
+    tz = ZoneInfo(community.timezone)
+    ahead: list[datetime] = []
+    due_day = last_day(ticket, tz)
+    if ticket.status in OPEN_STATUSES and due_day is not None:
+        # The "due soon" window runs from the working day before the due day; a reminder
+        # missed on its first morning (the bot was down) goes out on the next one.
+        today = now.astimezone(tz).date()
+        first = max(calendar.previous_workday(due_day), today)
+        for day in (first, first + timedelta(days=1), due_day):
+            if day <= due_day:
+                ahead.append(datetime.combine(day, REMINDER_TIME, tzinfo=tz).astimezone(UTC))
+        if ticket.due_at is not None:
+            ahead.append(ticket.due_at)
+    if ticket.status is Status.ASSIGNED and ticket.dispatched_at is not None:
+        ahead.append(calendar.deadline_instant(ticket.dispatched_at, rules.accept_workdays, tz))
+    if ticket.status is Status.RECTIFIED and ticket.rectified_at is not None:
+        ahead.append(calendar.deadline_instant(ticket.rectified_at, rules.recheck_workdays, tz))
+    return min((at for at in ahead if at > now), default=NEVER)
