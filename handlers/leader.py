@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot.domain.errors import InvalidInput
 from bot.domain.scoring import YearMonth
 from bot.render.trend import render_trend
+from bot.render.worker import run_image_work
 from bot.services.digest_text import digest_params
 from handlers.base import Ctx, reply
 
@@ -58,7 +57,7 @@ async def trend(update: Update, ctx: Ctx) -> None:
         raise InvalidInput("review.usage_trend")
     last = YearMonth.of(ctx.svc.clock.now().astimezone(ctx.svc.settings.tz).date())
     zone, points = await ctx.svc.scoring.trend(actor, " ".join(ctx.args), last)
-    png = await asyncio.to_thread(render_trend, zone.name, points)
+    png = await run_image_work(render_trend, zone.name, points)
     chat = update.effective_chat
     assert chat is not None
     await chat.send_photo(png, caption=ctx.t("review.trend_caption", zone=zone.name))

@@ -10,6 +10,7 @@ from telegram import Message
 from bot.domain.errors import InvalidInput
 from bot.domain.reports import DraftPhoto
 from bot.render.photos import PhotoRejected, sanitize_photo, store_photo
+from bot.render.worker import run_image_work
 from handlers.base import Ctx
 
 # Telegram's getFile serves files up to 20 MB to bots.
@@ -35,7 +36,7 @@ async def receive_photo(message: Message, ctx: Ctx) -> DraftPhoto:
     buffer = io.BytesIO()
     await file.download_to_memory(buffer)
     try:
-        photo = await asyncio.to_thread(sanitize_photo, buffer.getvalue())
+        photo = await run_image_work(sanitize_photo, buffer.getvalue())
     except PhotoRejected as rejected:
         raise InvalidInput(f"report.photo_{rejected.reason.value}") from None
     data_dir = ctx.svc.settings.data_dir

@@ -15,8 +15,8 @@ two characters, Latin text only between words - and capped with "…" so a long 
 cannot stretch the image.
 
 Rendering takes about 0.2 s of CPU: async callers use
-``await asyncio.to_thread(render_notice, data)``. With no CJK font installed the image
-still renders, with empty boxes for Chinese (see ``bot.render.fonts``).
+``await run_image_work(render_notice, data)`` (``bot.render.worker``). With no CJK font
+installed the image still renders, with empty boxes for Chinese (see ``bot.render.fonts``).
 """
 
 from __future__ import annotations

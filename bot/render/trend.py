@@ -6,7 +6,8 @@ The dashed threshold lines show where a talk (约谈, below 83) and an award (85
 begin. The y axis runs from 100 down to 60, or lower when a score is lower, so that a
 bad month is never drawn off the chart.
 
-Drawn with Pillow only; about 0.05 s of CPU (``asyncio.to_thread`` from async code).
+Drawn with Pillow only; about 0.05 s of CPU (``bot.render.worker.run_image_work`` from
+async code).
 """
 
 from __future__ import annotations
