@@ -240,13 +240,14 @@ async def generate(path: Path, scale: Scale) -> District:
     weights = [w for _, w in STATUS_MIX]
     seq: dict[int, int] = {}
     supporters: list[tuple[int, int, str | None]] = []
-    events: list[tuple[int, str, int | None, str | None]] = []
+    events: list[tuple[int, int, str, int | None, str | None]] = []
     open_count = 0
     reporters_with_tickets: dict[int, int] = {}
 
     def flush_events() -> None:
         conn.executemany(
-            "INSERT INTO ticket_events (ticket_id, kind, actor_person_id, at) VALUES (?,?,?,?)",
+            "INSERT INTO ticket_events (ticket_id, community_id, kind, actor_person_id, at) "
+            "VALUES (?,?,?,?,?)",
             events,
         )
         events.clear()
@@ -276,18 +277,16 @@ async def generate(path: Path, scale: Scale) -> District:
                 rectified = made + 4 * DAY
             closed = made + 6 * DAY if status in ("closed", "rejected") else None
             cadre = cadre_of_zone[zone]
-            events.append((tid, "created", reporter, iso(made)))
-            events.append(
-                (tid, "queued" if status == "queued" else "dispatched", None, iso(made + 60))
-            )
+            events.append((tid, community, "created", reporter, iso(made)))
+            dispatched = "queued" if status == "queued" else "dispatched"
+            events.append((tid, community, dispatched, None, iso(made + 60)))
             if accepted is not None:
-                events.append((tid, "accepted", cadre, iso(accepted)))
+                events.append((tid, community, "accepted", cadre, iso(accepted)))
             if rectified is not None:
-                events.append((tid, "rectified", cadre, iso(rectified)))
+                events.append((tid, community, "rectified", cadre, iso(rectified)))
             if closed is not None:
-                events.append(
-                    (tid, "closed" if status == "closed" else "rejected", cadre, iso(closed))
-                )
+                ended = "closed" if status == "closed" else "rejected"
+                events.append((tid, community, ended, cadre, iso(closed)))
             n = seq[community] = seq.get(community, 0) + 1
             year = datetime.fromtimestamp(made, UTC).year
             followers = 0
@@ -621,6 +620,31 @@ class PartRun:
     label: str
     seconds: float
     result: str
+    writer_blocked: float = 0.0
+
+
+async def longest_write_wait(db: Any, work: Awaitable[Any]) -> tuple[Any, float]:
+    """Run ``work`` while a probe keeps opening empty write transactions, as the poller's
+    commits would; returns its result and the longest any probe waited for the writer."""
+    waits: list[float] = []
+    done = asyncio.Event()
+
+    async def write_probe() -> None:
+        while not done.is_set():
+            began = time.perf_counter()
+            async with db.transaction():
+                pass
+            waits.append(time.perf_counter() - began)
+            await asyncio.sleep(0.02)
+
+    probe = asyncio.create_task(write_probe())
+    await asyncio.sleep(0.05)
+    try:
+        result = await work
+    finally:
+        done.set()
+        await probe
+    return result, max(waits, default=0.0)
 
 
 async def other_parts(services: Any) -> list[PartRun]:
@@ -632,11 +656,15 @@ async def other_parts(services: Any) -> list[PartRun]:
             continue
         for label in ("first", "steady"):
             began = time.perf_counter()
+            blocked = 0.0
             try:
-                result = repr(await part.tick())
+                ticked, blocked = await longest_write_wait(services.db, part.tick())
+                result = repr(ticked)
             except Exception as exc:  # the product moves fast; report, don't crash
                 result = f"failed: {exc!r}"
-            runs.append(PartRun(f"{name}.tick() ({label})", time.perf_counter() - began, result))
+            runs.append(
+                PartRun(f"{name}.tick() ({label})", time.perf_counter() - began, result, blocked)
+            )
     return runs
 
 
@@ -932,7 +960,10 @@ def write_report(
         tick_rows,
     )
     for part in parts:
-        report.add(f"- `{part.label}`: {part.seconds:.2f} s → {short(part.result, 120)}")
+        report.add(
+            f"- `{part.label}`: {part.seconds:.2f} s, writer blocked up to "
+            f"{part.writer_blocked:.2f} s → {short(part.result, 120)}"
+        )
     if parts:
         report.add("")
     steady = next((t for t in ticks if t.statements), None)

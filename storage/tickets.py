@@ -48,6 +48,24 @@ class StoredEvent:
     note: str
 
 
+@dataclass(frozen=True, slots=True)
+class CardNames:
+    """The names a ticket's card shows beside the ticket's own fields."""
+
+    timezone: str
+    zone: str | None
+    place: str | None  # the building's name, else the site's
+    reporter: str
+    reporter_phone: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveCounts:
+    open: int
+    waiting_recheck: int
+    overdue: int
+
+
 class TicketRepository(Repository):
     async def next_number(self, community_id: int, year: int) -> str:
         await self._exec(
@@ -96,10 +114,14 @@ class TicketRepository(Repository):
 
     async def add_events(self, ticket_id: int, events: list[Event]) -> None:
         for event in events:
+            # The community is copied from the ticket so a digest counts its period by one
+            # index range; for an unknown ticket it stays NULL and the foreign key refuses.
             await self._exec(
-                "INSERT INTO ticket_events (ticket_id, kind, actor_person_id, at, note) "
-                "VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO ticket_events "
+                "(ticket_id, community_id, kind, actor_person_id, at, note) "
+                "VALUES (?, (SELECT community_id FROM tickets WHERE id = ?), ?, ?, ?, ?)",
                 (
+                    ticket_id,
                     ticket_id,
                     event.kind.value,
                     event.actor_person_id,
@@ -158,7 +180,9 @@ class TicketRepository(Repository):
         )
         return [r["person_id"] for r in rows]
 
-    async def list_for_assignee(self, person_id: int, zone_ids: frozenset[int]) -> list[Ticket]:
+    async def list_for_assignee(
+        self, person_id: int, zone_ids: frozenset[int], limit: int = 200
+    ) -> list[Ticket]:
         """A cadre's queue: assigned to them or in their zones, overdue first, by due date."""
         zones = sorted(zone_ids) or [0]
         marks = ", ".join("?" * len(zones))
@@ -166,8 +190,8 @@ class TicketRepository(Repository):
         rows = await self._all(
             f"SELECT * FROM tickets WHERE status IN ({', '.join('?' * len(statuses))}) AND "
             f"(assignee_person_id = ? OR zone_id IN ({marks})) "
-            "ORDER BY due_at IS NULL, due_at, id LIMIT 200",
-            (*statuses, person_id, *zones),
+            "ORDER BY due_at IS NULL, due_at, id LIMIT ?",
+            (*statuses, person_id, *zones, limit),
         )
         return [_to_ticket(r) for r in rows]
 
@@ -189,14 +213,40 @@ class TicketRepository(Repository):
         )
         return [_to_ticket(r) for r in rows]
 
-    async def list_by_status(self, community_id: int, statuses: frozenset[Status]) -> list[Ticket]:
+    async def list_by_status(
+        self, community_id: int, statuses: frozenset[Status], limit: int = -1
+    ) -> list[Ticket]:
+        """By due date, undated last; ``limit`` -1 (SQLite's "no limit") lists them all."""
         values = sorted(s.value for s in statuses)
         rows = await self._all(
             f"SELECT * FROM tickets WHERE community_id = ? AND status IN "
-            f"({', '.join('?' * len(values))}) ORDER BY due_at IS NULL, due_at, id",
-            (community_id, *values),
+            f"({', '.join('?' * len(values))}) ORDER BY due_at IS NULL, due_at, id LIMIT ?",
+            (community_id, *values, limit),
         )
         return [_to_ticket(r) for r in rows]
+
+    async def card_names(self, ticket_ids: list[int]) -> dict[int, CardNames]:
+        """What the cards of these tickets show besides the tickets, in one statement."""
+        if not ticket_ids:
+            return {}
+        rows = await self._all(
+            "SELECT t.id, c.timezone, z.name AS zone, "
+            "CASE WHEN t.building_id THEN b.name WHEN t.site_id THEN s.name END AS place, "
+            "p.name AS reporter, p.phone AS reporter_phone "
+            "FROM tickets t JOIN communities c ON c.id = t.community_id "
+            "JOIN people p ON p.id = t.reporter_person_id "
+            "LEFT JOIN zones z ON z.id = t.zone_id "
+            "LEFT JOIN buildings b ON b.id = t.building_id "
+            "LEFT JOIN sites s ON s.id = t.site_id "
+            "WHERE t.id IN (SELECT value FROM json_each(?))",
+            (json.dumps(ticket_ids),),
+        )
+        return {
+            r["id"]: CardNames(
+                r["timezone"], r["zone"], r["place"], r["reporter"], r["reporter_phone"]
+            )
+            for r in rows
+        }
 
     async def list_open_with_deadline(self) -> list[Ticket]:
         """Every open ticket with a deadline, across communities, for the reminder tick."""
@@ -229,36 +279,91 @@ class TicketRepository(Repository):
         self, community_id: int, start: datetime, end: datetime
     ) -> dict[str, int]:
         """How many tickets had each kind of event in the window (each ticket once per kind)."""
-        # The day's events are few; start from them (ticket_events_by_at), not the tickets.
         rows = await self._all(
-            "SELECT e.kind, COUNT(DISTINCT e.ticket_id) AS n FROM ticket_events e "
-            "INDEXED BY ticket_events_by_at JOIN tickets t ON t.id = e.ticket_id "
-            "WHERE e.at >= ? AND e.at < ? AND t.community_id = ? GROUP BY e.kind",
-            (to_db_time(start), to_db_time(end), community_id),
+            "SELECT kind, COUNT(DISTINCT ticket_id) AS n FROM ticket_events "
+            "WHERE community_id = ? AND at >= ? AND at < ? GROUP BY kind",
+            (community_id, to_db_time(start), to_db_time(end)),
         )
         return {r["kind"]: r["n"] for r in rows}
 
-    async def due_between(self, community_id: int, start: datetime, end: datetime) -> list[Ticket]:
-        """Tickets whose deadline fell in the window (for the rectification rate)."""
+    async def active_counts(self, community_id: int, now: datetime) -> ActiveCounts:
+        """Open, waiting for re-check, and open past their deadline at ``now``."""
+        statuses = sorted(s.value for s in ACTIVE_STATUSES)
         rows = await self._all(
-            "SELECT * FROM tickets WHERE community_id = ? AND due_at >= ? AND due_at < ? "
-            "AND status != 'rejected'",
-            (community_id, to_db_time(start), to_db_time(end)),
+            "SELECT status, COUNT(*) AS n, SUM(due_at <= ?) AS late FROM tickets "
+            f"WHERE community_id = ? AND status IN ({', '.join('?' * len(statuses))}) "
+            "GROUP BY status",
+            (to_db_time(now), community_id, *statuses),
+        )
+        by_status = {Status(r["status"]): (int(r["n"]), int(r["late"] or 0)) for r in rows}
+        opened = [by_status.get(s, (0, 0)) for s in OPEN_STATUSES]
+        return ActiveCounts(
+            open=sum(n for n, _ in opened),
+            waiting_recheck=by_status.get(Status.RECTIFIED, (0, 0))[0],
+            overdue=sum(late for _, late in opened),
+        )
+
+    async def oldest_overdue(self, community_id: int, now: datetime, limit: int) -> list[Ticket]:
+        """Open tickets past their deadline at ``now``, the longest overdue first."""
+        statuses = sorted(s.value for s in OPEN_STATUSES)
+        # "+due_at" (a no-op) keeps the planner from walking the community's whole deadline
+        # history in order (tickets_by_community_due) to save sorting the few overdue.
+        rows = await self._all(
+            f"SELECT * FROM tickets WHERE community_id = ? AND status IN "
+            f"({', '.join('?' * len(statuses))}) AND due_at <= ? ORDER BY +due_at, id LIMIT ?",
+            (community_id, *statuses, to_db_time(now), limit),
         )
         return [_to_ticket(r) for r in rows]
+
+    async def rectified_in_time(
+        self, community_id: int, start: datetime, end: datetime
+    ) -> tuple[int, int]:
+        """Of the tickets (rejected aside) due in the window: how many, and how many of
+        them were rectified by their deadline."""
+        # Stored times are fixed-width UTC text, so comparing them as text orders them.
+        row = await self._one(
+            "SELECT COUNT(*) AS due, SUM(rectified_at <= due_at) AS done FROM tickets "
+            "WHERE community_id = ? AND due_at >= ? AND due_at < ? AND status != 'rejected'",
+            (community_id, to_db_time(start), to_db_time(end)),
+        )
+        if row is None:
+            return 0, 0
+        return int(row["due"]), int(row["done"] or 0)
 
     async def zone_counts(
         self, community_id: int, start: datetime, end: datetime
     ) -> dict[int, tuple[int, int]]:
-        """Per zone: tickets created and closed in the window."""
-        rows = await self._all(
-            "SELECT zone_id, SUM(created_at >= ? AND created_at < ?) AS created, "
-            "SUM(closed_at IS NOT NULL AND closed_at >= ? AND closed_at < ? "
-            "AND status = 'closed') AS closed FROM tickets WHERE community_id = ? "
-            "AND zone_id IS NOT NULL GROUP BY zone_id",
-            (to_db_time(start), to_db_time(end), to_db_time(start), to_db_time(end), community_id),
+        """Per zone that has tickets at all: tickets created and closed in the window."""
+        window = (community_id, to_db_time(start), to_db_time(end))
+        created = await self._per_zone(
+            "SELECT zone_id, COUNT(*) AS n FROM tickets WHERE community_id = ? "
+            "AND created_at >= ? AND created_at < ? AND zone_id IS NOT NULL GROUP BY zone_id",
+            window,
         )
-        return {r["zone_id"]: (int(r["created"] or 0), int(r["closed"] or 0)) for r in rows}
+        closed = await self._per_zone(
+            "SELECT zone_id, COUNT(*) AS n FROM tickets WHERE community_id = ? "
+            "AND closed_at >= ? AND closed_at < ? AND status = 'closed' "
+            "AND zone_id IS NOT NULL GROUP BY zone_id",
+            window,
+        )
+        return {
+            z: (created.get(z, 0), closed.get(z, 0))
+            for z in await self._ticketed_zones(community_id)
+        }
+
+    async def _per_zone(self, sql: str, params: tuple[object, ...]) -> dict[int, int]:
+        return {r["zone_id"]: int(r["n"]) for r in await self._all(sql, params)}
+
+    async def _ticketed_zones(self, community_id: int) -> list[int]:
+        """The community's zones with any ticket: a quiet week still lists them, with 0."""
+        # "+" keeps the probe on tickets_by_zone: by community it would read every ticket
+        # of the community for a zone that has none.
+        rows = await self._all(
+            "SELECT id FROM zones z WHERE community_id = ? AND EXISTS (SELECT 1 FROM tickets t "
+            "WHERE t.zone_id = z.id AND +t.community_id = z.community_id)",
+            (community_id,),
+        )
+        return [r["id"] for r in rows]
 
     async def touching_window(
         self, community_id: int, start: datetime, end: datetime

@@ -9,14 +9,14 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.access import Actor
 from bot.domain.errors import InvalidInput, NotAllowed
-from bot.domain.models import Role
+from bot.domain.models import Community, Role, Zone
 from bot.domain.schedule import clean_day, inspection_days
-from bot.domain.tickets import OPEN_STATUSES, Status
 from bot.services.base import Service
 from bot.services.ticket_cards import format_due
 from storage.transaction import Transaction
 
 DIGEST_MODES = ("daily", "weekly", "off")
+OLDEST_OVERDUE = 5  # overdue tickets a digest names
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +51,7 @@ class DigestService(Service):
         """Counts for the last ``days`` days up to now."""
         now = self.clock.now()
         async with self.db.read() as tx:
-            return await _build(tx, community_id, now, days)
+            return await build_digest(tx, community_id, now, days)
 
     async def on_demand(self, actor: Actor) -> Digest:
         if actor.community_id is None:
@@ -69,25 +69,40 @@ class DigestService(Service):
             await tx.digest_prefs.set_mode(actor.person_id, actor.community_id, mode)
 
 
-async def _build(tx: Transaction, community_id: int, now: datetime, days: int) -> Digest:
+async def build_digest(tx: Transaction, community_id: int, now: datetime, days: int) -> Digest:
+    """The digest of the ``days`` days up to ``now``: every count is one SQL aggregate, so
+    its cost follows the period's tickets, not the community's history."""
     community = await tx.communities.get(community_id)
-    tz = ZoneInfo(community.timezone)
     start = now - timedelta(days=days)
     counts = await tx.tickets.event_counts(community_id, start, now)
-    active = await tx.tickets.list_by_status(
-        community_id, frozenset(OPEN_STATUSES | {Status.RECTIFIED})
-    )
-    overdue = [t for t in active if t.overdue_at(now)]
-    due_in_period = await tx.tickets.due_between(community_id, start, now)
-    done = [
-        t
-        for t in due_in_period
-        if t.rectified_at is not None and t.due_at is not None and t.rectified_at <= t.due_at
-    ]
-    rate = round(100.0 * len(done) / len(due_in_period), 1) if due_in_period else None
+    active = await tx.tickets.active_counts(community_id, now)
+    due, done = await tx.tickets.rectified_in_time(community_id, start, now)
     zones = {z.id: z for z in await tx.zones.list_by_community(community_id)}
+    rules = await tx.communities.rules(community_id)
+    today = now.astimezone(ZoneInfo(community.timezone)).date()
+    return Digest(
+        community=community.name,
+        period_start=start,
+        period_end=now,
+        new=counts.get("created", 0),
+        accepted=counts.get("accepted", 0),
+        rectified=counts.get("rectified", 0),
+        closed=counts.get("closed", 0),
+        overdue=active.overdue,
+        waiting_recheck=active.waiting_recheck,
+        open_total=active.open,
+        rectification_rate=round(100.0 * done / due, 1) if due else None,
+        oldest_overdue=await _oldest_overdue(tx, community, zones, now),
+        today=_calendar_today(today, rules.clean_day, rules.inspection_days),
+        per_zone=await _per_zone(tx, community_id, zones, start, now) if days > 1 else [],
+    )
+
+
+async def _oldest_overdue(
+    tx: Transaction, community: Community, zones: dict[int, Zone], now: datetime
+) -> list[OverdueLine]:
     lines = []
-    for ticket in sorted(overdue, key=lambda t: t.due_at or now)[:5]:
+    for ticket in await tx.tickets.oldest_overdue(community.id, now, OLDEST_OVERDUE):
         cadre = (
             await tx.people.get(ticket.assignee_person_id) if ticket.assignee_person_id else None
         )
@@ -102,29 +117,14 @@ async def _build(tx: Transaction, community_id: int, now: datetime, days: int) -
                 over,
             )
         )
-    rules = await tx.communities.rules(community_id)
-    today = now.astimezone(tz).date()
-    calendar = _calendar_today(today, rules.clean_day, rules.inspection_days)
-    per_zone = []
-    if days > 1:
-        by_zone = await tx.tickets.zone_counts(community_id, start, now)
-        per_zone = [(zones[z].name, n, c) for z, (n, c) in sorted(by_zone.items()) if z in zones]
-    return Digest(
-        community=community.name,
-        period_start=start,
-        period_end=now,
-        new=counts.get("created", 0),
-        accepted=counts.get("accepted", 0),
-        rectified=counts.get("rectified", 0),
-        closed=counts.get("closed", 0),
-        overdue=len(overdue),
-        waiting_recheck=sum(t.status is Status.RECTIFIED for t in active),
-        open_total=sum(t.status in OPEN_STATUSES for t in active),
-        rectification_rate=rate,
-        oldest_overdue=lines,
-        today=calendar,
-        per_zone=per_zone,
-    )
+    return lines
+
+
+async def _per_zone(
+    tx: Transaction, community_id: int, zones: dict[int, Zone], start: datetime, end: datetime
+) -> list[tuple[str, int, int]]:
+    by_zone = await tx.tickets.zone_counts(community_id, start, end)
+    return [(zones[z].name, n, c) for z, (n, c) in sorted(by_zone.items()) if z in zones]
 
 
 def _calendar_today(today: date, clean: int, inspections: tuple[int, ...]) -> list[str]:

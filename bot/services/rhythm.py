@@ -12,16 +12,17 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
-from bot.domain.models import Community, Role
+from bot.domain.models import Community, Language, Person, Role
 from bot.domain.schedule import Slot, monthly_slots, months_around, slot
 from bot.domain.volunteers import SignupStatus
 from bot.services import messages
 from bot.services.base import Service
 from bot.services.digest_text import digest_params
-from bot.services.digests import _build as build_digest
+from bot.services.digests import Digest, build_digest
 from bot.services.inspections import plan_zones
 from bot.services.volunteers import SIGNUP_PREFIX, VolunteerService, when
 from storage.database import Database
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 INSPECTION_PLAN_TIME = time(8, 0)
 ACTIVITY_REMINDER_TIME = time(7, 30)
 THANKS_TIME = time(10, 0)
+WEEK = 7  # days in a weekly digest
 
 
 @dataclass
@@ -46,6 +48,13 @@ class RhythmReport:
     @property
     def total(self) -> int:
         return self.posts + self.plans + self.reminders + self.digests + self.thanks + self.reports
+
+
+@dataclass(frozen=True, slots=True)
+class DigestDue:
+    leader: Person
+    days: int
+    occurrence: str  # (digest, community, leader, local day): fires once
 
 
 class RhythmService(Service):
@@ -66,9 +75,14 @@ class RhythmService(Service):
         now = self.clock.now()
         report = RhythmReport()
         async with self.db.transaction() as tx:
-            for community in await tx.communities.list_all():
+            communities = await tx.communities.list_all()
+            for community in communities:
                 await self._community(tx, community, now, report)
             report.reports += await self._announcement_reports(tx, now)
+        # Digests are built on read snapshots after that transaction: the day's first tick
+        # builds one per community, and the bot's other writes must not wait for them all.
+        for community in communities:
+            report.digests += await self._digests(community, now)
         if report.total:
             log.info("rhythm tick fired=%s", report.total)
             self._wake_outbox()
@@ -98,7 +112,6 @@ class RhythmService(Service):
                     else:
                         report.plans += await self._inspection_plan(tx, community, s, now)
         report.reminders += await self._activity_reminders(tx, community, local, now)
-        report.digests += await self._digests(tx, community, local, now, rules.digest_time)
         thanks = slot("volunteer-thanks", local.date().replace(day=1), THANKS_TIME)
         if thanks.due(local) and await tx.occurrences.claim(
             f"{thanks.key_part}:{community.id}", now
@@ -182,26 +195,36 @@ class RhythmService(Service):
                 sent += 1
         return sent
 
-    async def _digests(
-        self, tx: Transaction, community: Community, local: datetime, now: datetime, at: time
-    ) -> int:
-        if local.time() < at:
+    async def _digests(self, community: Community, now: datetime) -> int:
+        """Today's digests for the community's leaders: each period built once, from a read
+        snapshot, then queued in one short write transaction."""
+        async with self.db.read() as tx:
+            due = await _digests_due(tx, community, now)
+        if not due:
             return 0
+        built: dict[int, Digest] = {}
+        for days in sorted({d.days for d in due}):
+            async with self.db.read() as tx:
+                built[days] = await build_digest(tx, community.id, now, days)
+        return await self._queue_digests(due, built, now)
+
+    async def _queue_digests(
+        self, due: list[DigestDue], built: dict[int, Digest], now: datetime
+    ) -> int:
         sent = 0
-        day = local.date()
-        for leader in await tx.people.list_with_role(community.id, Role.LEADER):
-            mode = await tx.digest_prefs.mode(leader.id, community.id)
-            weekly = mode == "weekly"
-            if mode == "off" or (weekly and day.weekday() != 0):
-                continue
-            if not await tx.occurrences.claim(f"digest:{community.id}:{leader.id}:{day}", now):
-                continue
-            digest = await build_digest(tx, community.id, now, 7 if weekly else 1)
-            key = "digest.weekly" if weekly else "digest.daily"
-            await messages.to_person(
-                tx, leader, now, key, **digest_params(digest, leader.language)
-            )
-            sent += 1
+        rendered: dict[tuple[int, Language | None], dict[str, Any]] = {}
+        async with self.db.transaction() as tx:
+            for d in due:
+                # The claim commits with the message, so a crash loses or sends both; a
+                # claim already taken (another tick got there first) sends nothing.
+                if not await tx.occurrences.claim(d.occurrence, now):
+                    continue
+                look = (d.days, d.leader.language)
+                if look not in rendered:
+                    rendered[look] = digest_params(built[d.days], d.leader.language)
+                key = "digest.weekly" if d.days == WEEK else "digest.daily"
+                await messages.to_person(tx, d.leader, now, key, **rendered[look])
+                sent += 1
         return sent
 
     async def _thanks(
@@ -250,3 +273,21 @@ class RhythmService(Service):
             await tx.announcements.mark_reported(announcement.id, now)
             sent += 1
         return sent
+
+
+async def _digests_due(tx: Transaction, community: Community, now: datetime) -> list[DigestDue]:
+    """The leaders owed a digest today (daily, or weekly on Mondays) not yet claimed."""
+    rules = await tx.communities.rules(community.id)
+    local = now.astimezone(ZoneInfo(community.timezone)).replace(tzinfo=None)
+    if local.time() < rules.digest_time:
+        return []
+    day = local.date()
+    due = []
+    for leader in await tx.people.list_with_role(community.id, Role.LEADER):
+        mode = await tx.digest_prefs.mode(leader.id, community.id)
+        if mode == "off" or (mode == "weekly" and day.weekday() != 0):
+            continue
+        days = WEEK if mode == "weekly" else 1
+        due.append(DigestDue(leader, days, f"digest:{community.id}:{leader.id}:{day}"))
+    fired = await tx.occurrences.existing([d.occurrence for d in due])
+    return [d for d in due if d.occurrence not in fired]
