@@ -88,10 +88,13 @@ async def test_sign_up_waitlist_promotion_check_in_and_hours(harness: Harness) -
             "UPDATE volunteer_activities SET lat = 30.2742, lon = 120.1562 WHERE id = ?",
             (activity_id,),
         )
-    for person in people:
-        await person.send(f"/start {SIGNUP_PREFIX}{activity_id}")
+    # One after another: sign-ups sent at the same instant are handled in parallel (one
+    # task per chat), so which of them gets the last place would be a race.
+    await people[0].send(f"/start {SIGNUP_PREFIX}{activity_id}")
     first = await people[0].wait_for(has("报名成功"))
+    await people[1].send(f"/start {SIGNUP_PREFIX}{activity_id}")
     await people[1].wait_for(has("报名成功"))
+    await people[2].send(f"/start {SIGNUP_PREFIX}{activity_id}")
     third = await people[2].wait_for(has("候补名单第 1 位"))
     assert third.text
 
@@ -240,6 +243,9 @@ async def test_broadcast_to_500_residents_within_limits_and_blocked_users_skippe
         users.append(user)
     for blocked in users[:5]:
         blocked.block_bot()
+    # Telegram tells the bot at once (my_chat_member); let it take note before the
+    # broadcast, which would otherwise race those updates in the same batch.
+    await harness.settle()
     harness.runtime.sender.pacer.limits = Limits()  # Telegram's real pacing
     harness.sandbox.limits = FloodLimits()  # and the simulator's real limits
     await harness.admin.send("/broadcast residents 明天上午停水，请提前储水。")
