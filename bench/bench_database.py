@@ -734,13 +734,17 @@ async def measure(district: District, scale: Scale, report: Report) -> None:
         # The tick's scan: the product has used both over time; measure what exists.
         scans_available = [
             name
-            for name in ("list_open_due_before", "list_open_with_deadline")
+            for name in ("list_to_check", "list_open_due_before", "list_open_with_deadline")
             if hasattr(_repository(), name)
         ]
 
         async def open_scan_by(name: str, _i: int) -> Any:
             async with db.read() as tx:
                 method = getattr(tx.tickets, name)
+                if name == "list_to_check":  # one batch of a catch-up: nothing planned yet
+                    from bot.services.deadlines import CHECK_BATCH
+
+                    return await method(NOW, CHECK_BATCH)
                 if name == "list_open_due_before":
                     return await method(NOW + timedelta(days=15))
                 return await method()

@@ -10,6 +10,7 @@ from bot.domain.errors import NotFound
 from bot.domain.models import Community
 from bot.domain.rules import CommunityRules
 from storage.rows import Repository, from_db_time, to_db_time
+from storage.tickets import TicketRepository
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,8 @@ class CommunityRepository(Repository):
             "UPDATE communities SET name = ?, timezone = ? WHERE id = ?",
             (name, timezone, community_id),
         )
+        # Local 09:00 reminders and day-based deadlines move with the time zone.
+        await TicketRepository(self._conn).replan_community(community_id)
 
     async def rules(self, community_id: int) -> CommunityRules:
         rows = await self._all(
@@ -69,6 +72,8 @@ class CommunityRepository(Repository):
             "ON CONFLICT (community_id, key) DO UPDATE SET value = excluded.value",
             (community_id, key, value),
         )
+        # E.g. accept_workdays moves when a late acceptance is reported.
+        await TicketRepository(self._conn).replan_community(community_id)
 
 
 def _to_community(row: sqlite3.Row) -> Community:

@@ -105,8 +105,9 @@ class TicketRepository(Repository):
     async def save(self, ticket: Ticket) -> None:
         """Write a transition's result; fails if someone else saved first."""
         assignments = ", ".join(f"{c.strip()} = ?" for c in _COLUMNS.split(","))
+        # A transition may move what lies ahead (a deadline, a status): the tick re-plans.
         changed = await self._exec(
-            f"UPDATE tickets SET {assignments} WHERE id = ? AND version = ?",
+            f"UPDATE tickets SET {assignments}, next_check_at = NULL WHERE id = ? AND version = ?",
             (*_values(ticket), ticket.id, ticket.version - 1),
         )
         if changed != 1:
@@ -248,25 +249,46 @@ class TicketRepository(Repository):
             for r in rows
         }
 
-    async def list_open_with_deadline(self) -> list[Ticket]:
-        """Every open ticket with a deadline, across communities, for the reminder tick."""
-        values = sorted(s.value for s in OPEN_STATUSES)
+    async def list_to_check(self, now: datetime, limit: int) -> list[Ticket]:
+        """Active tickets the minute tick has to look at: never planned, or due by now.
+
+        The literal status list matches the partial index ``tickets_next_check``; the two
+        halves are separate so that each is an index search (an OR would scan it). The
+        index is named because the planner, not knowing that few active tickets are due,
+        would rather walk every active ticket through the status index.
+        """
+        active = "status IN ('queued', 'assigned', 'accepted', 'rectified')"
+        planned = "tickets INDEXED BY tickets_next_check"
         rows = await self._all(
-            f"SELECT * FROM tickets WHERE status IN ({', '.join('?' * len(values))}) "
-            "AND due_at IS NOT NULL ORDER BY due_at",
-            values,
+            f"SELECT * FROM (SELECT * FROM {planned} WHERE {active} AND next_check_at IS NULL"
+            f" UNION ALL SELECT * FROM {planned} WHERE {active} AND next_check_at <= ?)"
+            " LIMIT ?",
+            (to_db_time(now), limit),
         )
         return [_to_ticket(r) for r in rows]
 
-    async def list_open_due_before(self, moment: datetime) -> list[Ticket]:
-        """Open tickets whose deadline is before ``moment`` (uses the status/due index)."""
-        values = sorted(s.value for s in OPEN_STATUSES)
-        rows = await self._all(
-            f"SELECT * FROM tickets WHERE status IN ({', '.join('?' * len(values))}) "
-            "AND due_at IS NOT NULL AND due_at < ?",
-            (*values, to_db_time(moment)),
+    async def plan_checks(self, plans: list[tuple[int, int, datetime]]) -> int:
+        """Record (ticket id, version seen, next check) for many tickets in one statement.
+
+        A ticket saved since its version was read keeps its NULL: the tick looks again.
+        """
+        if not plans:
+            return 0
+        return await self._exec(
+            "UPDATE tickets SET next_check_at = json_extract(p.value, '$[2]')"
+            " FROM json_each(?) AS p"
+            " WHERE tickets.id = json_extract(p.value, '$[0]')"
+            " AND tickets.version = json_extract(p.value, '$[1]')",
+            (json.dumps([[tid, version, to_db_time(at)] for tid, version, at in plans]),),
         )
-        return [_to_ticket(r) for r in rows]
+
+    async def replan_community(self, community_id: int) -> int:
+        """Rules, calendar or time zone changed: every active ticket's plan is stale."""
+        return await self._exec(
+            "UPDATE tickets SET next_check_at = NULL WHERE community_id = ?"
+            " AND status IN ('queued', 'assigned', 'accepted', 'rectified')",
+            (community_id,),
+        )
 
     async def list_rectified_before(self, cutoff: datetime) -> list[Ticket]:
         rows = await self._all(
@@ -455,6 +477,8 @@ class CalendarRepository(Repository):
             "note = excluded.note",
             (community_id, day.isoformat(), int(workday), note),
         )
+        # A day off more or less moves the working-day deadlines ahead of every ticket.
+        await TicketRepository(self._conn).replan_community(community_id)
 
 
 class BlockRepository(Repository):

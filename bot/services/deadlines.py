@@ -25,7 +25,6 @@ log = logging.getLogger(__name__)
 
 # Reminders go out in working hours, not at midnight when the day turns.
 REMINDER_TIME = time(9, 0)
-REMINDER_HORIZON = timedelta(days=15)
 # A ticket with nothing ahead of it (closed, or every occurrence already behind it).
 NEVER = datetime(9999, 12, 31, tzinfo=UTC)
 
@@ -56,35 +55,60 @@ def last_day(ticket: Ticket, tz: ZoneInfo) -> date | None:
     return (ticket.due_at.astimezone(tz) - timedelta(microseconds=1)).date()
 
 
+# Tickets looked at per transaction: a catch-up after downtime (tens of thousands of
+# tickets at district scale) commits in steps, so replies are not held up behind it.
+CHECK_BATCH = 200
+
+
+@dataclass(slots=True)
+class _Context:
+    """What the tick needs per community, read once per tick."""
+
+    community: Community
+    rules: CommunityRules
+    calendar: WorkCalendar
+
+
 class DeadlineService(Service):
     async def tick(self) -> TickReport:
-        """Fire what is due. The scan is read-only; the write lock is taken only when
-        something new is due, so a large district's tick does not stall the bot."""
+        """Fire what is due. Only tickets whose planned check time has come are read
+        (``tickets.next_check_at``); each batch is fired and re-planned in one short
+        write transaction."""
         now = self.clock.now()
-        due_tickets, due_rechecks = await self._candidates(now)
         counts = {"reminders": 0, "escalations": 0, "late": 0, "recheck": 0, "drafts": 0}
+        contexts: dict[int, _Context] = {}
+        while True:
+            async with self.db.read() as tx:
+                batch = await tx.tickets.list_to_check(now, CHECK_BATCH)
+                for ticket in batch:
+                    if ticket.community_id not in contexts:
+                        contexts[ticket.community_id] = await _context(tx, ticket.community_id)
+                due = {
+                    ticket.id: _due_keys(ticket, *_parts(contexts[ticket.community_id]), now)
+                    for ticket in batch
+                }
+                fired = await tx.occurrences.existing([k for keys in due.values() for k in keys])
+            if not batch:
+                break
+            async with self.db.transaction() as tx:
+                plans = []
+                for ticket in batch:
+                    context = contexts[ticket.community_id]
+                    if any(key not in fired for key in due[ticket.id]):
+                        ticket = await tx.tickets.get(ticket.id)  # fresh: it may have moved on
+                        await self._fire(tx, ticket, context, now, counts)
+                    plans.append(
+                        (ticket.id, ticket.version, next_check_at(ticket, *_parts(context), now))
+                    )
+                await tx.tickets.plan_checks(plans)
+            if any(counts.values()):
+                self._wake_outbox()  # a long catch-up starts sending as it goes
+            if len(batch) < CHECK_BATCH:
+                break
         async with self.db.read() as tx:
             has_expired_drafts = bool(await tx.drafts.expired(now))
-        if due_tickets or due_rechecks or has_expired_drafts:
+        if has_expired_drafts:
             async with self.db.transaction() as tx:
-                communities = {c.id: c for c in await tx.communities.list_all()}
-                calendars: dict[int, WorkCalendar] = {}
-                for ticket_id in due_tickets:
-                    ticket = await tx.tickets.get(ticket_id)  # fresh: it may have moved on
-                    community = communities[ticket.community_id]
-                    if ticket.community_id not in calendars:
-                        calendars[ticket.community_id] = await community_calendar(
-                            tx, ticket.community_id
-                        )
-                    calendar = calendars[ticket.community_id]
-                    counts["reminders"] += await self._remind(tx, ticket, community, calendar, now)
-                    counts["escalations"] += await self._escalate(tx, ticket, community, now)
-                    counts["late"] += await self._late_acceptance(
-                        tx, ticket, community, calendar, now
-                    )
-                counts["recheck"] = await self._recheck_requests(
-                    tx, communities, now, due_rechecks
-                )
                 counts["drafts"] = await self._expire_drafts(tx, now)
         report = TickReport(
             counts["reminders"],
@@ -105,36 +129,21 @@ class DeadlineService(Service):
             self._wake_outbox()
         return report
 
-    async def _candidates(self, now: datetime) -> tuple[list[int], list[int]]:
-        """Tickets with an occurrence due now that has not fired yet (read-only)."""
-        keyed: dict[str, int] = {}
-        rechecks: dict[str, int] = {}
-        async with self.db.read() as tx:
-            communities = {c.id: c for c in await tx.communities.list_all()}
-            rules = {cid: await tx.communities.rules(cid) for cid in communities}
-            calendars = {cid: await community_calendar(tx, cid) for cid in communities}
-            # The longest a reminder can come before its due day is a holiday's length.
-            for ticket in await tx.tickets.list_open_due_before(now + REMINDER_HORIZON):
-                community = communities[ticket.community_id]
-                for key in _due_keys(
-                    ticket, community, calendars[community.id], rules[community.id], now
-                ):
-                    keyed[key] = ticket.id
-            for ticket in await tx.tickets.list_rectified_before(now):
-                if ticket.rectified_at is None:
-                    continue
-                community = communities[ticket.community_id]
-                ready = calendars[community.id].deadline_instant(
-                    ticket.rectified_at,
-                    rules[community.id].recheck_workdays,
-                    ZoneInfo(community.timezone),
-                )
-                if now >= ready:
-                    rechecks[f"recheck:{ticket.id}:{ticket.rectified_at.isoformat()}"] = ticket.id
-            fired = await tx.occurrences.existing([*keyed, *rechecks])
-        due = sorted({tid for key, tid in keyed.items() if key not in fired})
-        due_rechecks = sorted({tid for key, tid in rechecks.items() if key not in fired})
-        return due, due_rechecks
+    async def _fire(
+        self,
+        tx: Transaction,
+        ticket: Ticket,
+        context: _Context,
+        now: datetime,
+        counts: dict[str, int],
+    ) -> None:
+        community, calendar = context.community, context.calendar
+        counts["reminders"] += await self._remind(tx, ticket, community, calendar, now)
+        counts["escalations"] += await self._escalate(tx, ticket, community, now)
+        counts["late"] += await self._late_acceptance(
+            tx, ticket, community, calendar, context.rules, now
+        )
+        counts["recheck"] += await self._recheck_request(tx, ticket, context, now)
 
     async def _remind(
         self,
@@ -144,6 +153,8 @@ class DeadlineService(Service):
         calendar: WorkCalendar,
         now: datetime,
     ) -> int:
+        if ticket.status not in OPEN_STATUSES:
+            return 0  # fixed, waiting for its re-check: nothing to remind the cadre of
         tz = ZoneInfo(community.timezone)
         local = now.astimezone(tz)
         due_day = last_day(ticket, tz)
@@ -208,11 +219,11 @@ class DeadlineService(Service):
         ticket: Ticket,
         community: Community,
         calendar: WorkCalendar,
+        rules: CommunityRules,
         now: datetime,
     ) -> int:
         if ticket.status is not Status.ASSIGNED or ticket.dispatched_at is None:
             return 0
-        rules = await tx.communities.rules(ticket.community_id)
         limit = calendar.deadline_instant(
             ticket.dispatched_at, rules.accept_workdays, ZoneInfo(community.timezone)
         )
@@ -232,46 +243,35 @@ class DeadlineService(Service):
             )
         return 1
 
-    async def _recheck_requests(
-        self,
-        tx: Transaction,
-        communities: dict[int, Community],
-        now: datetime,
-        ticket_ids: list[int],
+    async def _recheck_request(
+        self, tx: Transaction, ticket: Ticket, context: _Context, now: datetime
     ) -> int:
-        sent = 0
-        for ticket_id in ticket_ids:
-            ticket = await tx.tickets.get(ticket_id)
-            if ticket.status.value != "rectified":
-                continue
-            if ticket.rectified_at is None:
-                continue
-            community = communities[ticket.community_id]
-            rules = await tx.communities.rules(ticket.community_id)
-            calendar = await community_calendar(tx, ticket.community_id)
-            ready = calendar.deadline_instant(
-                ticket.rectified_at, rules.recheck_workdays, ZoneInfo(community.timezone)
+        if ticket.status is not Status.RECTIFIED or ticket.rectified_at is None:
+            return 0
+        ready = context.calendar.deadline_instant(
+            ticket.rectified_at,
+            context.rules.recheck_workdays,
+            ZoneInfo(context.community.timezone),
+        )
+        if now < ready:
+            return 0
+        key = f"recheck:{ticket.id}:{ticket.rectified_at.isoformat()}"
+        if not await tx.occurrences.claim(key, now):
+            return 0
+        params = await ticket_params(tx, ticket, context.community.timezone)
+        photos = await tx.tickets.photos(ticket.id, "after")
+        for inspector in await tx.people.list_with_role(ticket.community_id, Role.INSPECTOR):
+            await messages.to_person(
+                tx,
+                inspector,
+                now,
+                "tickets.recheck_request",
+                buttons=recheck_buttons(ticket),
+                photo=photos[-1].path if photos else None,
+                dedupe_key=f"{key}:{inspector.id}",
+                **params,
             )
-            if now < ready:
-                continue
-            key = f"recheck:{ticket.id}:{ticket.rectified_at.isoformat()}"
-            if not await tx.occurrences.claim(key, now):
-                continue
-            params = await ticket_params(tx, ticket, community.timezone)
-            photos = await tx.tickets.photos(ticket.id, "after")
-            for inspector in await tx.people.list_with_role(ticket.community_id, Role.INSPECTOR):
-                await messages.to_person(
-                    tx,
-                    inspector,
-                    now,
-                    "tickets.recheck_request",
-                    buttons=recheck_buttons(ticket),
-                    photo=photos[-1].path if photos else None,
-                    dedupe_key=f"{key}:{inspector.id}",
-                    **params,
-                )
-            sent += 1
-        return sent
+        return 1
 
     async def _expire_drafts(self, tx: Transaction, now: datetime) -> int:
         told = 0
@@ -284,6 +284,18 @@ class DeadlineService(Service):
             await messages.to_person(tx, person, now, "report.expired")
             told += 1
         return told
+
+
+async def _context(tx: Transaction, community_id: int) -> _Context:
+    return _Context(
+        await tx.communities.get(community_id),
+        await tx.communities.rules(community_id),
+        await community_calendar(tx, community_id),
+    )
+
+
+def _parts(context: _Context) -> tuple[Community, WorkCalendar, CommunityRules]:
+    return context.community, context.calendar, context.rules
 
 
 async def _responsible(tx: Transaction, ticket: Ticket) -> list[Person]:
