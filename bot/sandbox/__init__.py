@@ -12,6 +12,12 @@ unknown chats, 403s (never started, blocked, kicked), group migration (400 with
 ``migrate_to_chat_id``), edits that change nothing, getUpdates offsets and conflicts, and
 flood control (429 with ``retry_after``; see ``FloodLimits``).
 
+Webhooks are called: while one is set, each pending update is POSTed to it in update_id
+order, one at a time, with the secret_token header; it is dropped only on a 2xx answer,
+otherwise re-sent after a short backoff (``WebhookTiming``) while getWebhookInfo shows the
+pending count and Telegram's last error. getUpdates answers 409 meanwhile; deleteWebhook
+stops delivery. ``sandbox.webhook_attempts`` lists what was tried.
+
 Modelled methods: getMe, logOut, close, getUpdates, set/delete/getWebhookInfo, sendMessage,
 sendPhoto, sendDocument, sendMediaGroup, sendLocation, sendVenue, sendContact, sendDice,
 sendSticker/Voice/Audio/Video/Animation/VideoNote, forwardMessage, copyMessage,
@@ -25,8 +31,10 @@ post a placeholder message).
 Deliberate differences from Telegram: a bare ``&`` in HTML is an error (Telegram keeps it,
 but it means the bot did not escape user text); the largest size of a photo keeps the
 uploaded bytes (Telegram re-encodes; keeping them lets tests check the bot's own EXIF
-stripping); photo URLs are refused (no network); webhooks are recorded but not called;
-inline messages and forum topics are not modelled.
+stripping); photo URLs are refused (no network); webhooks are reached over plain HTTP and
+only on loopback hosts (an ``https://127.0.0.1:PORT/...`` URL is POSTed to
+``http://127.0.0.1:PORT/...``; other hosts fail as unresolvable), on any port, and in one
+global order rather than per chat; inline messages and forum topics are not modelled.
 """
 
 from bot.sandbox.errors import ApiError, SandboxError
@@ -36,6 +44,7 @@ from bot.sandbox.sandbox import Sandbox
 from bot.sandbox.sent import CallbackAnswer, SandboxEvent, SentMessage
 from bot.sandbox.stats import Stats
 from bot.sandbox.users import SAMPLE_JPG, GroupMember, SimGroup, SimUser
+from bot.sandbox.webhook import WebhookAttempt, WebhookTiming
 
 __all__ = [
     "SAMPLE_JPG",
@@ -52,4 +61,6 @@ __all__ = [
     "SimGroup",
     "SimUser",
     "Stats",
+    "WebhookAttempt",
+    "WebhookTiming",
 ]

@@ -30,7 +30,9 @@ class ChangeSignal:
         """Wait for the next change; return False if ``timeout`` seconds passed first."""
         event = self._event
         try:
-            await asyncio.wait_for(event.wait(), timeout)
+            # Not wait_for: on 3.11 it swallows a cancel that lands as the event fires.
+            async with asyncio.timeout(timeout):
+                await event.wait()
         except TimeoutError:
             return False
         return True

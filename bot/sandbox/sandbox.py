@@ -26,6 +26,7 @@ from bot.sandbox.server import BotApiServer, RequestRecord
 from bot.sandbox.spec import ApiSpec
 from bot.sandbox.stats import Stats
 from bot.sandbox.users import SimGroup, SimUser
+from bot.sandbox.webhook import WebhookAttempt, WebhookPusher, WebhookTiming
 from bot.sandbox.world import Clock, World
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ class Sandbox:
         port: int = 0,
         privacy_mode: bool = False,
         max_poll_timeout: float = 50.0,
+        webhook_timing: WebhookTiming | None = None,
     ) -> None:
         self.token = token
         self.host = host
@@ -75,6 +77,7 @@ class Sandbox:
             stats=self.stats,
             max_poll_timeout=max_poll_timeout,
         )
+        self._webhook = WebhookPusher(self.world, self._server, webhook_timing or WebhookTiming())
         self._users: dict[int, SimUser] = {}
         self._groups: dict[int, SimGroup] = {}
         self._running = False
@@ -86,14 +89,16 @@ class Sandbox:
         if self._running:
             return self
         self._port = await self._server.start(self.host, self._port)
+        self._webhook.start()
         self._running = True
         logger.info("sandbox listening url=%s", self.base_url)
         return self
 
     async def stop(self) -> None:
-        """Stop listening; waiting long polls return at once."""
+        """Stop delivering and listening; waiting long polls return at once."""
         if not self._running:
             return
+        await self._webhook.stop()
         await self._server.stop()
         self._running = False
         logger.info("sandbox stopped")
@@ -273,8 +278,23 @@ class Sandbox:
 
     @property
     def webhook(self) -> dict[str, Any]:
-        """The webhook settings the bot made (``url`` is "" when polling)."""
+        """The webhook settings the bot made (``url`` is "" when polling), with the last
+        delivery error (``last_error_date``, ``last_error_message``) once there was one."""
         return dict(self.world.webhook)
+
+    @property
+    def webhook_timing(self) -> WebhookTiming:
+        """Delivery timeout and retry delays (assignable; applies from the next attempt)."""
+        return self._webhook.timing
+
+    @webhook_timing.setter
+    def webhook_timing(self, timing: WebhookTiming) -> None:
+        self._webhook.timing = timing
+
+    @property
+    def webhook_attempts(self) -> list[WebhookAttempt]:
+        """The latest webhook delivery attempts (up to 2000), oldest first."""
+        return list(self._webhook.attempts)
 
     @property
     def pending_updates(self) -> list[dict[str, Any]]:
@@ -323,7 +343,8 @@ class Sandbox:
         """Wait until the bot confirmed every update and made no request for ``quiet`` s.
 
         With PTB's stock Updater an update is confirmed when it is fetched, before it is
-        handled; ``quiet`` covers the gap until the handler's first request.
+        handled; ``quiet`` covers the gap until the handler's first request. With a
+        webhook, an update is confirmed by the webhook's 2xx answer.
         """
         server, updates = self._server, self.world.updates
         deadline = time.monotonic() + timeout
@@ -340,6 +361,14 @@ class Sandbox:
                     f"{updates.pending_count} update(s) unconfirmed, "
                     f"{server.inflight} request(s) in flight, last request "
                     f"{silence:.2f}s ago; latest errors: {self.world.recent_errors()[-3:]}"
+                    + _webhook_note(self.world.webhook)
                 )
             step = quiet - silence if settled else remaining
             await self.world.signal.wait(max(0.005, min(step, remaining)))
+
+
+def _webhook_note(webhook: Mapping[str, Any]) -> str:
+    if not webhook.get("url"):
+        return ""
+    error = webhook.get("last_error_message")
+    return f"; webhook {webhook['url']}" + (f", last error: {error}" if error else "")

@@ -20,6 +20,7 @@ import json
 import logging
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +39,8 @@ logger = logging.getLogger(__name__)
 
 MAX_REQUEST_BYTES = 60 * 1024 * 1024  # above Telegram's 50 MB upload limit, so it can answer
 _dumps = functools.partial(json.dumps, ensure_ascii=False)
+# Where a call's parameters come from: the HTTP request, or a webhook's answer.
+ParamReader = Callable[[], Awaitable[tuple[dict[str, Any], dict[str, Upload]]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +108,7 @@ class BotApiServer:
 
     # ------------------------------------------------------------------ activity
 
-    def _touch(self) -> None:
+    def touch(self) -> None:
         self.last_activity = time.monotonic()
         self.world.signal.notify()
 
@@ -123,19 +126,38 @@ class BotApiServer:
         method = self.spec.method(name)
         if method is None:
             return self._answer(name, {}, not_found())
+        return await self._call(method, functools.partial(_read_params, request))
+
+    async def call_from_webhook_answer(self, name: str, raw: dict[str, Any]) -> None:
+        """Run a Bot API call that a webhook put in its 2xx answer; its result goes nowhere.
+
+        As at Telegram, the call is served like a request (faults, validation, flood
+        control, records), and errors are only logged.
+        """
+        method = self.spec.method(name)
+        if method is None:
+            self._answer(name, {}, not_found())
+            return
+
+        async def read() -> tuple[dict[str, Any], dict[str, Upload]]:
+            return dict(raw), {}
+
+        await self._call(method, read)
+
+    async def _call(self, method: MethodSpec, read: ParamReader) -> web.Response:
         long_poll = method.name == "getUpdates"
         if not long_poll:
             # getUpdates is always waiting; only real work counts as activity.
             self.inflight += 1
-            self._touch()
+            self.touch()
         try:
-            return await self._serve(request, method)
+            return await self._serve(method, read)
         finally:
             if not long_poll:
                 self.inflight -= 1
-                self._touch()
+                self.touch()
 
-    async def _serve(self, request: web.Request, method: MethodSpec) -> web.Response:
+    async def _serve(self, method: MethodSpec, read: ParamReader) -> web.Response:
         params: dict[str, Any] = {}
         fault = self.faults.take(method.name)
         if fault is not None and (fault.kind == "http" or not fault.processed):
@@ -145,7 +167,7 @@ class BotApiServer:
             return self._answer(method.name, params, _fault_error(fault))
         outcome: Any
         try:
-            raw, uploads = await _read_params(request)
+            raw, uploads = await read()
             params = self.spec.coerce(method, raw, uploads)
             call = Call(
                 world=self.world,
@@ -161,7 +183,7 @@ class BotApiServer:
             if inspect.isawaitable(result):
                 result = await result
             if call.notable:
-                self._touch()
+                self.touch()
             outcome = result
         except ApiError as exc:
             outcome = exc
@@ -204,7 +226,7 @@ class BotApiServer:
         if stored is None:
             return self._answer("file", {}, not_found())
         self.stats.record("file", 200)
-        self._touch()
+        self.touch()
         return web.Response(
             body=stored.data, content_type=stored.mime_type or "application/octet-stream"
         )

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from typing import Any
 
 from bot.sandbox.errors import bad_request, conflict
 from bot.sandbox.methods import Call, Handler
 
 logger = logging.getLogger(__name__)
+
+_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]*$")
 
 
 async def get_updates(call: Call) -> list[dict[str, Any]]:
@@ -39,6 +42,8 @@ async def get_updates(call: Call) -> list[dict[str, Any]]:
                 "terminated by other getUpdates request; "
                 "make sure that only one bot instance is running"
             )
+        if world.webhook.get("url"):
+            raise conflict("terminated by setWebhook request")
         updates = queue.peek(limit)
         remaining = deadline - loop.time()
         if updates or remaining <= 0 or call.stopping.is_set():
@@ -49,11 +54,17 @@ async def get_updates(call: Call) -> list[dict[str, Any]]:
 
 
 def set_webhook(call: Call) -> bool:
-    """Record a webhook (the sandbox does not push updates to it; getUpdates is refused)."""
+    """Set (or, with an empty url, remove) the webhook that ``webhook.py`` delivers to.
+
+    A waiting getUpdates ends with a 409, and later ones are refused while it is set.
+    """
     world, params = call.world, call.params
     url = params.get("url", "")
     if url and not str(url).lower().startswith("https://"):
         raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+    secret = params.get("secret_token")
+    if secret is not None and not _SECRET_RE.match(str(secret)):
+        raise bad_request("secret token contains unallowed characters")
     if params.get("drop_pending_updates"):
         world.updates.clear()
     world.updates.set_allowed(params.get("allowed_updates"))
@@ -64,15 +75,18 @@ def set_webhook(call: Call) -> bool:
         "secret_token": params.get("secret_token"),
         "ip_address": params.get("ip_address"),
     }
+    # Wakes the delivery loop and any long poll the webhook now terminates.
+    world.signal.notify()
     logger.info("webhook set url=%s", url)
     return True
 
 
 def delete_webhook(call: Call) -> bool:
-    """Remove the webhook, optionally dropping all pending updates."""
+    """Remove the webhook (delivery stops), optionally dropping all pending updates."""
     call.world.webhook = {"url": ""}
     if call.params.get("drop_pending_updates"):
         call.world.updates.clear()
+    call.world.signal.notify()
     return True
 
 
@@ -85,6 +99,9 @@ def get_webhook_info(call: Call) -> dict[str, Any]:
         "pending_update_count": world.updates.pending_count,
     }
     if info["url"]:
+        for key in ("ip_address", "last_error_date", "last_error_message"):
+            if world.webhook.get(key) is not None:
+                info[key] = world.webhook[key]
         info["max_connections"] = world.webhook.get("max_connections", 40)
         info["allowed_updates"] = sorted(world.updates.allowed)
     return info

@@ -1,0 +1,190 @@
+"""Webhook mode end to end: the sandbox POSTs updates to bot/webhook.py, which answers 200
+only once the work is committed, so a lost answer means a re-delivery, handled once."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from telegram import Update
+from telegram.ext import TypeHandler
+
+from bot.app import Runtime, start_bot
+from bot.clock import Clock
+from bot.config import Settings
+from bot.importer import load_plan
+from bot.notify.pacing import Limits
+from bot.sandbox import FloodLimits, Sandbox, SimUser, WebhookTiming
+from bot.webhook import SECRET_HEADER, serve_webhook
+from tests.factories import SAMPLE_YAML, T0, TOKEN
+
+
+@dataclass
+class WebhookHarness:
+    sandbox: Sandbox
+    runtime: Runtime
+    runner: web.AppRunner
+    port: int
+
+    @property
+    def local_url(self) -> str:
+        """Where the bot listens (the sandbox reaches its https URL here)."""
+        return f"http://127.0.0.1:{self.port}/telegram"
+
+    async def handled(self, update_id: int) -> bool:
+        async with self.runtime.db.read() as tx:
+            return await tx.updates.seen(update_id)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+async def hook(tmp_path: Path) -> AsyncIterator[WebhookHarness]:
+    clock = Clock(T0)
+    sandbox = Sandbox(
+        TOKEN,
+        "jiayuan_bot",
+        clock=clock.now,
+        limits=FloodLimits.off(),
+        webhook_timing=WebhookTiming(timeout=5.0, retry_delay=0.05, max_retry_delay=0.2),
+    )
+    await sandbox.start()
+    port = _free_port()
+    settings = Settings(
+        token=TOKEN,
+        api_url=sandbox.base_url,
+        data_dir=tmp_path,
+        webhook_url=f"https://127.0.0.1:{port}/telegram",
+        webhook_listen="127.0.0.1",
+        webhook_port=port,
+    )
+    runtime = await start_bot(
+        settings, clock, polling=False, outbox_limits=Limits(per_chat_interval_s=0.0)
+    )
+    await runtime.services.communities.apply_plan(load_plan(SAMPLE_YAML))
+    harness = WebhookHarness(sandbox, runtime, await serve_webhook(runtime), port)
+    try:
+        yield harness
+    finally:
+        await harness.runner.cleanup()
+        await runtime.stop()
+        await sandbox.stop()
+
+
+async def _start(user: SimUser) -> str:
+    """Send /start; return the welcome text once the community picker followed it."""
+    await user.send("/start")
+    return await _answers_to_start(user)
+
+
+async def _answers_to_start(user: SimUser) -> str:
+    welcome = await user.next_message()
+    picker = await user.next_message()
+    assert picker.button_texts == ["幸福里社区"]
+    return welcome.text or ""
+
+
+async def test_a_resident_is_answered_through_the_webhook(hook: WebhookHarness) -> None:
+    sandbox = hook.sandbox
+    user = sandbox.add_user("李明", language_code="zh-hans")
+    assert "欢迎使用" in await _start(user)
+    await user.press(user.inbox[-1], "幸福里社区")
+    await user.wait_for(lambda m: "1号楼·东片区" in m.button_texts)
+    await sandbox.wait_idle(timeout=10)
+
+    assert sandbox.webhook["url"] == f"https://127.0.0.1:{hook.port}/telegram"
+    attempts = sandbox.webhook_attempts
+    assert len(attempts) == 2 and all(a.ok for a in attempts)  # the message, then the button
+    assert all([await hook.handled(a.update_id) for a in attempts])
+    assert not any(r.method == "getUpdates" for r in sandbox.requests)
+    info = await hook.runtime.application.bot.get_webhook_info()
+    assert info.pending_update_count == 0 and info.last_error_message is None
+
+
+async def test_a_post_without_the_right_secret_is_refused_and_changes_nothing(
+    hook: WebhookHarness,
+) -> None:
+    user = hook.sandbox.add_user("王芳", language_code="zh-hans")
+    forged = {
+        "update_id": 424242,
+        "message": {
+            "message_id": 1,
+            "date": int(T0.timestamp()),
+            "chat": {"id": user.id, "type": "private", "first_name": "王芳"},
+            "from": {"id": user.id, "is_bot": False, "first_name": "王芳"},
+            "text": "/start",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+        },
+    }
+    async with aiohttp.ClientSession() as http:
+        for headers in ({}, {SECRET_HEADER: "guessed"}):
+            async with http.post(hook.local_url, json=forged, headers=headers) as response:
+                assert response.status == 403
+    assert not await hook.handled(424242)
+    async with hook.runtime.db.read() as tx:
+        assert await tx.people.find_by_telegram(user.id) is None
+    assert user.inbox == []
+    assert not any(r.method == "sendMessage" for r in hook.sandbox.requests)
+
+
+async def test_updates_wait_while_the_webhook_server_is_down(hook: WebhookHarness) -> None:
+    sandbox = hook.sandbox
+    await hook.runner.cleanup()
+    user = sandbox.add_user("赵强", language_code="zh-hans")
+    await user.send("/start")
+    await sandbox.wait_until(lambda: len(sandbox.webhook_attempts) >= 2)
+    assert {a.error for a in sandbox.webhook_attempts} == {"Connection refused"}
+    info = await hook.runtime.application.bot.get_webhook_info()
+    assert info.pending_update_count == 1
+    assert info.last_error_message == "Connection refused"
+    assert user.inbox == []
+
+    hook.runner = await serve_webhook(hook.runtime)  # back up: the update comes through
+    assert "欢迎使用" in await _answers_to_start(user)
+    await sandbox.wait_idle(timeout=10)
+    assert len(user.inbox) == 2
+    assert await hook.handled(sandbox.webhook_attempts[-1].update_id)
+
+
+async def test_an_answer_lost_after_the_work_is_redelivered_and_handled_once(
+    hook: WebhookHarness,
+) -> None:
+    sandbox, application = hook.sandbox, hook.runtime.application
+    release = asyncio.Event()
+    gated: list[int] = []
+
+    async def slow_finish(update: Update, _: Any) -> None:
+        # After every handler has run and replied: hold the answer past the sandbox's timeout.
+        gated.append(update.update_id)
+        await release.wait()
+
+    application.add_handler(TypeHandler(Update, slow_finish), group=99)
+    # The retry comes a second after the timeout: time for the first attempt to commit.
+    sandbox.webhook_timing = WebhookTiming(timeout=0.3, retry_delay=1.0, max_retry_delay=1.0)
+    user = sandbox.add_user("孙丽", language_code="zh-hans")
+    assert "欢迎使用" in await _start(user)
+    await sandbox.wait_until(lambda: bool(sandbox.webhook.get("last_error_message")))
+    assert sandbox.webhook["last_error_message"] == "Read timeout expired"
+    release.set()
+
+    await sandbox.wait_until(lambda: not sandbox.pending_updates, timeout=5)
+    await sandbox.wait_idle(timeout=10)
+    assert len(gated) == 1, f"handled {len(gated)} times"  # the re-delivery was skipped
+    update_id = gated[0]
+    assert [(a.update_id, a.status, a.error) for a in sandbox.webhook_attempts] == [
+        (update_id, None, "Read timeout expired"),
+        (update_id, 200, None),
+    ]
+    assert await hook.handled(update_id)
+    assert len(user.inbox) == 2  # one welcome and one picker, not two of each
