@@ -3,6 +3,7 @@ so a crash makes Telegram re-deliver instead of losing the update."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -32,6 +33,7 @@ async def serve_webhook(runtime: Runtime) -> web.AppRunner:
     assert settings.webhook_url is not None
     secret = _secret(settings.token)
     path = urlparse(settings.webhook_url).path or "/"
+    in_flight: dict[int, asyncio.Future[bool]] = {}
 
     async def receive(request: web.Request) -> web.Response:
         if not hmac.compare_digest(request.headers.get(SECRET_HEADER, ""), secret):
@@ -41,7 +43,18 @@ async def serve_webhook(runtime: Runtime) -> web.AppRunner:
         except ValueError:
             return web.Response(status=400)
         update = Update.de_json(data, runtime.application.bot)
-        await process_once(runtime.application, runtime.db, runtime.clock, update)
+        # Telegram re-delivers an update whose answer was late while the first handling
+        # may still be running: the second delivery waits for that one instead of
+        # handling it again (the processed log only knows finished work).
+        running = in_flight.get(update.update_id)
+        if running is None:
+            running = asyncio.ensure_future(
+                process_once(runtime.application, runtime.db, runtime.clock, update)
+            )
+            in_flight[update.update_id] = running
+            running.add_done_callback(lambda _: in_flight.pop(update.update_id, None))
+        # Shielded: a delivery whose connection drops must not cancel the work halfway.
+        await asyncio.shield(running)
         return web.Response(text="ok")
 
     app = web.Application()

@@ -188,3 +188,28 @@ async def test_an_answer_lost_after_the_work_is_redelivered_and_handled_once(
     ]
     assert await hook.handled(update_id)
     assert len(user.inbox) == 2  # one welcome and one picker, not two of each
+
+
+async def test_a_redelivery_while_the_first_is_still_running_waits_for_it(
+    hook: WebhookHarness,
+) -> None:
+    sandbox, application = hook.sandbox, hook.runtime.application
+    release = asyncio.Event()
+    gated: list[int] = []
+
+    async def slow_finish(update: Update, _: Any) -> None:
+        gated.append(update.update_id)
+        await release.wait()
+
+    application.add_handler(TypeHandler(Update, slow_finish), group=99)
+    # Re-delivered almost at once, while the first handling is still held.
+    sandbox.webhook_timing = WebhookTiming(timeout=0.3, retry_delay=0.05, max_retry_delay=0.05)
+    user = sandbox.add_user("周敏", language_code="zh-hans")
+    await user.send("/start")
+    await sandbox.wait_until(lambda: len(sandbox.webhook_attempts) >= 2, timeout=5)
+    release.set()
+    await sandbox.wait_until(lambda: not sandbox.pending_updates, timeout=5)
+    await sandbox.wait_idle(timeout=10)
+    assert len(gated) == 1, f"handled {len(gated)} times"
+    assert await hook.handled(gated[0])
+    assert len(user.inbox) == 2  # one welcome and one picker, not two of each
