@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from bot import callbacks
 from bot.domain.tickets import Status, Ticket
 from bot.services.messages import Buttons
+from storage.tickets import CardNames
 from storage.transaction import Transaction
 
 
@@ -30,23 +31,30 @@ def format_due(ticket: Ticket, timezone: str) -> str:
 async def ticket_params(tx: Transaction, ticket: Ticket, timezone: str) -> dict[str, Any]:
     """Everything the ticket message templates may mention."""
     zone = await tx.zones.get(ticket.zone_id) if ticket.zone_id else None
-    place = ""
+    place = None
     if ticket.building_id:
         place = (await tx.buildings.get(ticket.building_id)).name
     elif ticket.site_id:
         place = (await tx.sites.get(ticket.site_id)).name
     reporter = await tx.people.get(ticket.reporter_person_id)
+    names = CardNames(timezone, zone.name if zone else None, place, reporter.name, reporter.phone)
+    return card_params(ticket, names)
+
+
+def card_params(ticket: Ticket, names: CardNames) -> dict[str, Any]:
+    """``ticket_params`` from names already at hand (a page of cards fetches them at once)."""
+    zone = names.zone if names.zone is not None else "—"
     return {
         "number": ticket.number,
         "category": ticket.category,
         "category_key": f"categories.{ticket.category}",
-        "zone": zone.name if zone else "—",
-        "place": place or (zone.name if zone else "—"),
+        "zone": zone,
+        "place": names.place or zone,
         "description": ticket.description or "—",
-        "due": format_due(ticket, timezone),
+        "due": format_due(ticket, names.timezone),
         "supporters": ticket.supporters,
-        "reporter": "—" if ticket.anonymous else reporter.name,
-        "phone": reporter.phone if ticket.share_phone and reporter.phone else "—",
+        "reporter": "—" if ticket.anonymous else names.reporter,
+        "phone": names.reporter_phone if ticket.share_phone and names.reporter_phone else "—",
     }
 
 

@@ -25,13 +25,13 @@ from bot.services import messages
 from bot.services.base import Service
 from bot.services.reports import community_calendar
 from bot.services.ticket_cards import (
-    format_due,
+    card_params,
     rating_buttons,
     recheck_buttons,
     ticket_buttons_for_cadre,
     ticket_params,
 )
-from storage.tickets import CardNames, StoredEvent, TicketPhoto
+from storage.tickets import StoredEvent, TicketPhoto
 from storage.transaction import Transaction
 
 log = logging.getLogger(__name__)
@@ -432,24 +432,6 @@ async def _cards(tx: Transaction, found: list[Ticket]) -> list[tuple[Ticket, dic
     lookups per ticket."""
     names = await tx.tickets.card_names([t.id for t in found])
     return [(t, card_params(t, names[t.id])) for t in found]
-
-
-def card_params(ticket: Ticket, names: CardNames) -> dict[str, Any]:
-    """``ticket_params`` from names fetched for a whole page; the two must stay equal
-    (tests/unit/services/test_ticket_lists.py compares them)."""
-    zone = names.zone if names.zone is not None else "—"
-    return {
-        "number": ticket.number,
-        "category": ticket.category,
-        "category_key": f"categories.{ticket.category}",
-        "zone": zone,
-        "place": names.place or zone,
-        "description": ticket.description or "—",
-        "due": format_due(ticket, names.timezone),
-        "supporters": ticket.supporters,
-        "reporter": "—" if ticket.anonymous else names.reporter,
-        "phone": names.reporter_phone if ticket.share_phone and names.reporter_phone else "—",
-    }
 
 
 async def _before_photo(tx: Transaction, ticket: Ticket) -> str | None:

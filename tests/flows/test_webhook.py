@@ -157,19 +157,25 @@ async def test_updates_wait_while_the_webhook_server_is_down(hook: WebhookHarnes
     assert await hook.handled(sandbox.webhook_attempts[-1].update_id)
 
 
-async def test_an_answer_lost_after_the_work_is_redelivered_and_handled_once(
-    hook: WebhookHarness,
-) -> None:
-    sandbox, application = hook.sandbox, hook.runtime.application
+def hold_answers(hook: WebhookHarness) -> tuple[asyncio.Event, list[int]]:
+    """After every handler has run and replied, hold each update's answer until the
+    event is set; the list records the updates that got that far (handled, not skipped)."""
     release = asyncio.Event()
     gated: list[int] = []
 
     async def slow_finish(update: Update, _: Any) -> None:
-        # After every handler has run and replied: hold the answer past the sandbox's timeout.
         gated.append(update.update_id)
         await release.wait()
 
-    application.add_handler(TypeHandler(Update, slow_finish), group=99)
+    hook.runtime.application.add_handler(TypeHandler(Update, slow_finish), group=99)
+    return release, gated
+
+
+async def test_an_answer_lost_after_the_work_is_redelivered_and_handled_once(
+    hook: WebhookHarness,
+) -> None:
+    sandbox = hook.sandbox
+    release, gated = hold_answers(hook)
     # The retry comes a second after the timeout: time for the first attempt to commit.
     sandbox.webhook_timing = WebhookTiming(timeout=0.3, retry_delay=1.0, max_retry_delay=1.0)
     user = sandbox.add_user("孙丽", language_code="zh-hans")
@@ -193,15 +199,8 @@ async def test_an_answer_lost_after_the_work_is_redelivered_and_handled_once(
 async def test_a_redelivery_while_the_first_is_still_running_waits_for_it(
     hook: WebhookHarness,
 ) -> None:
-    sandbox, application = hook.sandbox, hook.runtime.application
-    release = asyncio.Event()
-    gated: list[int] = []
-
-    async def slow_finish(update: Update, _: Any) -> None:
-        gated.append(update.update_id)
-        await release.wait()
-
-    application.add_handler(TypeHandler(Update, slow_finish), group=99)
+    sandbox = hook.sandbox
+    release, gated = hold_answers(hook)
     # Re-delivered almost at once, while the first handling is still held.
     sandbox.webhook_timing = WebhookTiming(timeout=0.3, retry_delay=0.05, max_retry_delay=0.05)
     user = sandbox.add_user("周敏", language_code="zh-hans")
