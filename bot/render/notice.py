@@ -15,7 +15,7 @@ two characters, Latin text only between words - and capped with "…" so a long 
 cannot stretch the image.
 
 Rendering takes about 0.2 s of CPU: async callers use
-``await run_image_work(render_notice, data)`` (``bot.render.worker``). With no CJK font
+``await run_background_image_work(render_notice, data)`` (``bot.render.worker``). With no CJK font
 installed the image still renders, with empty boxes for Chinese (see ``bot.render.fonts``).
 """
 

@@ -12,7 +12,7 @@ fractions (0.965 is drawn as 96.5%). At most ``MAX_ROWS`` rows are drawn, so the
 stays within Telegram's photo limits; the rest are summarised in one line.
 
 Rendering takes about 0.1 s of CPU: async callers use
-``await run_image_work(render_ranking, board)`` (``bot.render.worker``).
+``await run_background_image_work(render_ranking, board)`` (``bot.render.worker``).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from bot.domain.tickets import Ticket, can_view
 from bot.files import write_atomically
 from bot.i18n import t
 from bot.render.notice import NoticeData, render_notice
-from bot.render.worker import run_image_work
+from bot.render.worker import run_background_image_work
 from bot.services.base import Service
 from storage.database import Database
 
@@ -72,7 +72,7 @@ class NoticeService(Service):
             deadline=(due.astimezone(tz) - timedelta(microseconds=1)).date(),
             before_photo=(self.data_dir / photos[0].path).read_bytes() if photos else None,
         )
-        png = await run_image_work(render_notice, data)
+        png = await run_background_image_work(render_notice, data)
         await asyncio.to_thread(write_atomically, target, png)
         return ticket, relative
 

@@ -23,7 +23,7 @@ from bot.domain.tickets import Source
 from bot.files import write_atomically
 from bot.i18n import Safe, t
 from bot.render.ranking import BoardRow, RankingBoard, format_change, format_rate, render_ranking
-from bot.render.worker import run_image_work
+from bot.render.worker import run_background_image_work
 from bot.services import messages
 from bot.services.base import Service
 from bot.services.reports import NewTicket, ReportService
@@ -93,7 +93,7 @@ class ReviewService(Service):
             award_threshold=rules.award_threshold,
         )
         # Drawn outside the transaction: rendering is slow and needs no lock.
-        png = await run_image_work(render_ranking, board)
+        png = await run_background_image_work(render_ranking, board)
         relative = Path("rankings") / str(community.id) / f"{month}.png"
         await asyncio.to_thread(write_atomically, self.data_dir / relative, png)
         async with self.db.transaction() as tx:
