@@ -324,13 +324,14 @@ async def generate(path: Path, scale: Scale) -> District:
                 "satisfied" if status == "closed" else None,
                 None,
                 1,
-                None,
+                None,  # origin_key
+                None,  # next_check_at: not planned yet, as after migration 007
             )
 
     began = time.perf_counter()
     rows = tickets()
     while chunk := list(itertools.islice(rows, 50_000)):
-        conn.executemany(f"INSERT INTO tickets VALUES ({', '.join('?' * 29)})", chunk)
+        conn.executemany(f"INSERT INTO tickets VALUES ({', '.join('?' * len(chunk[0]))})", chunk)
         flush_events()
     conn.executemany(
         "INSERT OR IGNORE INTO ticket_supporters (ticket_id, person_id, added_at) VALUES (?,?,?)",
