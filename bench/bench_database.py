@@ -54,6 +54,8 @@ from _common import (
     quiet_logs,
 )
 
+from bot.domain.reports import CATEGORIES
+
 NOW = T0 + timedelta(hours=1)  # Monday 10:00 in Shanghai: reminders are due today
 NOW_S = int(NOW.timestamp())
 DAY = 86_400
@@ -65,19 +67,6 @@ STATUS_MIX = (  # share of all tickets; open = queued + assigned + accepted
     ("accepted", 0.025),
     ("assigned", 0.015),
     ("queued", 0.005),
-)
-CATEGORIES = (
-    "litter",
-    "ads",
-    "clutter",
-    "stalls",
-    "structures",
-    "facilities",
-    "green",
-    "parking",
-    "fire",
-    "order",
-    "other",
 )
 PROPOSED_INDEXES = (
     "CREATE INDEX bench_tickets_by_status_due ON tickets (status, due_at)",
@@ -510,6 +499,15 @@ class TickRun:
     raw: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
 
 
+async def probe(touch: Callable[[], Awaitable[None]], waits: list[float], done: Any) -> None:
+    """Until ``done`` is set: do ``touch`` every 20 ms and record how long each took."""
+    while not done.is_set():
+        began = time.perf_counter()
+        await touch()
+        waits.append(time.perf_counter() - began)
+        await asyncio.sleep(0.02)
+
+
 async def run_tick(services: Any, label: str, capture: bool) -> TickRun:
     """One tick, while a writer and a reader probe the connections it uses (our poller
     needs both for every update: the dedupe read, the identify read, the commit)."""
@@ -518,26 +516,21 @@ async def run_tick(services: Any, label: str, capture: bool) -> TickRun:
     read_waits: list[float] = []
     done = asyncio.Event()
 
-    async def write_probe() -> None:
-        while not done.is_set():
-            began = time.perf_counter()
-            async with db.transaction():
-                pass
-            write_waits.append(time.perf_counter() - began)
-            await asyncio.sleep(0.02)
+    async def empty_write() -> None:
+        async with db.transaction():
+            pass
 
-    async def read_probe() -> None:
-        while not done.is_set():
-            began = time.perf_counter()
-            async with db.read() as tx:
-                await tx.communities.list_all()
-            read_waits.append(time.perf_counter() - began)
-            await asyncio.sleep(0.02)
+    async def small_read() -> None:
+        async with db.read() as tx:
+            await tx.communities.list_all()
 
     async with db.read() as tx:
         before = sum((await tx.outbox.count_by_status()).values())
     statements: list[tuple[str, tuple[Any, ...]]] = []
-    probes = [asyncio.create_task(write_probe()), asyncio.create_task(read_probe())]
+    probes = [
+        asyncio.create_task(probe(empty_write, write_waits, done)),
+        asyncio.create_task(probe(small_read, read_waits, done)),
+    ]
     await asyncio.sleep(0.05)
     began = time.perf_counter()
     if capture:
@@ -630,21 +623,17 @@ async def longest_write_wait(db: Any, work: Awaitable[Any]) -> tuple[Any, float]
     waits: list[float] = []
     done = asyncio.Event()
 
-    async def write_probe() -> None:
-        while not done.is_set():
-            began = time.perf_counter()
-            async with db.transaction():
-                pass
-            waits.append(time.perf_counter() - began)
-            await asyncio.sleep(0.02)
+    async def empty_write() -> None:
+        async with db.transaction():
+            pass
 
-    probe = asyncio.create_task(write_probe())
+    prober = asyncio.create_task(probe(empty_write, waits, done))
     await asyncio.sleep(0.05)
     try:
         result = await work
     finally:
         done.set()
-        await probe
+        await prober
     return result, max(waits, default=0.0)
 
 

@@ -100,16 +100,22 @@ async def answer(query: CallbackQuery, text: str | None = None, show_alert: bool
         log.info("callback query already answered or expired: %s", exc.message)
 
 
-async def clear_buttons(update: Update) -> None:
-    """Take the keyboard off the pressed message; pressing twice is not an error."""
+async def set_buttons(update: Update, markup: InlineKeyboardMarkup | None) -> None:
+    """Replace the pressed message's keyboard (None takes it off)."""
     query = update.callback_query
     if query is None or query.message is None:
         return
     try:
-        await query.edit_message_reply_markup(reply_markup=None)
+        await query.edit_message_reply_markup(reply_markup=markup)
     except BadRequest as exc:
+        # The same buttons again (a double tap, or a press handled again after a crash).
         if "not modified" not in exc.message.lower():
             raise
+
+
+async def clear_buttons(update: Update) -> None:
+    """Take the keyboard off the pressed message; pressing twice is not an error."""
+    await set_buttons(update, None)
 
 
 def parse_id(text: str) -> int | None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Message, Update
-from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot import callbacks
@@ -22,7 +21,7 @@ from bot.services.ticket_cards import (
     recheck_buttons,
     ticket_buttons_for_cadre,
 )
-from handlers.base import Ctx, answer, reply
+from handlers.base import Ctx, answer, clear_buttons, reply, set_buttons
 from handlers.photos import receive_photo
 
 log = logging.getLogger(__name__)
@@ -42,18 +41,6 @@ def _markup(ctx: Ctx, ticket: Ticket) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup.de_json(keyboard(ctx.lang, rows), ctx.bot) if rows else None
 
 
-async def _set_buttons(update: Update, markup: InlineKeyboardMarkup | None) -> None:
-    query = update.callback_query
-    if query is None or query.message is None:
-        return
-    try:
-        await query.edit_message_reply_markup(reply_markup=markup)
-    except BadRequest as exc:
-        # The same buttons again (a double tap, or a press handled again after a crash).
-        if "not modified" not in exc.message.lower():
-            raise
-
-
 async def on_button(update: Update, ctx: Ctx) -> None:
     """Every ticket button; the payload is only a lookup key."""
     query = update.callback_query
@@ -65,7 +52,7 @@ async def on_button(update: Update, ctx: Ctx) -> None:
     if cb.action == "acc":
         ticket = await svc.accept(actor, ticket_id)
         await answer(query, ctx.t("tickets.accepted_short", number=ticket.number))
-        await _set_buttons(update, _markup(ctx, ticket))
+        await set_buttons(update, _markup(ctx, ticket))
         await reply(update, ctx.t("tickets.accepted", number=ticket.number, due=_due(ctx, ticket)))
     elif cb.action == "tra":
         zones = await svc.transfer_targets(actor, ticket_id)
@@ -107,7 +94,7 @@ async def on_button(update: Update, ctx: Ctx) -> None:
     elif cb.action in ("exy", "exn"):
         ticket = await svc.decide_extension(actor, ticket_id, grant=cb.action == "exy")
         await answer(query)
-        await _set_buttons(update, None)
+        await clear_buttons(update)
         key = (
             "tickets.extension_granted_leader"
             if cb.action == "exy"
@@ -117,7 +104,7 @@ async def on_button(update: Update, ctx: Ctx) -> None:
     elif cb.action == "ok":
         ticket = await svc.confirm(actor, ticket_id)
         await answer(query)
-        await _set_buttons(update, None)
+        await clear_buttons(update)
         await reply(update, ctx.t("tickets.confirmed", number=ticket.number))
     elif cb.action == "no":
         ticket = await svc.await_input(actor, ticket_id, "reopen")
@@ -130,7 +117,7 @@ async def on_button(update: Update, ctx: Ctx) -> None:
             raise callbacks.StaleButton(query.data) from None
         ticket = await svc.rate(actor, ticket_id, rating)
         await answer(query)
-        await _set_buttons(update, None)
+        await clear_buttons(update)
         await reply(update, ctx.t("tickets.rated", number=ticket.number))
     else:
         raise callbacks.StaleButton(query.data)

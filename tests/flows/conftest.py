@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -111,40 +112,55 @@ class Harness:
                 return taken
 
 
-@pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
+@asynccontextmanager
+async def running_harness(data_dir: Path, *, tick: bool = True) -> AsyncIterator[Harness]:
+    """The bot on the simulator with the sample community imported and an admin signed in.
+
+    ``tick=False`` pauses the minute tick, for tests that run it in step themselves.
+    """
     clock = Clock(T0)
     sandbox = Sandbox(TOKEN, "jiayuan_bot", clock=clock.now, limits=FloodLimits.off())
     await sandbox.start()
     settings = Settings(
-        token=TOKEN, api_url=sandbox.base_url, data_dir=tmp_path, admins=frozenset({ADMIN_ID})
+        token=TOKEN, api_url=sandbox.base_url, data_dir=data_dir, admins=frozenset({ADMIN_ID})
     )
     runtime = await start_bot(
         settings, clock, poll_timeout=1, outbox_limits=Limits(per_chat_interval_s=0.0)
     )
-    summary = await runtime.services.communities.apply_plan(load_plan(SAMPLE_YAML))
-    admin = sandbox.add_user("刘主任", user_id=ADMIN_ID, language_code="zh-hans")
-    await admin.send("/start")
-    await sandbox.wait_idle(timeout=10)
-    actor, person = await runtime.services.people.identify(ADMIN_ID, "刘主任", "zh-hans", True)
-    await runtime.services.people.choose_community(person, summary.community.id)
-    actor, _ = await runtime.services.people.identify(ADMIN_ID, "刘主任", "zh-hans", True)
-    invite, _ = await runtime.services.invites.create(actor, Role.ADMIN)
-    person = (await runtime.services.people.identify(ADMIN_ID, "刘主任", "zh-hans", True))[1]
-    await runtime.services.invites.redeem(person, invite.code)
-    h = Harness(
-        sandbox=sandbox,
-        runtime=runtime,
-        clock=clock,
-        data_dir=tmp_path,
-        community=summary.community,
-        # The responsible cadre comes before deputies in the import's list.
-        cadre_invites={zone: (name, code) for zone, name, code in reversed(summary.cadre_invites)},
-        admin=admin,
-    )
-    await Harness.take_all(admin)
     try:
+        if not tick:
+            queue = runtime.application.job_queue
+            assert queue is not None
+            for job in queue.get_jobs_by_name("tick"):
+                job.enabled = False
+        services = runtime.services
+        summary = await services.communities.apply_plan(load_plan(SAMPLE_YAML))
+        admin = sandbox.add_user("刘主任", user_id=ADMIN_ID, language_code="zh-hans")
+        await admin.send("/start")
+        await sandbox.wait_idle(timeout=10)
+        _, person = await services.people.identify(ADMIN_ID, "刘主任", "zh-hans", True)
+        await services.people.choose_community(person, summary.community.id)
+        actor, person = await services.people.identify(ADMIN_ID, "刘主任", "zh-hans", True)
+        invite, _ = await services.invites.create(actor, Role.ADMIN)
+        await services.invites.redeem(person, invite.code)
+        h = Harness(
+            sandbox=sandbox,
+            runtime=runtime,
+            clock=clock,
+            data_dir=data_dir,
+            community=summary.community,
+            # The responsible cadre comes before deputies in the import's list.
+            cadre_invites={z: (n, c) for z, n, c in reversed(summary.cadre_invites)},
+            admin=admin,
+        )
+        await Harness.take_all(admin)
         yield h
     finally:
         await runtime.stop()
         await sandbox.stop()
+
+
+@pytest.fixture
+async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
+    async with running_harness(tmp_path) as h:
+        yield h

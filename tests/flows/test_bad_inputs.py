@@ -30,7 +30,6 @@ import logging
 import struct
 import zlib
 from collections.abc import AsyncIterator, Callable, Collection
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
@@ -41,17 +40,13 @@ import pytest_asyncio
 import yaml
 from PIL import Image
 
-from bot.app import start_bot
-from bot.clock import Clock
-from bot.config import Settings
 from bot.domain.models import Role
 from bot.importer import load_plan
 from bot.jobs import tick_all
-from bot.notify.pacing import Limits
-from bot.sandbox import FloodLimits, Sandbox, SentMessage, SimGroup, SimUser
+from bot.sandbox import Sandbox, SentMessage, SimGroup, SimUser
 from bot.sandbox.entities import detect_entities
-from tests.factories import EXAMPLES, SAMPLE_YAML, T0, TOKEN
-from tests.flows.conftest import ADMIN_ID, Harness
+from tests.factories import EXAMPLES, SAMPLE_YAML, T0
+from tests.flows.conftest import ADMIN_ID, Harness, running_harness
 from tests.flows.reporting import jpeg
 
 CORPUS = Path(__file__).parents[1] / "data" / "bad_inputs.yaml"
@@ -131,49 +126,6 @@ async def settle(h: Harness, wait_s: float = 20.0) -> None:
         h.services.outbox_ready.set()
         await asyncio.sleep(0.05)
     raise TimeoutError("outbox did not drain")
-
-
-@asynccontextmanager
-async def running_harness(data_dir: Path) -> AsyncIterator[Harness]:
-    """The same world as the ``harness`` fixture of conftest.py, for any scope."""
-    clock = Clock(T0)
-    sandbox = Sandbox(TOKEN, "jiayuan_bot", clock=clock.now, limits=FloodLimits.off())
-    await sandbox.start()
-    settings = Settings(
-        token=TOKEN, api_url=sandbox.base_url, data_dir=data_dir, admins=frozenset({ADMIN_ID})
-    )
-    runtime = await start_bot(
-        settings, clock, poll_timeout=1, outbox_limits=Limits(per_chat_interval_s=0.0)
-    )
-    try:
-        queue = runtime.application.job_queue
-        assert queue is not None
-        for job in queue.get_jobs_by_name("tick"):
-            job.enabled = False  # settle() runs tick_all in step instead
-        services = runtime.services
-        summary = await services.communities.apply_plan(load_plan(SAMPLE_YAML))
-        admin = sandbox.add_user("刘主任", user_id=ADMIN_ID, language_code="zh-hans")
-        await admin.send("/start")
-        await sandbox.wait_idle(timeout=10)
-        _, person = await services.people.identify(ADMIN_ID, "刘主任", "zh-hans", True)
-        await services.people.choose_community(person, summary.community.id)
-        actor, person = await services.people.identify(ADMIN_ID, "刘主任", "zh-hans", True)
-        invite, _ = await services.invites.create(actor, Role.ADMIN)
-        await services.invites.redeem(person, invite.code)
-        h = Harness(
-            sandbox=sandbox,
-            runtime=runtime,
-            clock=clock,
-            data_dir=data_dir,
-            community=summary.community,
-            cadre_invites={z: (n, c) for z, n, c in reversed(summary.cadre_invites)},
-            admin=admin,
-        )
-        await Harness.take_all(admin)
-        yield h
-    finally:
-        await runtime.stop()
-        await sandbox.stop()
 
 
 @dataclass
@@ -261,7 +213,7 @@ async def prepare(h: Harness) -> Stage:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def stage(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stage]:
-    async with running_harness(tmp_path_factory.mktemp("bad-inputs")) as h:
+    async with running_harness(tmp_path_factory.mktemp("bad-inputs"), tick=False) as h:
         yield await prepare(h)
 
 
@@ -727,7 +679,7 @@ async def test_bad_input_is_handled_calmly(
     if not case.get("isolated"):
         await check_case(stage, case, caplog)
         return
-    async with running_harness(tmp_path) as h:
+    async with running_harness(tmp_path, tick=False) as h:
         await check_case(await prepare(h), case, caplog)
 
 
