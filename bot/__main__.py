@@ -72,6 +72,17 @@ def _parser() -> argparse.ArgumentParser:
 
     migrate = sub.add_parser("migrate", help="apply database migrations")
     migrate.set_defaults(func=_migrate)
+
+    health = sub.add_parser(
+        "health", help="exit 0 if the running bot fetched updates and ticked recently"
+    )
+    health.add_argument(
+        "--max-age",
+        type=float,
+        default=None,
+        help="seconds of silence that count as a stall (default: 180)",
+    )
+    health.set_defaults(func=_health)
     return parser
 
 
@@ -132,6 +143,15 @@ def _migrate(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env(require_token=False)
     return asyncio.run(migrate(settings))
+
+
+def _health(args: argparse.Namespace) -> int:
+    from bot.health import DEFAULT_MAX_AGE_S, check
+
+    settings = Settings.from_env(require_token=False)
+    healthy, why = check(settings.data_dir, args.max_age or DEFAULT_MAX_AGE_S)
+    print(f"jiayuan health: {why}", file=sys.stdout if healthy else sys.stderr)
+    return 0 if healthy else 1
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,7 @@ from bot import jobs
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.models import Language
+from bot.health import Heartbeat
 from bot.i18n import t
 from bot.notify.pacing import Limits, Pacer
 from bot.notify.ratelimit import SharedRateLimiter
@@ -131,18 +133,54 @@ class Runtime:
     sender: OutboxSender
     stopped: asyncio.Event = field(default_factory=asyncio.Event)
 
+    heartbeat: Heartbeat | None = None
+    background: list[asyncio.Task[None]] = field(default_factory=list)
+
     async def stop(self) -> None:
+        """Close every part, each within its own bound, even when one of them fails:
+        a part left open (aiosqlite's thread above all) keeps the process alive."""
         if self.stopped.is_set():
             return
         self.stopped.set()
+        for task in self.background:
+            task.cancel()
+        steps: list[tuple[str, Callable[[], Awaitable[object]], float]] = []
         if self.poller is not None:
-            await self.poller.stop()
-        await self.sender.stop()
+            steps.append(("poller", self.poller.stop, 7.0))
+        steps.append(("outbox sender", self.sender.stop, 3.0))
         if self.application.running:
-            await self.application.stop()
-        await self.application.shutdown()
-        await self.db.close()
+            steps.append(("application", self.application.stop, 2.0))
+        steps.append(("application shutdown", self.application.shutdown, 2.0))
+        steps.append(("database", self.db.close, 2.0))
+        for name, step, limit in steps:
+            try:
+                await asyncio.wait_for(step(), limit)
+            except TimeoutError:
+                log.error("stopping the %s took over %.0fs; moving on", name, limit)
+            except Exception:
+                log.exception("stopping the %s failed; moving on", name)
+        if self.heartbeat is not None:
+            self.heartbeat.stopped()
         log.info("bot stopped")
+
+
+async def keep_setting_commands(
+    application: Application[Any, Any, Any, Any, Any, Any],
+    first_delay: float = 30.0,
+    max_delay: float = 3600.0,
+) -> None:
+    """Retry the command menu until Telegram takes it: only the menu depends on it."""
+    delay = first_delay
+    while True:
+        await asyncio.sleep(delay)
+        try:
+            await set_commands(application)
+        except Exception as exc:
+            delay = min(delay * 2, max_delay)
+            log.warning("setting the command menu failed again, retrying in %.0fs: %s", delay, exc)
+        else:
+            log.info("command menu set")
+            return
 
 
 async def start_bot(
@@ -152,6 +190,7 @@ async def start_bot(
     poll_timeout: int = 10,
     outbox_limits: Limits | None = None,
     polling: bool = True,
+    commands_retry_s: float = 30.0,
 ) -> Runtime:
     """Open the database, start PTB, the poller, the outbox sender and the tick."""
     clock = clock or Clock(settings.now)
@@ -160,13 +199,27 @@ async def start_bot(
     services = Services.build(settings, db, clock)
     pacer = Pacer(outbox_limits)
     application = build_application(settings, services, pacer)
+    background: list[asyncio.Task[None]] = []
     try:
         await application.initialize()
-        await set_commands(application)
+        try:
+            await set_commands(application)
+        except Exception as exc:
+            log.warning("setting the command menu failed, retrying later: %s", exc)
+            background.append(
+                asyncio.create_task(
+                    keep_setting_commands(application, commands_retry_s), name="set-commands"
+                )
+            )
         await application.start()
     except BaseException:
+        for task in background:
+            task.cancel()
         await db.close()
         raise
+    heartbeat = Heartbeat.in_dir(settings.data_dir, polling=polling)
+    heartbeat.started()
+    application.bot_data["heartbeat"] = heartbeat
     services.rhythm.bot_username = application.bot.username
     jobs.schedule(application, services)
     sender = OutboxSender(
@@ -179,11 +232,32 @@ async def start_bot(
         renderers={"notice": services.notices.image_path},
     )
     sender.start()
-    poller = Poller(application, db, clock, timeout=poll_timeout) if polling else None
+    poller = (
+        Poller(
+            application,
+            db,
+            clock,
+            timeout=poll_timeout,
+            ops_chat_id=settings.ops_chat_id,
+            heartbeat=heartbeat,
+        )
+        if polling
+        else None
+    )
     if poller is not None:
         poller.start()
     log.info("bot started username=%s", application.bot.username)
-    return Runtime(settings, clock, db, services, application, poller, sender)
+    return Runtime(
+        settings,
+        clock,
+        db,
+        services,
+        application,
+        poller,
+        sender,
+        heartbeat=heartbeat,
+        background=background,
+    )
 
 
 def run(settings: Settings) -> None:

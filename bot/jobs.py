@@ -29,6 +29,9 @@ def schedule(application: Application[Any, Any, Any, Any, Any, Any], services: S
 
     async def tick(_: object) -> None:
         await tick_all(services)
+        heartbeat = application.bot_data.get("heartbeat")
+        if heartbeat is not None:
+            heartbeat.ticked()
 
     # Every minute, and once right at start so downtime is caught up at once.
     queue.run_repeating(tick, interval=60, first=1, name="tick")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import logging
 from collections import defaultdict
 from typing import Any
@@ -19,6 +20,7 @@ from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, Tim
 from telegram.ext import Application
 
 from bot.clock import Clock
+from bot.health import Heartbeat
 from bot.logs import current_update
 from bot.notify.pacing import retry_after_seconds
 from storage.database import Database
@@ -26,6 +28,8 @@ from storage.database import Database
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 30.0
+# How long stop() waits for the batch in hand; the whole stop must fit in 10 s.
+STOP_GRACE_S = 5.0
 
 
 class Poller:
@@ -37,6 +41,8 @@ class Poller:
         *,
         timeout: int = 10,
         limit: int = 100,
+        ops_chat_id: int | None = None,
+        heartbeat: Heartbeat | None = None,
     ) -> None:
         self.app = application
         self.db = db
@@ -47,6 +53,10 @@ class Poller:
         self._stopping = asyncio.Event()
         self._processing = False
         self.offset: int | None = None
+        self.ops_chat_id = ops_chat_id
+        self.heartbeat = heartbeat
+        self._failing = False
+        self._skipped: list[tuple[int | None, str]] = []
 
     def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name="jiayuan-poller")
@@ -58,8 +68,19 @@ class Poller:
             return
         if not self._processing:
             self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        try:
+            # A batch in hand gets a few seconds to finish; a hung one is cut off, and a
+            # loop that already died must not stop the rest of the shutdown.
+            await asyncio.wait_for(asyncio.shield(self._task), STOP_GRACE_S)
+        except TimeoutError:
+            log.warning("the batch in hand did not finish in %.0fs; cancelled", STOP_GRACE_S)
+            self._task.cancel()
+            with contextlib.suppress(BaseException):
+                await self._task
+        except asyncio.CancelledError:
+            pass
+        except Exception:
+            log.exception("the update loop had failed")
         self._task = None
         await self._confirm()
 
@@ -68,42 +89,106 @@ class Poller:
         if self.offset is None:
             return
         try:
-            await self.app.bot.get_updates(offset=self.offset, timeout=0, limit=1)
+            await asyncio.wait_for(self._confirm_offset(), 2)
         except Exception as exc:
             log.warning("could not confirm the last offset: %s", exc)
 
+    async def _confirm_offset(self) -> None:
+        await self.app.bot._post("getUpdates", {"offset": self.offset, "timeout": 0, "limit": 1})
+
     async def run(self) -> None:
+        """Fetch and handle until stopped; nothing but a refused token ends the loop.
+
+        A loop that dies leaves a bot that looks alive (the outbox and the tick go on)
+        but never reads another update, so every other failure is logged, noted once to
+        the ops chat, backed off and survived.
+        """
         backoff = 1.0
         while not self._stopping.is_set():
             try:
-                updates = await self.app.bot.get_updates(
-                    offset=self.offset,
-                    timeout=self.timeout,
-                    limit=self.limit,
-                    allowed_updates=Update.ALL_TYPES,
-                    read_timeout=self.timeout + 10,
-                )
-                backoff = 1.0
+                await self._fetch_and_handle()
             except RetryAfter as exc:
                 await asyncio.sleep(retry_after_seconds(exc.retry_after))
-                continue
-            except (TimedOut, NetworkError, Conflict) as exc:
-                log.warning("getUpdates failed, retrying in %.0fs: %s", backoff, exc)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF_S)
                 continue
             except InvalidToken:
                 log.error("the bot token was refused; stopping")
                 raise
-            if not updates:
+            except (TimedOut, NetworkError, Conflict) as exc:
+                log.warning("getUpdates failed, retrying in %.0fs: %s", backoff, exc)
+            except Exception as exc:
+                log.exception("the update loop failed, retrying in %.0fs", backoff)
+                if not self._failing:
+                    self._failing = True
+                    await self._note_ops(f"update loop failed, retrying: {exc!r}")
+            else:
+                backoff = 1.0
+                self._failing = False
                 continue
-            # stop() does not cancel a batch in hand: it finishes before the offset moves.
-            self._processing = True
-            try:
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF_S)
+
+    async def _fetch_and_handle(self) -> None:
+        raw = await self._fetch_raw()
+        if self.heartbeat is not None:
+            self.heartbeat.fetched()
+        if not raw:
+            return
+        updates, next_offset = self._parse(raw)
+        # stop() does not cancel a batch in hand: it finishes before the offset moves.
+        self._processing = True
+        try:
+            if updates:
                 await self.process_batch(updates)
-            finally:
-                self._processing = False
-            self.offset = updates[-1].update_id + 1
+        finally:
+            self._processing = False
+        if next_offset is not None:
+            self.offset = next_offset
+        for bad_id, error in self._skipped:
+            await self._note_ops(f"update_id={bad_id} skipped: cannot be parsed: {error}")
+        self._skipped.clear()
+
+    async def _fetch_raw(self) -> list[Any]:
+        """getUpdates as JSON. PTB's get_updates parses the whole batch at once, so one
+        update it cannot parse would fail every fetch of that batch, forever; ``_post`` is
+        the call get_updates itself makes (same connection pool), minus the parsing."""
+        params: dict[str, Any] = {
+            "timeout": self.timeout,
+            "limit": self.limit,
+            "allowed_updates": list(Update.ALL_TYPES),
+            "offset": self.offset,
+        }
+        result = await self.app.bot._post("getUpdates", params, read_timeout=self.timeout + 10)
+        if not isinstance(result, list):
+            raise TypeError(f"getUpdates returned {type(result).__name__}, not a list")
+        return result
+
+    def _parse(self, raw: list[Any]) -> tuple[list[Update], int | None]:
+        """The updates PTB can read, and the offset past every one received."""
+        updates: list[Update] = []
+        highest: int | None = None
+        for item in raw:
+            update_id = item.get("update_id") if isinstance(item, dict) else None
+            if not isinstance(update_id, int) or isinstance(update_id, bool):
+                log.error("skipped an update without an integer update_id: %.200r", item)
+                self._skipped.append((None, "no integer update_id"))
+                continue
+            highest = update_id if highest is None else max(highest, update_id)
+            try:
+                updates.append(Update.de_json(item, self.app.bot))
+            except Exception as exc:
+                log.error("update_id=%s skipped: cannot be parsed: %r", update_id, exc)
+                self._skipped.append((update_id, repr(exc)))
+        return updates, None if highest is None else highest + 1
+
+    async def _note_ops(self, text: str) -> None:
+        if self.ops_chat_id is None:
+            return
+        try:
+            await self.app.bot.send_message(
+                self.ops_chat_id, f"<code>{html.escape(text)[:3500]}</code>"
+            )
+        except Exception as exc:
+            log.warning("could not tell the ops chat: %s", exc)
 
     async def process_batch(self, updates: list[Update]) -> None:
         async with self.db.read() as tx:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import html
 import logging
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
@@ -28,6 +29,16 @@ def _secret(token: str) -> str:
     return hashlib.sha256(("jiayuan-webhook:" + token).encode()).hexdigest()[:48]
 
 
+async def _note_ops(runtime: Runtime, text: str) -> None:
+    chat_id = runtime.settings.ops_chat_id
+    if chat_id is None:
+        return
+    try:
+        await runtime.application.bot.send_message(chat_id, f"<code>{html.escape(text)}</code>")
+    except Exception as exc:
+        log.warning("could not tell the ops chat: %s", exc)
+
+
 async def serve_webhook(runtime: Runtime) -> web.AppRunner:
     settings = runtime.settings
     assert settings.webhook_url is not None
@@ -41,8 +52,19 @@ async def serve_webhook(runtime: Runtime) -> web.AppRunner:
         try:
             data = await request.json()
         except ValueError:
-            return web.Response(status=400)
-        update = Update.de_json(data, runtime.application.bot)
+            return web.Response(status=400, text="body is not JSON")
+        update_id = data.get("update_id") if isinstance(data, dict) else None
+        if not isinstance(update_id, int) or isinstance(update_id, bool):
+            log.warning("webhook body is not an update: %.200r", data)
+            return web.Response(status=400, text="not an update: no integer update_id")
+        try:
+            update = Update.de_json(data, runtime.application.bot)
+        except Exception as exc:
+            # Telegram re-delivers until a 2xx and holds the updates behind it meanwhile:
+            # an update we can never read is acknowledged and set aside, not retried.
+            log.error("update_id=%s skipped: cannot be parsed: %r", update_id, exc)
+            await _note_ops(runtime, f"update_id={update_id} skipped: cannot be parsed: {exc!r}")
+            return web.Response(text="skipped")
         # Telegram re-delivers an update whose answer was late while the first handling
         # may still be running: the second delivery waits for that one instead of
         # handling it again (the processed log only knows finished work).

@@ -296,6 +296,12 @@ class Sandbox:
         """The latest webhook delivery attempts (up to 2000), oldest first."""
         return list(self._webhook.attempts)
 
+    def inject_raw_update(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """Queue an update exactly as given (plus the next ``update_id`` unless ``fields``
+        has one), however malformed: what a broken or hostile Bot API server could send.
+        Returns the queued update."""
+        return self.world.updates.enqueue_raw(fields)
+
     @property
     def pending_updates(self) -> list[dict[str, Any]]:
         """Updates the bot has not confirmed yet, oldest first."""

@@ -76,6 +76,17 @@ class UpdateQueue:
         self._signal.notify()
         return update
 
+    def enqueue_raw(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """Queue an update made of ``fields`` as given, with the next update_id unless
+        ``fields`` sets one: for malformed updates a client library may fail to parse (a
+        field of the wrong type, a message without ``date``). Not filtered by
+        ``allowed_updates``, since its kind may be unreadable too."""
+        update = {"update_id": self._next_id, **copy.deepcopy(fields)}
+        self._next_id += 1
+        self._pending.append(update)
+        self._signal.notify()
+        return update
+
     def set_allowed(self, allowed: list[str] | None) -> None:
         """Apply a getUpdates/setWebhook ``allowed_updates`` (None keeps the last one)."""
         if allowed is None:
@@ -87,7 +98,12 @@ class UpdateQueue:
         """Apply a getUpdates ``offset``; return how many updates were forgotten."""
         before = len(self._pending)
         if offset > 0:
-            self._pending = [u for u in self._pending if u["update_id"] >= offset]
+            # A raw update with a non-integer id (enqueue_raw) goes with any confirmation.
+            self._pending = [
+                u
+                for u in self._pending
+                if isinstance(u["update_id"], int) and u["update_id"] >= offset
+            ]
         elif offset < 0:
             self._pending = self._pending[offset:]
         forgotten = before - len(self._pending)

@@ -38,6 +38,11 @@ class WebhookHarness:
         """Where the bot listens (the sandbox reaches its https URL here)."""
         return f"http://127.0.0.1:{self.port}/telegram"
 
+    @property
+    def secret(self) -> str:
+        """The secret_token the bot gave setWebhook, as Telegram would send it."""
+        return str(self.sandbox.webhook["secret_token"])
+
     async def handled(self, update_id: int) -> bool:
         async with self.runtime.db.read() as tx:
             return await tx.updates.seen(update_id)
@@ -212,3 +217,47 @@ async def test_a_redelivery_while_the_first_is_still_running_waits_for_it(
     assert len(gated) == 1, f"handled {len(gated)} times"
     assert await hook.handled(gated[0])
     assert len(user.inbox) == 2  # one welcome and one picker, not two of each
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        [{"update_id": 1}],
+        7,
+        "update",
+        {"message": {"text": "/start"}},
+        {"update_id": "77", "message": {"text": "/start"}},
+        {"update_id": True},
+    ],
+    ids=["array", "number", "string", "no-update-id", "string-update-id", "bool-update-id"],
+)
+async def test_json_that_is_not_an_update_gets_400_and_the_server_keeps_serving(
+    hook: WebhookHarness, body: object
+) -> None:
+    headers = {SECRET_HEADER: hook.secret}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(hook.local_url, json=body, headers=headers) as response,
+    ):
+        assert response.status == 400
+    assert not await hook.handled(77)
+    user = hook.sandbox.add_user("赵敏", language_code="zh-hans")
+    assert "欢迎使用" in await _start(user)
+
+
+async def test_an_update_that_cannot_be_parsed_is_acknowledged_and_the_next_one_answered(
+    hook: WebhookHarness,
+) -> None:
+    first = hook.sandbox.add_user("钱进", language_code="zh-hans")
+    assert "欢迎使用" in await _start(first)
+    # A message without ``date``: PTB cannot build it. Telegram holds every later update
+    # until this one gets a 2xx, so refusing it would make the bot deaf.
+    bad = hook.sandbox.inject_raw_update(
+        {"message": {"message_id": 9, "chat": {"id": first.id, "type": "private"}, "text": "x"}}
+    )
+    second = hook.sandbox.add_user("孙丽", language_code="zh-hans")
+    assert "欢迎使用" in await _start(second)
+    await hook.sandbox.wait_idle(timeout=10)
+    attempts = [a for a in hook.sandbox.webhook_attempts if a.update_id == bad["update_id"]]
+    assert attempts and attempts[-1].ok
+    assert not await hook.handled(bad["update_id"])

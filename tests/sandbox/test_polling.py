@@ -123,3 +123,34 @@ async def test_wait_idle_returns_once_the_bot_confirmed_everything(
     updates = await bot.get_updates()
     await bot.get_updates(offset=updates[-1].update_id + 1)
     await sandbox.wait_idle(timeout=2)
+
+
+class TestRawUpdates:
+    async def test_a_raw_update_is_delivered_exactly_as_given_with_the_next_id(
+        self, bot: Bot, sandbox: Sandbox, alice: SimUser
+    ) -> None:
+        await alice.send("before")
+        raw = sandbox.inject_raw_update({"message": {"message_id": 1, "chat": "not a chat"}})
+        await alice.send("after")
+        pending = sandbox.pending_updates
+        assert pending[1] == raw == {"update_id": raw["update_id"], "message": raw["message"]}
+        assert [u["update_id"] for u in pending] == sorted(u["update_id"] for u in pending)
+
+    async def test_a_client_library_cannot_parse_it_and_an_offset_past_it_confirms_it(
+        self, bot: Bot, sandbox: Sandbox
+    ) -> None:
+        raw = sandbox.inject_raw_update({"message": {"message_id": 1, "text": "no date"}})
+        with pytest.raises(KeyError):
+            await bot.get_updates()
+        assert await bot.get_updates(offset=raw["update_id"] + 1) == ()
+        assert sandbox.pending_updates == []
+
+    async def test_a_raw_update_may_set_its_own_update_id_and_goes_with_any_offset(
+        self, bot: Bot, sandbox: Sandbox, alice: SimUser
+    ) -> None:
+        raw = sandbox.inject_raw_update({"update_id": "seven"})
+        assert sandbox.pending_updates == [raw] and raw["update_id"] == "seven"
+        await alice.send("later")
+        later = sandbox.pending_updates[-1]["update_id"]
+        assert await bot.get_updates(offset=later + 1) == ()
+        assert sandbox.pending_updates == []
