@@ -358,6 +358,10 @@ async def on_button(update: Update, ctx: Ctx) -> None:
         await answer(query)
         await edit(update, text, markup)
         return
+    pending = await ctx.svc.pending.get(person)
+    if pending is not None and pending.kind == PHONE_KIND:
+        # Another choice means the resident moved on: their next text is no phone answer.
+        await ctx.svc.pending.clear(person)
     if cb.action == "nophoto":
         view = await reports.nudged(person)
     elif cb.action == "cat":

@@ -290,3 +290,18 @@ async def test_long_description_is_clipped_and_the_resident_is_told(harness: Har
     assert "5000" in (told.text or "")
     summary = await resident.wait_for(with_button("✅ 确认上报"))
     assert "堆" * 500 in (summary.text or "") and "堆" * 501 not in (summary.text or "")
+
+
+async def test_another_choice_after_the_phone_prompt_ends_it(harness: Harness) -> None:
+    resident, summary = await _to_summary(harness, "改主意不给电话的人", "垃圾桶满了")
+    await resident.press(summary, "📞 提供电话给干部")
+    await resident.wait_for(has("手机号"))
+    await resident.press(summary, "切换匿名/实名")
+    await harness.edited(summary, "实名")
+    await resident.wait_for(with_button("✅ 确认上报"))
+    await resident.send("垃圾桶满了两天没人收")
+    again = await resident.wait_for(with_button("✅ 确认上报"))
+    assert "垃圾桶满了两天没人收" in (again.text or "") and "不向处理干部提供电话" in (
+        again.text or ""
+    )
+    assert not any("不是有效的手机号" in (m.text or "") for m in resident.inbox)
