@@ -53,7 +53,7 @@ TICKET_HEADERS = (
     "满意度",
 )
 INSPECTION_HEADERS = ("日期", "片区", "督查员", "方式", "得分", "不合格项数", "生成工单")
-FAILED_ITEM_HEADERS = ("日期", "片区", "点位", "检查项", "扣分", "工单号 (No.)")
+FAILED_ITEM_HEADERS = ("日期", "片区", "点位", "发现问题", "扣分", "工单号 (No.)")
 # The indicators stored with each monthly score, in the order the review reads them.
 INDICATORS = (
     ("on_time_acceptance", "及时签收率"),
@@ -259,7 +259,7 @@ async def _inspections(tx: Transaction, community: Community, month: YearMonth) 
             f.day,
             f.zone,
             f.site,
-            ITEMS[f.item_code].zh if f.item_code in ITEMS else f.item_code,
+            ITEMS[f.item_code].fail_zh if f.item_code in ITEMS else f.item_code,
             f.deduction,
             f.ticket_number,
         )

@@ -163,33 +163,60 @@ async def test_unannounced_inspection_files_a_ticket_and_scores(harness: Harness
     inspector = await harness.with_role("钱督查", Role.INSPECTOR)
     harness.clock.set(local(2026, 12, 10, 10, 0))  # not the 9th, 19th or 29th: 暗访
     await harness.take_all(cadre)
+    async with harness.services.db.read() as tx:
+        zone = next(z for z in await tx.zones.list_by_community(harness.community.id))
+        count = sum(
+            s.zone_id == zone.id for s in await tx.sites.list_by_community(harness.community.id)
+        )
+    assert zone.name == "东片区" and count > 2
     await inspector.send("/inspect")
     zones = await inspector.wait_for(lambda m: any("东片区" in t for t in m.button_texts))
     await inspector.press(zones, next(t for t in zones.button_texts if "东片区" in t))
     site = await inspector.wait_for(with_button("本点位检查完毕 ➡️"))
-    assert "暗访" in (site.text or "")
+    assert "暗访" in (site.text or "") and f"第 1/{count} 个点位" in (site.text or "")
     failed_label = next(t for t in site.button_texts if "无卫生死角" in t)
     await inspector.press(site, failed_label)
     await harness.sandbox.wait_until(lambda: any(t.startswith("❌") for t in site.button_texts))
+    # A toggle keeps the site where it is in the walk.
+    assert f"第 1/{count} 个点位" in (site.text or ""), site.text
     await inspector.press(site, "本点位检查完毕 ➡️")
-    await inspector.wait_for(has("请拍一张照片"))
+    ask = await inspector.wait_for(has("请拍一张照片"))
+    assert "有卫生死角" in (ask.text or "") and "无卫生死角" not in (ask.text or "")
     await inspector.send_photo(jpeg("brown"))
     filed = await inspector.wait_for(has("已生成整改工单"))
     number = (filed.text or "").split("工单 ")[1].split("，")[0]
-    # The remaining sites pass.
-    for _ in range(10):
-        try:
-            nxt = await inspector.wait_for(with_button("本点位检查完毕 ➡️"), timeout=3)
-        except TimeoutError:
-            break
+    # The remaining sites pass, each counted in turn.
+    for index in range(2, count + 1):
+        nxt = await inspector.wait_for(with_button("本点位检查完毕 ➡️"), timeout=5)
+        assert f"第 {index}/{count} 个点位" in (nxt.text or ""), nxt.text
         await inspector.press(nxt, "本点位检查完毕 ➡️")
     done = await inspector.wait_for(has("督查完成"), timeout=10)
     assert "得分 <b>97</b>" in (done.raw.get("text") or "") or "得分 97" in (done.text or "")
     card = await cadre.wait_for(lambda m: number in (m.text or "") and bool(m.buttons), timeout=10)
-    assert "督查发现" in (card.text or "")
+    # The ticket states the fault, not the standard it failed.
+    assert "督查发现：有卫生死角或暴露垃圾" in (card.text or ""), card.text
+    assert "无卫生死角" not in (card.text or "")
     assert not any("督查" in (m.text or "") and "今天" in (m.text or "") for m in cadre.inbox), (
         "暗访 is never announced"
     )
+
+
+async def test_inspection_in_english_names_the_fault_and_counts_sites(harness: Harness) -> None:
+    await harness.cadre("Z1")
+    inspector = await harness.with_role("Inspector Qian", Role.INSPECTOR, language_code="en")
+    harness.clock.set(local(2026, 12, 10, 10, 0))
+    await inspector.send("/inspect")
+    zones = await inspector.wait_for(lambda m: any("东片区" in t for t in m.button_texts))
+    await inspector.press(zones, next(t for t in zones.button_texts if "东片区" in t))
+    site = await inspector.wait_for(with_button("Site done ➡️"))
+    assert "site 1 of " in (site.text or "")
+    label = next(t for t in site.button_texts if "No dead corners" in t)
+    await inspector.press(site, label)
+    await harness.sandbox.wait_until(lambda: any(t.startswith("❌") for t in site.button_texts))
+    assert "site 1 of " in (site.text or "")
+    await inspector.press(site, "Site done ➡️")
+    ask = await inspector.wait_for(has("take a photo"))
+    assert "Dirty corners or exposed rubbish" in (ask.text or "")
 
 
 async def test_daily_digest_reaches_leaders_with_counts_from_the_database(
