@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
+from telegram import ChatMember, Update
+from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, BaseHandler, TypeHandler
 
 from bot.domain.models import Language
@@ -25,7 +26,7 @@ async def identify(update: Update, ctx: Ctx) -> None:
         raise ApplicationHandlerStop
     super_admin = user.id in ctx.svc.settings.admins
     actor, person = await ctx.svc.people.identify(
-        user.id, user.full_name, user.language_code, super_admin
+        user.id, user.full_name, user.language_code, super_admin, contact=not _blocked(update)
     )
     ctx.actor, ctx.person = actor, person
     ctx.lang = person.language or Language.from_telegram(user.language_code)
@@ -35,6 +36,16 @@ async def identify(update: Update, ctx: Ctx) -> None:
         user.id,
         update.effective_chat.id if update.effective_chat else None,
         person.id,
+    )
+
+
+def _blocked(update: Update) -> bool:
+    """The person blocked the bot: an update from them, but no sign they can be reached."""
+    change = update.my_chat_member
+    return (
+        change is not None
+        and change.chat.type == ChatType.PRIVATE
+        and change.new_chat_member.status in (ChatMember.LEFT, ChatMember.BANNED)
     )
 
 
