@@ -26,7 +26,7 @@ async def identify(update: Update, ctx: Ctx) -> None:
         raise ApplicationHandlerStop
     super_admin = user.id in ctx.svc.settings.admins
     actor, person = await ctx.svc.people.identify(
-        user.id, user.full_name, user.language_code, super_admin, contact=not _blocked(update)
+        user.id, user.full_name, user.language_code, super_admin, contact=_reached_out(update)
     )
     ctx.actor, ctx.person = actor, person
     ctx.lang = person.language or Language.from_telegram(user.language_code)
@@ -39,13 +39,16 @@ async def identify(update: Update, ctx: Ctx) -> None:
     )
 
 
-def _blocked(update: Update) -> bool:
-    """The person blocked the bot: an update from them, but no sign they can be reached."""
+def _reached_out(update: Update) -> bool:
+    """The person wrote to the bot privately (not a group message, not blocking the bot):
+    proof that a message to them would arrive."""
+    chat = update.effective_chat
+    if chat is None or chat.type != ChatType.PRIVATE:
+        return False
     change = update.my_chat_member
-    return (
-        change is not None
-        and change.chat.type == ChatType.PRIVATE
-        and change.new_chat_member.status in (ChatMember.LEFT, ChatMember.BANNED)
+    return change is None or change.new_chat_member.status not in (
+        ChatMember.LEFT,
+        ChatMember.BANNED,
     )
 
 
