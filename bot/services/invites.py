@@ -101,7 +101,8 @@ class InviteService(Service):
             if invite.uses >= invite.max_uses:
                 raise InvalidInput("invite.used_up")
             await tx.invites.use(code)
-            if invite.person_id is not None and invite.person_id != person.id:
+            claimed = invite.person_id is not None and invite.person_id != person.id
+            if invite.person_id is not None and claimed:
                 # An office-imported cadre claims their record: carry its zones over.
                 await tx.people.merge_into(invite.person_id, person.id)
             await tx.roles.grant(
@@ -111,8 +112,8 @@ class InviteService(Service):
                 await tx.zones.set_responsible(zone.id, person.id)
             if person.community_id != invite.community_id:
                 await tx.people.set_home(person.id, invite.community_id, None, invite.zone_id)
-            # Tickets dispatched before they signed in were waiting for them.
-            queued = await reach.send_queue(tx, person, now)
+            # Tickets dispatched to the imported record before they signed in waited for them.
+            queued = claimed and await reach.send_queue(tx, person, now)
         if queued:
             self._wake_outbox()
         log.info("invite redeemed role=%s person_id=%s", invite.role.value, person.id)

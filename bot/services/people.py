@@ -36,7 +36,8 @@ class PeopleService(Service):
     ) -> tuple[Actor, Person]:
         """Load (or, on first contact, create) the person behind a Telegram account.
 
-        ``contact`` False: the update is not the person reaching out (blocking the bot).
+        ``contact`` False: the update is no sign a private message would reach them (a group
+        message, or blocking the bot).
         """
         async with self.db.read() as tx:
             person = await tx.people.find_by_telegram(telegram_id)
