@@ -53,17 +53,6 @@ async def start(update: Update, ctx: Ctx) -> None:
         home = ctx.t(
             "start.home_suffix", zone=zone.name, building=f" {building.name}" if building else ""
         )
-    # Someone who moved (or picked the wrong building) changes it from here or /building.
-    move = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    ctx.t("start.change_building"),
-                    callback_data=callbacks.build(callbacks.START, "chg"),
-                )
-            ]
-        ]
-    )
     await reply(
         update,
         ctx.t(
@@ -74,10 +63,18 @@ async def start(update: Update, ctx: Ctx) -> None:
         )
         + "\n"
         + ctx.t("start.next_steps"),
-        move if zone is not None else None,
+        _change_building(ctx) if zone is not None else None,
     )
     if zone is None:
         await _ask_building(update, ctx, person.community_id)
+
+
+def _change_building(ctx: Ctx) -> InlineKeyboardMarkup:
+    """Someone who moved (or picked the wrong building) changes it here or with /building."""
+    data = callbacks.build(callbacks.START, "chg")
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(ctx.t("start.change_building"), callback_data=data)]]
+    )
 
 
 async def building(update: Update, ctx: Ctx) -> None:
