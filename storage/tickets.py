@@ -28,6 +28,8 @@ _COLUMNS = (
     "accepted_at, rectified_at, closed_at, reopen_count, transfer_count, supporters, anonymous, "
     "share_phone, rating, extension_reason, version"
 )
+# In a cadre's hands: what an unreachable cadre leaves waiting.
+_HELD = (Status.ASSIGNED.value, Status.ACCEPTED.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +227,30 @@ class TicketRepository(Repository):
             (community_id, *values, limit),
         )
         return [_to_ticket(r) for r in rows]
+
+    async def list_held_by(self, person_id: int) -> list[Ticket]:
+        """Open tickets in this person's hands (assigned or accepted), by due date."""
+        rows = await self._all(
+            "SELECT * FROM tickets WHERE assignee_person_id = ? AND status IN (?, ?) "
+            "ORDER BY due_at IS NULL, due_at, id",
+            (person_id, *_HELD),
+        )
+        return [_to_ticket(r) for r in rows]
+
+    async def list_unreachable_held(
+        self, community_id: int, limit: int = -1
+    ) -> list[tuple[Ticket, str]]:
+        """Open tickets whose cadre cannot be reached (blocked the bot, or never opened it),
+        with the cadre's name."""
+        rows = await self._all(
+            "SELECT t.*, p.name AS assignee_name FROM tickets t "
+            "JOIN people p ON p.id = t.assignee_person_id "
+            "WHERE t.community_id = ? AND t.status IN (?, ?) "
+            "AND (p.reachable = 0 OR p.telegram_id IS NULL) "
+            "ORDER BY t.due_at IS NULL, t.due_at, t.id LIMIT ?",
+            (community_id, *_HELD, limit),
+        )
+        return [(_to_ticket(r), r["assignee_name"]) for r in rows]
 
     async def card_names(self, ticket_ids: list[int]) -> dict[int, CardNames]:
         """What the cards of these tickets show besides the tickets, in one statement."""

@@ -30,7 +30,7 @@ from bot.domain.reports import (
 from bot.domain.tickets import Event as TicketEvent
 from bot.domain.tickets import EventKind, Source, Status, Ticket, dispatch
 from bot.domain.workdays import WorkCalendar
-from bot.services import messages
+from bot.services import messages, reach
 from bot.services.base import Service
 from bot.services.calendar_source import build_calendar, warn_unknown_years
 from bot.services.ticket_cards import ticket_buttons_for_cadre, ticket_params
@@ -357,7 +357,7 @@ class ReportService(Service):
         photo = photos[0].path if photos else None
         if assignee is not None:
             cadre = await tx.people.get(assignee)
-            await messages.to_person(
+            reached = await messages.to_person(
                 tx,
                 cadre,
                 now,
@@ -369,6 +369,8 @@ class ReportService(Service):
             )
             # The notice image follows the card; the outbox draws it when sending.
             await messages.notice_to_person(tx, cadre, now, ticket.id, ticket.number)
+            if not reached:
+                await reach.tell_admins(tx, ticket, cadre, now)
         else:
             for admin in await tx.people.list_with_role(ticket.community_id, Role.ADMIN):
                 await messages.to_person(
