@@ -15,8 +15,8 @@ import aiosqlite
 import pytest
 
 from bot.domain.models import Language
-from bot.domain.tickets import Event, EventKind, Source, Status, Ticket
 from bot.domain.periods import DayRange
+from bot.domain.tickets import Event, EventKind, Source, Status, Ticket
 from bot.services.digest_text import digest_params
 from bot.services.digests import OverdueLine, build_digest
 from storage.database import Database, migration_scripts
@@ -319,7 +319,7 @@ async def test_a_digest_without_deadlines_in_its_period_shows_no_rate(seeded: Da
         digest = await build_digest(tx, 1, NOW + 8 * D, 1)
     params = digest_params(digest, Language.ZH)
     assert (digest.due, digest.rectification_rate, params["rate"]) == (0, None, "—")
-    assert "11月23日（周一）" == params["period"]
+    assert params["period"] == "11月23日（周一）"
 
 
 async def test_weekly_digest_counts_last_monday_to_sunday(seeded: Database) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, datetime, time, timedelta
 
 import pytest
@@ -65,7 +66,7 @@ class TestReviewsOwed:
         now = datetime.combine(since, at) + ahead
         owed = reviews_owed(since, now, NINE)
         assert len(owed) <= REVIEW_HORIZON_MONTHS
-        assert all(b == a.next() for a, b in zip(owed, owed[1:], strict=False))
+        assert all(b == a.next() for a, b in itertools.pairwise(owed))
         assert all(m >= YearMonth.of(since) for m in owed)
         assert all(review_moment(m, NINE) <= now for m in owed)
         # The month after the last owed one is not due yet (or it would be owed too).
