@@ -77,6 +77,11 @@ async def test_november_ranking_reaches_the_group_once_with_talks_for_low_zones(
         lambda m: "低于 83 分" in (m.text or "") and bool(m.buttons)
     )
     assert "新工单" in (zone_ticket.text or "")
+    async with harness.services.db.read() as tx:
+        rows = await tx.conn.execute_fetchall(
+            "SELECT source FROM tickets WHERE origin_key LIKE 'talk:%'"
+        )
+    assert [r[0] for r in rows] == ["review"], "digests count it as the review's"
 
 
 async def test_annual_awards_on_new_year_follow_the_rule(harness: Harness) -> None:

@@ -90,6 +90,33 @@ async def test_migration_006_backfills_the_community_of_existing_events(tmp_path
     assert "ticket_events_by_at" not in names
 
 
+async def test_migration_010_gives_the_reviews_zone_tickets_their_own_source(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.sqlite3"
+    migrate_up_to(path, 9)
+    at = to_db_time(NOW)
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "INSERT INTO communities (id, code, name, created_at) VALUES (1, 'c1', '一', ?)",
+            (at,),
+        )
+        conn.execute("INSERT INTO people (id, name, created_at) VALUES (1, '王', ?)", (at,))
+        conn.executemany(
+            "INSERT INTO tickets (id, community_id, number, source, reporter_person_id, "
+            "category, status, created_at, origin_key) VALUES (?, 1, ?, ?, 1, 'other', "
+            "'assigned', ?, ?)",
+            [
+                (1, "2026-0001", "inspection", at, "talk:1:3:2026-11"),
+                (2, "2026-0002", "inspection", at, "inspection:4:7:litter"),
+                (3, "2026-0003", "resident", at, None),
+            ],
+        )
+    async with Database(path) as db, db.read() as tx:
+        rows = await tx.conn.execute_fetchall("SELECT id, source FROM tickets ORDER BY id")
+    assert [tuple(r) for r in rows] == [(1, "review"), (2, "inspection"), (3, "resident")]
+
+
 async def test_an_event_for_an_unknown_ticket_is_still_refused(tmp_path: Path) -> None:
     async with Database(tmp_path / "fk.sqlite3") as db:
         with pytest.raises(sqlite3.IntegrityError):
