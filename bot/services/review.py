@@ -116,9 +116,9 @@ class ReviewService(Service):
             )
             await self._leaders(tx, community, month, scores, previous, rules, now, late)
             if month.month in (3, 6, 9, 12):
-                await self._quarter(tx, community, month, rules, now)
+                await self._quarter(tx, community, month, rules, now, late)
             if month.month == 12:
-                await self._year(tx, community, month, rules, now)
+                await self._year(tx, community, month, rules, now, late)
         log.info("monthly review done community_id=%s month=%s late=%s", community.id, month, late)
         return True
 
@@ -285,6 +285,7 @@ class ReviewService(Service):
         month: YearMonth,
         rules: ScoringRules,
         now: datetime,
+        late: bool,
     ) -> None:
         year, quarter = scoring.quarter_of(month)
         months = scoring.quarter_months(year, quarter)
@@ -310,6 +311,7 @@ class ReviewService(Service):
                 period=period,
                 lines=Safe(lines),
                 penalty=names[last] if last is not None else "—",
+                late=_late_line(leader.language or Language.ZH, late),
                 dedupe_key=f"review-quarter:{community.id}:{period}:{leader.id}",
             )
 
@@ -320,6 +322,7 @@ class ReviewService(Service):
         month: YearMonth,
         rules: ScoringRules,
         now: datetime,
+        late: bool,
     ) -> None:
         year = month.year
         history = await tx.scores.community_history(community.id, f"{year}-01", f"{year}-12")
@@ -359,6 +362,7 @@ class ReviewService(Service):
                 "review.awards",
                 year=year,
                 awards=Safe(award_lines or "—"),
+                late=_late_line(Language.ZH, late),
                 dedupe_key=f"review-awards:{community.id}:{year}:{group.chat_id}",
             )
         for leader in await tx.people.list_with_role(community.id, Role.LEADER):
@@ -370,6 +374,7 @@ class ReviewService(Service):
                 year=year,
                 awards=Safe(award_lines or "—"),
                 criticism=Safe(critic or "—"),
+                late=_late_line(leader.language or Language.ZH, late),
                 dedupe_key=f"review-annual:{community.id}:{year}:{leader.id}",
             )
 

@@ -207,6 +207,8 @@ async def test_several_missed_months_are_reviewed_oldest_first_with_the_year_end
     assert [s.score for s in december if s.zone_name == "东片区"] == [94.0]
     # December's follow-ups (the quarter and the year) come once, after both months.
     awards = [m.text or "" for m in group.inbox if "年度文明创建先进片区" in (m.text or "")]
-    assert len(awards) == 1 and "2026" in awards[0]
-    quarterly = [m for m in leader.inbox if "2026-Q4 季度平均分" in (m.text or "")]
-    assert len(quarterly) == 1
+    assert len(awards) == 1 and "2026" in awards[0] and "延迟发布" in awards[0]
+    quarterly = [m.text or "" for m in leader.inbox if "2026-Q4 季度平均分" in (m.text or "")]
+    assert len(quarterly) == 1 and "延迟发布" in quarterly[0]
+    annual = [m.text or "" for m in leader.inbox if "2026 年度考核" in (m.text or "")]
+    assert len(annual) == 1 and "延迟发布" in annual[0]
