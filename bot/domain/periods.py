@@ -3,6 +3,7 @@ a leader digest covers — pure rules in the community's local time (callers con
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -21,13 +22,15 @@ def reviews_owed(
     since: date,
     now_local: datetime,
     review_time: time,
+    reviewed: Collection[YearMonth] = (),
     horizon: int = REVIEW_HORIZON_MONTHS,
 ) -> list[YearMonth]:
-    """The months whose review moment has come, oldest first: from the month of ``since``
-    (the community's first day), and at most the last ``horizon`` of them.
+    """The months still to review, oldest first: those whose review moment has come, from
+    the month of ``since`` (the community's first day), among the last ``horizon``, and
+    after the newest one already ``reviewed``.
 
-    Callers drop those already reviewed; the rest are caught up now, so a bot stopped
-    across the 1st still reviews the month when it comes back.
+    A bot stopped across the 1st finds the month here when it comes back. Catch-up resumes
+    where the reviews stopped: a month older than one already posted is history, not news.
     """
     latest = YearMonth.of(now_local.date()).previous()
     if now_local < review_moment(latest, review_time):
@@ -35,7 +38,7 @@ def reviews_owed(
     first = YearMonth.of(since)
     months: list[YearMonth] = []
     month = latest
-    while month >= first and len(months) < horizon:
+    while month >= first and len(months) < horizon and month not in reviewed:
         months.append(month)
         month = month.previous()
     return months[::-1]

@@ -52,31 +52,42 @@ class ReviewService(Service):
         self.data_dir = data_dir
 
     async def tick(self) -> int:
-        """Review every month owed in each community: last month once its review time (the
-        1st, 09:00) has come, and any earlier one a stopped bot missed, oldest first."""
+        """Review the oldest month each community is owed: last month once its review time
+        (the 1st, 09:00) has come, or an earlier one a stopped bot missed.
+
+        One month per community and tick, so a tick after a long downtime does no more
+        work than the 1st's does; the next months follow a minute apart, oldest first.
+        """
         now = self.clock.now()
         async with self.db.read() as tx:
             communities = await tx.communities.list_all()
         done = 0
         for community in communities:
-            tz = ZoneInfo(community.timezone)
-            local = now.astimezone(tz).replace(tzinfo=None)
-            async with self.db.read() as tx:
-                rules = await tx.communities.rules(community.id)
-                owed = reviews_owed(
-                    community.created_at.astimezone(tz).date(), local, rules.monthly_review_time
-                )
-                reviewed = await tx.occurrences.existing(
-                    [_review_key(community.id, m) for m in owed]
-                )
-            for month in owed:
-                if _review_key(community.id, month) in reviewed:
-                    continue
-                if await self.run(community, month):
+            # Each community on its own: one failing must not hold the others' reviews.
+            try:
+                month = await self._owed(community, now)
+                if month is not None and await self.run(community, month):
                     done += 1
+            except Exception:
+                log.exception("review failed community_id=%s", community.id)
         if done:
             self._wake_outbox()
         return done
+
+    async def _owed(self, community: Community, now: datetime) -> YearMonth | None:
+        """The oldest month still to review in the community, if any."""
+        tz = ZoneInfo(community.timezone)
+        local = now.astimezone(tz).replace(tzinfo=None)
+        since = community.created_at.astimezone(tz).date()
+        async with self.db.read() as tx:
+            rules = await tx.communities.rules(community.id)
+            candidates = reviews_owed(since, local, rules.monthly_review_time)
+            claimed = await tx.occurrences.existing(
+                [_review_key(community.id, m) for m in candidates]
+            )
+        reviewed = {m for m in candidates if _review_key(community.id, m) in claimed}
+        owed = reviews_owed(since, local, rules.monthly_review_time, reviewed)
+        return owed[0] if owed else None
 
     async def run(self, community: Community, month: YearMonth) -> bool:
         """The review of ``month``; False if it already ran."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from PIL import Image
 
@@ -13,7 +14,7 @@ from bot.domain.models import Role
 from bot.notify.pacing import Limits
 from bot.sandbox import SimGroup
 from storage.scores import StoredScore
-from tests.flows.conftest import Harness
+from tests.flows.conftest import Harness, running_harness
 from tests.flows.test_rhythm import bound_group
 
 SHANGHAI = timedelta(hours=8)
@@ -138,13 +139,19 @@ async def restart(harness: Harness) -> None:
 
 
 async def test_a_month_whose_1st_passed_with_the_bot_stopped_is_reviewed_once_late(
-    harness: Harness,
+    tmp_path: Path,
 ) -> None:
+    # The minute job is paused until the restart, so the ticks below are the only ones.
+    async with running_harness(tmp_path, tick=False) as harness:
+        await _reviewed_once_late(harness)
+
+
+async def _reviewed_once_late(harness: Harness) -> None:
     group = await bound_group(harness)
     leader = await harness.with_role("周书记", Role.LEADER)
-    # The months before were reviewed on their days.
+    # The months before were reviewed (one a tick, November to January).
     harness.clock.set(local(2027, 2, 1, 9, 0))
-    await harness.services.review.tick()
+    assert [await harness.services.review.tick() for _ in range(4)] == [1, 1, 1, 0]
     await harness.settle()
     before = len(rankings(group))
     harness.clock.set(local(2027, 2, 20, 10, 0))
@@ -183,18 +190,23 @@ async def test_a_month_whose_1st_passed_with_the_bot_stopped_is_reviewed_once_la
 
 
 async def test_several_missed_months_are_reviewed_oldest_first_with_the_year_end(
-    harness: Harness,
+    tmp_path: Path,
 ) -> None:
+    async with running_harness(tmp_path, tick=False) as harness:
+        await _oldest_first_with_the_year_end(harness)
+
+
+async def _oldest_first_with_the_year_end(harness: Harness) -> None:
     group = await bound_group(harness)
     leader = await harness.with_role("周书记", Role.LEADER)
     harness.clock.set(local(2026, 12, 20, 10, 0))
     await inspect_zone(harness, "Z1", date(2026, 11, 19), 90.0)
     await inspect_zone(harness, "Z1", date(2026, 12, 9), 94.0)
     await inspect_zone(harness, "Z3", date(2026, 12, 19), 88.0)
-    # Down from 30 November to 3 January: November, December and the year end are owed.
+    # Down from 30 November to 3 January: November, December and the year end are owed,
+    # one month a tick, oldest first.
     harness.clock.set(local(2027, 1, 3, 11, 0))
-    assert await harness.services.review.tick() == 2
-    assert await harness.services.review.tick() == 0
+    assert [await harness.services.review.tick() for _ in range(3)] == [1, 1, 0]
     await harness.settle()
     captions = rankings(group)
     assert len(captions) == 2

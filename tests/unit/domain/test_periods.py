@@ -46,6 +46,13 @@ class TestReviewsOwed:
     def test_months_owed_at_a_moment(self, now: datetime, owed: list[str]) -> None:
         assert reviews_owed(SINCE, now, NINE) == [ym(m) for m in owed]
 
+    def test_catch_up_resumes_after_the_newest_month_reviewed(self) -> None:
+        now = datetime(2027, 3, 2, 10, 0)
+        assert reviews_owed(SINCE, now, NINE, {ym("2026-12")}) == [ym("2027-01"), ym("2027-02")]
+        # A gap before a posted review stays history.
+        assert reviews_owed(SINCE, now, NINE, {ym("2027-01")}) == [ym("2027-02")]
+        assert reviews_owed(SINCE, now, NINE, {ym("2027-02")}) == []
+
     def test_never_a_month_before_the_community_existed(self) -> None:
         owed = reviews_owed(date(2027, 2, 20), datetime(2027, 6, 5, 12, 0), NINE)
         assert owed == [ym("2027-02"), ym("2027-03"), ym("2027-04"), ym("2027-05")]
@@ -59,12 +66,18 @@ class TestReviewsOwed:
         since=st.dates(date(2020, 1, 1), date(2030, 12, 31)),
         ahead=st.timedeltas(timedelta(0), timedelta(days=900)),
         at=st.times(),
+        back=st.integers(0, 14),
     )
     def test_owed_months_are_consecutive_ended_and_due(
-        self, since: date, ahead: timedelta, at: time
+        self, since: date, ahead: timedelta, at: time, back: int
     ) -> None:
         now = datetime.combine(since, at) + ahead
-        owed = reviews_owed(since, now, NINE)
+        everything = reviews_owed(since, now, NINE)
+        # Those reviewed so far: all but the newest ``back``; just these are still owed.
+        kept = len(everything) - min(back, len(everything))
+        reviewed = set(everything[:kept])
+        assert reviews_owed(since, now, NINE, reviewed) == everything[kept:]
+        owed = everything
         assert len(owed) <= REVIEW_HORIZON_MONTHS
         assert all(b == a.next() for a, b in itertools.pairwise(owed))
         assert all(m >= YearMonth.of(since) for m in owed)
