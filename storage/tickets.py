@@ -334,6 +334,18 @@ class TicketRepository(Repository):
         )
         return {r["kind"]: r["n"] for r in rows}
 
+    async def created_by_source(
+        self, community_id: int, start: datetime, end: datetime
+    ) -> dict[Source, int]:
+        """Tickets created in the window, by source (resident, inspection, review)."""
+        # From the tickets themselves, so the count is the one a query of the table gives.
+        rows = await self._all(
+            "SELECT source, COUNT(*) AS n FROM tickets "
+            "WHERE community_id = ? AND created_at >= ? AND created_at < ? GROUP BY source",
+            (community_id, to_db_time(start), to_db_time(end)),
+        )
+        return {Source(r["source"]): int(r["n"]) for r in rows}
+
     async def active_counts(self, community_id: int, now: datetime) -> ActiveCounts:
         """Open, waiting for re-check, and open past their deadline at ``now``."""
         statuses = sorted(s.value for s in ACTIVE_STATUSES)

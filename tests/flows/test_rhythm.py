@@ -12,6 +12,7 @@ from bot.domain.tickets import OPEN_STATUSES
 from bot.notify.pacing import Limits
 from bot.sandbox import FloodLimits, SentMessage, SimGroup, SimUser
 from bot.services.volunteers import SIGNUP_PREFIX
+from storage.rows import to_db_time
 from tests.flows.conftest import Harness
 from tests.flows.reporting import file_report, has, jpeg, with_button
 
@@ -252,6 +253,86 @@ async def test_daily_digest_reaches_leaders_with_counts_from_the_database(
     await harness.services.rhythm.tick()
     await harness.settle()
     assert len(digests()) == before + 1
+
+
+async def walk_failing_one_item(inspector: SimUser, zone: str = "东片区") -> str:
+    """An inspection of the zone in which one item fails, with its photo; the ticket number."""
+    await inspector.send("/inspect")
+    zones = await inspector.wait_for(lambda m: any(zone in t for t in m.button_texts))
+    await inspector.press(zones, next(t for t in zones.button_texts if zone in t))
+    site = await inspector.wait_for(with_button("本点位检查完毕 ➡️"))
+    await inspector.press(site, next(t for t in site.button_texts if "无卫生死角" in t))
+    await inspector.wait_for(lambda m: any(t.startswith("❌") for t in site.button_texts))
+    await inspector.press(site, "本点位检查完毕 ➡️")
+    await inspector.wait_for(has("请拍一张照片"))
+    await inspector.send_photo(jpeg("brown"))
+    filed = await inspector.wait_for(has("已生成整改工单"))
+    for _ in range(10):
+        try:
+            nxt = await inspector.wait_for(with_button("本点位检查完毕 ➡️"), timeout=3)
+        except TimeoutError:
+            break
+        await inspector.press(nxt, "本点位检查完毕 ➡️")
+    await inspector.wait_for(has("督查完成"), timeout=10)
+    return (filed.text or "").split("工单 ")[1].split("，")[0]
+
+
+async def test_morning_digest_counts_yesterdays_tickets_of_every_source(
+    harness: Harness,
+) -> None:
+    await harness.cadre("Z1")
+    leader = await harness.with_role("周书记", Role.LEADER)
+    inspector = await harness.with_role("钱督查", Role.INSPECTOR)
+    resident = await harness.resident("上报者")
+    # Wednesday 9 December: the inspection files a ticket, a resident reports a problem.
+    harness.clock.set(local(2026, 12, 9, 9, 30))
+    await walk_failing_one_item(inspector)
+    harness.clock.set(local(2026, 12, 9, 16, 0))
+    await file_report(harness.sandbox, resident, caption="垃圾桶满了")
+    await harness.settle()
+
+    def digests() -> list[str]:
+        return [m.text or "" for m in leader.inbox if "12月9日（周三）" in (m.text or "")]
+
+    # Down overnight, back at 15:00 on the 10th: the digest owed since 08:30 goes out at
+    # start-up, and still covers the whole of the 9th (a window ending at the send hour
+    # used to miss the morning's inspection and count the afternoon's report).
+    harness.clock.set(local(2026, 12, 9, 22, 0))
+    await harness.runtime.stop()
+    harness.clock.set(local(2026, 12, 10, 15, 0))
+    harness.runtime = await start_bot(
+        harness.runtime.settings,
+        harness.clock,
+        poll_timeout=1,
+        outbox_limits=Limits(per_chat_interval_s=0),
+    )
+    await harness.sandbox.wait_until(lambda: len(digests()) == 1, timeout=20)
+    await harness.services.rhythm.tick()
+    await harness.settle()
+    assert len(digests()) == 1
+    text = digests()[0]
+    assert "每日简报" in text and "统计时段：12月9日（周三）" in text
+    async with harness.services.db.read() as tx:
+        rows = await tx.conn.execute_fetchall(
+            "SELECT source, COUNT(*) FROM tickets WHERE community_id = ? "
+            "AND created_at >= ? AND created_at < ? GROUP BY source",
+            (
+                harness.community.id,
+                to_db_time(local(2026, 12, 9, 0, 0)),
+                to_db_time(local(2026, 12, 10, 0, 0)),
+            ),
+        )
+    in_db = {r[0]: r[1] for r in rows}
+    assert in_db == {"inspection": 1, "resident": 1}
+    assert "新上报 2（居民 1｜督查 1｜月讲评 0）" in text
+
+    # Asked for that evening, the digest covers the same day with the same figures.
+    harness.clock.set(local(2026, 12, 10, 21, 0))
+    await harness.take_all(leader)
+    await leader.send("/digest")
+    evening = await leader.wait_for(has("统计时段"))
+    assert (evening.text or "").split("\n")[1:5] == text.split("\n")[1:5]
+    await harness.runtime.stop()
 
 
 async def test_broadcast_to_500_residents_within_limits_and_blocked_users_skipped(
