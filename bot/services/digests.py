@@ -12,6 +12,7 @@ from bot.domain.errors import InvalidInput, NotAllowed
 from bot.domain.models import Community, Role, Zone
 from bot.domain.schedule import clean_day, inspection_days
 from bot.services.base import Service
+from bot.services.calendar_changes import estimated_years_ahead
 from bot.services.ticket_cards import format_due
 from storage.transaction import Transaction
 
@@ -44,6 +45,7 @@ class Digest:
     oldest_overdue: list[OverdueLine]
     today: list[str]  # i18n keys of today's calendar events
     per_zone: list[tuple[str, int, int]]  # zone, new, closed (weekly trend)
+    estimated_years: tuple[int, ...] = ()  # deadlines there count statutory days only
 
 
 class DigestService(Service):
@@ -95,6 +97,7 @@ async def build_digest(tx: Transaction, community_id: int, now: datetime, days: 
         oldest_overdue=await _oldest_overdue(tx, community, zones, now),
         today=_calendar_today(today, rules.clean_day, rules.inspection_days),
         per_zone=await _per_zone(tx, community_id, zones, start, now) if days > 1 else [],
+        estimated_years=tuple(estimated_years_ahead(today)),
     )
 
 
