@@ -242,6 +242,22 @@ class TestStatutoryEstimate:
             "2027-10-05",  # 补假
         ]
 
+    @pytest.mark.parametrize("year", range(2014, 2027))
+    def test_the_rule_never_takes_a_day_the_arrangement_worked(
+        self, monkeypatch: pytest.MonkeyPatch, year: int
+    ) -> None:
+        # The estimate for a past year: the rule alone, without the year's notice. Each of
+        # its days off (补假 included) was a day off in the published arrangement.
+        from holidays.countries.china import ChinaStaticHolidays
+
+        monkeypatch.setattr(ChinaStaticHolidays, "special_public_holidays", {})
+        monkeypatch.setattr(ChinaStaticHolidays, "special_public_holidays_observed", {})
+        rule = holidays.country_holidays("CN", years=year)
+        assert not any("substituted" in name or "调休" in name for name in rule.values())
+        estimate = [x for x in rule if x.year == year]
+        assert len(estimate) >= 11
+        assert [x for x in estimate if chinese_calendar.is_workday(x)] == []
+
     def test_half_day_holidays_are_not_days_off(self, cal: WorkCalendar) -> None:
         # Women's Day (Mon), Children's Day (Tue), and the Monday after Army Day (Sun):
         # days off for some people only, never given back.
