@@ -46,8 +46,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DEFAULT_YEARS = range(2004, 2031)
-"""Years probed by default: the package's first year up to a few years ahead."""
+DEFAULT_YEARS = range(2004, 2041)
+"""Years loaded by default: chinesecalendar's first year to well ahead, since the statutory
+days of any future year are known by rule (beyond, plain Monday to Friday)."""
 
 # Years already warned about in this process. Module state on purpose: the warning is
 # operational noise, and one line per year per process is enough to act on.

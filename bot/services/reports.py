@@ -398,7 +398,7 @@ class ReportService(Service):
 
 
 async def community_calendar(tx: Transaction, community_id: int) -> WorkCalendar:
-    """The official calendar plus this community's own holidays and workdays."""
+    """The community's working-day calendar: package data plus its own /holiday days."""
     return await calendar_for(tx, community_id)
 
 
