@@ -250,9 +250,12 @@ async def holiday(update: Update, ctx: Ctx) -> None:
         raise InvalidInput("admin.usage_holiday") from None
     workday = len(args) > 1 and args[1].lower() in ("workday", "上班", "调休")
     note = " ".join(args[2:] if workday else args[1:])
-    await ctx.svc.communities.set_day(actor, day, workday, note)
+    moved = await ctx.svc.communities.set_day(actor, day, workday, note)
     key = "admin.workday_set" if workday else "admin.holiday_set"
-    await reply(update, ctx.t(key, day=day.isoformat()))
+    text = ctx.t(key, day=day.isoformat())
+    if moved:
+        text += "\n" + ctx.t("calendar.redated_count", count=moved)
+    await reply(update, text)
 
 
 async def community(update: Update, ctx: Ctx) -> None:

@@ -518,6 +518,35 @@ class CalendarRepository(Repository):
         # A day off more or less moves the working-day deadlines ahead of every ticket.
         await TicketRepository(self._conn).replan_community(community_id)
 
+    async def fingerprints(self) -> dict[int, str]:
+        """Each community's calendar snapshot fingerprint (communities without one are absent)."""
+        rows = await self._all("SELECT community_id, fingerprint FROM calendar_snapshots")
+        return {r["community_id"]: r["fingerprint"] for r in rows}
+
+    async def fingerprint(self, community_id: int) -> str | None:
+        found = await self._scalar(
+            "SELECT fingerprint FROM calendar_snapshots WHERE community_id = ?", (community_id,)
+        )
+        return None if found is None else str(found)
+
+    async def snapshot(self, community_id: int) -> str | None:
+        """The calendar data (JSON) this community's deadlines were last counted with."""
+        found = await self._scalar(
+            "SELECT data FROM calendar_snapshots WHERE community_id = ?", (community_id,)
+        )
+        return None if found is None else str(found)
+
+    async def save_snapshot(
+        self, community_id: int, fingerprint: str, data: str, now: datetime
+    ) -> None:
+        await self._exec(
+            "INSERT INTO calendar_snapshots (community_id, fingerprint, data, updated_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (community_id) DO UPDATE SET "
+            "fingerprint = excluded.fingerprint, data = excluded.data, "
+            "updated_at = excluded.updated_at",
+            (community_id, fingerprint, data, to_db_time(now)),
+        )
+
 
 class BlockRepository(Repository):
     async def is_blocked(self, community_id: int, person_id: int) -> bool:

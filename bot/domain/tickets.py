@@ -67,6 +67,7 @@ class EventKind(StrEnum):
     EXTENSION_GRANTED = "extension_granted"
     EXTENSION_REFUSED = "extension_refused"
     ESCALATED = "escalated"
+    REDATED = "redated"  # the working-day calendar moved the due day
 
 
 @dataclass(frozen=True, slots=True)

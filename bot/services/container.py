@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.config import Settings
 from bot.services.announcements import AnnouncementService
+from bot.services.calendar_changes import CalendarService
 from bot.services.communities import CommunityService
 from bot.services.deadlines import DeadlineService
 from bot.services.digests import DigestService
@@ -50,6 +51,7 @@ class Services:
     scoring: ScoringService
     review: ReviewService
     ratings: RatingService
+    calendar: CalendarService
 
     @classmethod
     def build(cls, settings: Settings, db: Database, clock: Clock) -> Services:
@@ -78,4 +80,5 @@ class Services:
             scoring=ScoringService(db, clock, ready),
             review=ReviewService(db, clock, ready, reports=reports, data_dir=settings.data_dir),
             ratings=RatingService(db, clock, ready),
+            calendar=CalendarService(db, clock, ready, super_admins=settings.admins),
         )

@@ -85,7 +85,7 @@ class TestFiling:
         # Oct 1-7 off; Oct 8, 9, 10 (make-up Saturday), 12, 13 are the five working days.
         assert ticket.due_at == at_local(2026, 10, 14, 0, 0)
 
-    async def test_deadline_across_new_year_2027_falls_back_to_weekends_and_warns_once(
+    async def test_deadline_across_new_year_2027_skips_the_statutory_day_and_warns_once(
         self, services: Services, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         monkeypatch.setattr(calendar_source, "_warned_years", set())
@@ -93,8 +93,9 @@ class TestFiling:
         with caplog.at_level(logging.WARNING):
             ticket = await file(services, await resident(services))
             await file(services, await resident(services, 602), origin="602:1")
-        # 2027 has no official data yet: Dec 31, Jan 1, 4, 5, 6 count as working days.
-        assert ticket.due_at == at_local(2027, 1, 7, 0, 0)
+        # 2027 has no published arrangement yet, but New Year's Day is fixed by law:
+        # Dec 31, Jan 4, 5, 6, 7 are the five working days.
+        assert ticket.due_at == at_local(2027, 1, 8, 0, 0)
         assert sum("year=2027" in r.getMessage() for r in caplog.records) == 1
 
     async def test_reports_per_hour_are_limited(self, services: Services) -> None:
