@@ -162,6 +162,21 @@ def can_recheck(actor: Actor, ticket: Ticket) -> bool:
     )
 
 
+def is_rated(ticket: Ticket) -> bool:
+    """Only a resident's report is rated (满意率): an inspection finding has no one to satisfy,
+    and its inspector's re-check is a check, not an opinion. Supporters do not rate."""
+    return ticket.source is Source.RESIDENT
+
+
+def can_rate(actor: Actor, ticket: Ticket) -> bool:
+    return (
+        is_rated(ticket)
+        and ticket.reporter_person_id == actor.person_id
+        and ticket.status is Status.CLOSED
+        and ticket.rating is None
+    )
+
+
 def _expect(ticket: Ticket, *allowed: Status) -> None:
     if ticket.status not in allowed:
         raise Conflict("tickets.wrong_state", number=ticket.number, status=ticket.status.value)
@@ -285,6 +300,8 @@ def rate(
 ) -> tuple[Ticket, list[Event]]:
     if ticket.reporter_person_id != actor.person_id:
         raise NotAllowed("tickets.only_reporter_rates")
+    if not is_rated(ticket):
+        raise NotAllowed("tickets.inspection_not_rated")
     _expect(ticket, Status.CLOSED)
     if ticket.rating is not None:
         raise Conflict("tickets.already_rated")

@@ -170,15 +170,26 @@ class TicketService(Service):
             await self._record(tx, ticket, events)
             params = await self._params(tx, ticket)
             reporter = await tx.people.get(ticket.reporter_person_id)
-            await messages.to_person(
-                tx,
-                reporter,
-                now,
-                "tickets.to_reporter_closed",
-                buttons=rating_buttons(ticket),
-                dedupe_key=f"closed:{ticket.id}",
-                **params,
-            )
+            if rules.is_rated(ticket):
+                await messages.to_person(
+                    tx,
+                    reporter,
+                    now,
+                    "tickets.to_reporter_closed",
+                    buttons=rating_buttons(ticket),
+                    dedupe_key=f"closed:{ticket.id}",
+                    **params,
+                )
+            elif reporter.id != actor.person_id:
+                # The inspector who found it hears that it is closed; there is nothing to rate.
+                await messages.to_person(
+                    tx,
+                    reporter,
+                    now,
+                    "tickets.to_finder_closed",
+                    dedupe_key=f"closed:{ticket.id}",
+                    **params,
+                )
             if ticket.assignee_person_id:
                 cadre = await tx.people.get(ticket.assignee_person_id)
                 await messages.to_person(tx, cadre, now, "tickets.to_cadre_closed", **params)

@@ -268,3 +268,86 @@ async def test_stored_photo_has_no_exif(harness: Harness) -> None:
     stored = Image.open(harness.data_dir / photos[0].path)
     assert not stored.getexif()
     assert "exif" not in stored.info
+
+
+async def _inspection_finding(harness: Harness, inspector) -> str:
+    """An unannounced inspection of 东片区 that fails one item: the ticket's number."""
+    await inspector.send("/inspect")
+    zones = await inspector.wait_for(lambda m: any("东片区" in t for t in m.button_texts))
+    await inspector.press(zones, next(t for t in zones.button_texts if "东片区" in t))
+    site = await inspector.wait_for(with_button("本点位检查完毕 ➡️"))
+    await inspector.press(site, next(t for t in site.button_texts if "无卫生死角" in t))
+    await harness.sandbox.wait_until(lambda: any(t.startswith("❌") for t in site.button_texts))
+    await inspector.press(site, "本点位检查完毕 ➡️")
+    await inspector.wait_for(has("请拍一张照片"))
+    await inspector.send_photo(jpeg("brown"))
+    filed = await inspector.wait_for(has("已生成整改工单"))
+    match = NUMBER.search(filed.text or "")
+    assert match, filed.text
+    return match.group(0)
+
+
+async def _fix(harness: Harness, cadre, number: str) -> None:
+    card = await ticket_message(cadre, number)
+    await cadre.press(card, "✅ 签收")
+    await harness.sandbox.wait_until(lambda: "📷 已整改" in card.button_texts)
+    await cadre.press(card, "📷 已整改")
+    await cadre.wait_for(has("整改后的照片"))
+    await cadre.send_photo(jpeg("green"), caption="已清理")
+    await cadre.wait_for(has("已标记整改完成"))
+
+
+def _rating_prompts(user) -> list:
+    return [m for m in user.inbox if "满意" in m.button_texts]
+
+
+class TestRecheckIsNotRating:
+    async def test_inspector_rechecking_own_finding_is_not_asked_to_rate(
+        self, harness: Harness
+    ) -> None:
+        cadre = await harness.cadre("Z1")
+        inspector = await harness.with_role("钱督查", Role.INSPECTOR)
+        number = await _inspection_finding(harness, inspector)
+        await _fix(harness, cadre, number)
+        await harness.settle()
+        await inspector.send("/recheck")
+        item = await inspector.wait_for(
+            lambda m: number in (m.text or "") and "👍 已解决" in m.button_texts
+        )
+        await inspector.press(item, "👍 已解决")
+        await inspector.wait_for(has("复查通过"))
+        await harness.settle()
+        assert not _rating_prompts(inspector), "a re-check is not a satisfaction rating"
+        assert not any("请为这次处理打分" in (m.text or "") for m in inspector.inbox)
+        ticket = await _ticket(harness, number)
+        assert ticket.status is Status.CLOSED and ticket.rating is None
+        # A forged rating button changes nothing and says why.
+        press = await inspector.press_data(item, f"tk1:rt:{ticket.id}:satisfied")
+        await harness.settle()
+        answer = harness.sandbox.callback_answer(press["id"])
+        assert answer is not None and answer.show_alert
+        assert "不参与满意度评价" in (answer.text or "")
+        assert (await _ticket(harness, number)).rating is None
+
+    async def test_inspector_closing_a_residents_report_leaves_the_rating_to_the_reporter(
+        self, harness: Harness
+    ) -> None:
+        cadre = await harness.cadre("Z1")
+        inspector = await harness.with_role("赵督查", Role.INSPECTOR)
+        resident = await harness.resident("郑居民")
+        number = await file_report(harness.sandbox, resident)
+        await _fix(harness, cadre, number)
+        await harness.settle()
+        await inspector.send("/recheck")
+        item = await inspector.wait_for(
+            lambda m: number in (m.text or "") and "👍 已解决" in m.button_texts
+        )
+        await inspector.press(item, "👍 已解决")
+        await inspector.wait_for(has("复查通过"))
+        rate = await resident.wait_for(with_button("满意"), timeout=10)
+        assert "打分" in (rate.text or "")
+        await harness.settle()
+        assert not _rating_prompts(inspector)
+        await resident.press(rate, "基本满意")
+        await resident.wait_for(has("谢谢您的评价"))
+        assert (await _ticket(harness, number)).rating is not None
