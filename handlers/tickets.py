@@ -53,7 +53,13 @@ async def on_button(update: Update, ctx: Ctx) -> None:
         ticket = await svc.accept(actor, ticket_id)
         await answer(query, ctx.t("tickets.accepted_short", number=ticket.number))
         await set_buttons(update, _markup(ctx, ticket))
-        await reply(update, ctx.t("tickets.accepted", number=ticket.number, due=_due(ctx, ticket)))
+        # Accepted late: say since when it is overdue rather than a date already past.
+        key = (
+            "tickets.accepted_overdue"
+            if ticket.overdue_at(ctx.svc.clock.now())
+            else "tickets.accepted"
+        )
+        await reply(update, ctx.t(key, number=ticket.number, due=_due(ctx, ticket)))
     elif cb.action == "tra":
         zones = await svc.transfer_targets(actor, ticket_id)
         rows = [[_button(z.name, "trz", ticket_id, z.id)] for z in zones[:20]]

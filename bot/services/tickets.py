@@ -8,9 +8,8 @@ causes are one transaction.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -59,9 +58,21 @@ class TicketService(Service):
 
     async def accept(self, actor: Actor, ticket_id: int) -> Ticket:
         """签收: the cadre takes the ticket."""
-        return await self._act(
-            ticket_id, lambda t, now: rules.accept(t, actor, now), "tickets.to_reporter_accepted"
-        )
+        async with self.db.transaction() as tx:
+            ticket = await tx.tickets.get(ticket_id)
+            now = self.clock.now()
+            ticket, events = rules.accept(ticket, actor, now)
+            await self._record(tx, ticket, events)
+            params = await self._params(tx, ticket)
+            # Accepted after its deadline: the reporter is not given a date already past.
+            key = (
+                "tickets.to_reporter_accepted_overdue"
+                if ticket.overdue_at(now)
+                else "tickets.to_reporter_accepted"
+            )
+            await self._tell_followers(tx, ticket, key, params)
+        self._wake_outbox()
+        return ticket
 
     async def transfer_targets(self, actor: Actor, ticket_id: int) -> list[Zone]:
         async with self.db.read() as tx:
@@ -378,22 +389,6 @@ class TicketService(Service):
             ):
                 names[ticket.reporter_person_id] = "—"
             return Timeline(ticket, await self._params(tx, ticket), events, photos, names)
-
-    async def _act(
-        self,
-        ticket_id: int,
-        transition: Callable[[Ticket, datetime], tuple[Ticket, list[Event]]],
-        reporter_key: str,
-    ) -> Ticket:
-        async with self.db.transaction() as tx:
-            ticket = await tx.tickets.get(ticket_id)
-            now = self.clock.now()
-            ticket, events = transition(ticket, now)
-            await self._record(tx, ticket, events)
-            params = await self._params(tx, ticket)
-            await self._tell_followers(tx, ticket, reporter_key, params)
-        self._wake_outbox()
-        return ticket
 
     async def _record(self, tx: Transaction, ticket: Ticket, events: list[Event]) -> None:
         await tx.tickets.save(ticket)

@@ -4,12 +4,14 @@ and every way off the happy path."""
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from PIL import Image
 
 from bot.domain.models import Role
 from bot.domain.tickets import Status
-from tests.flows.conftest import Harness
+from tests.flows.conftest import Harness, running_harness
 from tests.flows.reporting import NUMBER, file_report, has, jpeg, ticket_message, with_button
 
 
@@ -351,3 +353,76 @@ class TestRecheckIsNotRating:
         await resident.press(rate, "基本满意")
         await resident.wait_for(has("谢谢您的评价"))
         assert (await _ticket(harness, number)).rating is not None
+
+
+def local(*args: int) -> datetime:
+    """A wall-clock time in Shanghai as the UTC instant the clock takes."""
+    return datetime(*args, tzinfo=UTC) - timedelta(hours=8)
+
+
+async def _tick(harness: Harness) -> None:
+    await harness.services.deadlines.tick()
+    await harness.settle()
+
+
+async def test_reminders_name_the_day_nudge_to_accept_and_group_escalations(
+    tmp_path: Path,
+) -> None:
+    async with running_harness(tmp_path, tick=False) as harness:
+        cadre = await harness.cadre("Z1")
+        leader = await harness.with_role("周书记", Role.LEADER)
+        resident = await harness.resident("冯居民")
+        # Filed on Monday 16 Nov: the last day to fix is Monday 23 Nov.
+        numbers = [
+            await file_report(harness.sandbox, resident, caption=f"问题{i}", category=category)
+            for i, category in enumerate(("楼道堆物", "小广告/乱贴乱画", "卫生死角/垃圾"))
+        ]
+        await harness.settle()
+        await harness.take_all(cadre)
+        await harness.take_all(leader)
+
+        # Wednesday: none accepted within a working day. The cadre is nudged once per
+        # ticket with the Accept button; the leader gets one list, not three messages.
+        harness.clock.set(local(2026, 11, 18, 10, 0))
+        await _tick(harness)
+        await _tick(harness)
+        nudges = {
+            n: [m for m in cadre.inbox if "仍未签收" in (m.text or "") and n in (m.text or "")]
+            for n in numbers
+        }
+        assert all(len(found) == 1 for found in nudges.values()), nudges
+        assert all("✅ 签收" in found[0].button_texts for found in nudges.values())
+        late_lists = [m for m in leader.inbox if "仍未签收" in (m.text or "")]
+        assert len(late_lists) == 1
+        assert all(n in (late_lists[0].text or "") for n in numbers)
+
+        for number in numbers[:2]:
+            await cadre.press(nudges[number][0], "✅ 签收")
+            on_time = await cadre.wait_for(has(f"已签收 {number}"))
+            assert "2026年11月23日 前整改完毕" in (on_time.text or "")
+
+        # Friday before a Monday deadline: not "tomorrow" but the day by name.
+        harness.clock.set(local(2026, 11, 20, 9, 30))
+        await _tick(harness)
+        reminders = [m.text or "" for m in cadre.inbox if "⏰" in (m.text or "")]
+        assert len(reminders) == 3
+        assert all("周一（2026年11月23日）到期" in text for text in reminders), reminders
+        assert not any("明天" in text for text in reminders)
+
+        # Tuesday 24th: all three overdue; one escalation list per leader, once.
+        harness.clock.set(local(2026, 11, 24, 11, 0))
+        await _tick(harness)
+        await _tick(harness)
+        escalations = [m for m in leader.inbox if "个工单已超期" in (m.text or "")]
+        assert len(escalations) == 1
+        assert "3 个工单已超期" in (escalations[0].text or "")
+        assert all(n in (escalations[0].text or "") for n in numbers)
+
+        # Accepting late gives no date already past, to the cadre or the reporter.
+        await harness.take_all(resident)
+        late = numbers[2]
+        await cadre.press(nudges[late][0], "✅ 签收")
+        reply = await cadre.wait_for(has(f"已签收 {late}"))
+        assert "已超期" in (reply.text or "") and "前整改完毕" not in (reply.text or "")
+        told = await resident.wait_for(has("已由片区干部签收"), timeout=10)
+        assert "已超期" in (told.text or "")

@@ -132,10 +132,21 @@ class TestTick:
         restarted.clock.set(at_local(2026, 11, 24, 11, 1))
         assert (await restarted.deadlines.tick()).total == 0
         texts = await outbox_texts(restarted)
-        assert sum("明天" in t and ticket.number in t for t in texts) == 1
+        # Friday before a Monday deadline names the day, never "tomorrow".
+        assert sum("周一（" in t and ticket.number in t for t in texts) == 1
+        assert not any("明天" in t and ticket.number in t for t in texts)
         assert sum("已超期" in t and ticket.number in t for t in texts) == 1
         await restarted.db.close()
         await services.db.connect()
+
+    async def test_reminder_the_day_before_says_tomorrow(self, services: Services) -> None:
+        services.clock.set(at_local(2026, 11, 18, 10, 0))  # Wednesday
+        ticket = await file(services, await resident(services))
+        assert ticket.due_at == at_local(2026, 11, 26, 0, 0)  # due Wednesday 25th
+        services.clock.set(at_local(2026, 11, 24, 9, 30))  # Tuesday
+        assert (await services.deadlines.tick()).reminders == 1
+        texts = [t for t in await outbox_texts(services) if "⏰" in t]
+        assert texts and "明天（2026年11月25日）到期" in texts[0]
 
     async def test_no_reminder_before_working_hours(self, services: Services) -> None:
         services.clock.set(at_local(2026, 11, 16, 10, 0))
