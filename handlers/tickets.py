@@ -13,7 +13,13 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 
 from bot import callbacks
 from bot.domain.errors import InvalidInput, JiayuanError
-from bot.domain.tickets import Rating, RejectReason, Ticket
+from bot.domain.tickets import (
+    EXTENSION_DAY_CHOICES,
+    MAX_EXTENSION_DAYS,
+    Rating,
+    RejectReason,
+    Ticket,
+)
 from bot.services.messages import keyboard
 from bot.services.ticket_cards import (
     format_due,
@@ -21,7 +27,7 @@ from bot.services.ticket_cards import (
     recheck_buttons,
     ticket_buttons_for_cadre,
 )
-from handlers.base import Ctx, answer, clear_buttons, reply, set_buttons
+from handlers.base import Ctx, answer, clear_buttons, parse_id, reply, set_buttons
 from handlers.photos import receive_photo
 
 log = logging.getLogger(__name__)
@@ -94,9 +100,21 @@ async def on_button(update: Update, ctx: Ctx) -> None:
         await answer(query)
         await reply(update, ctx.t("tickets.ask_after_photo", number=ticket.number))
     elif cb.action == "ext":
-        ticket = await svc.await_input(actor, ticket_id, "extension")
+        ticket = await svc.start_extension(actor, ticket_id)
+        rows = [
+            [
+                _button(ctx.t("tickets.extension_days_button", days=d), "exd", ticket_id, d)
+                for d in EXTENSION_DAY_CHOICES
+            ]
+        ]
         await answer(query)
-        await reply(update, ctx.t("tickets.ask_extension_reason", number=ticket.number))
+        text = ctx.t("tickets.ask_extension_days", number=ticket.number, max=MAX_EXTENSION_DAYS)
+        await reply(update, text, InlineKeyboardMarkup(rows))
+    elif cb.action == "exd":
+        ticket = await svc.choose_extension_days(actor, ticket_id, cb.int_arg(1))
+        await answer(query)
+        await clear_buttons(update)
+        await _ask_extension_reason(update, ctx, ticket, cb.int_arg(1))
     elif cb.action in ("exy", "exn"):
         ticket = await svc.decide_extension(actor, ticket_id, grant=cb.action == "exy")
         await answer(query)
@@ -168,6 +186,15 @@ async def _answer(
         ticket = await svc.reopen(actor, ticket_id, reason, evidence)
         await reply(update, ctx.t("tickets.reopened", number=ticket.number, due=_due(ctx, ticket)))
         return True
+    if kind == "extension_days":
+        days = parse_id(text)
+        if days is None or not 1 <= days <= MAX_EXTENSION_DAYS:
+            # Asked again, not dropped: the question stays open for a valid number.
+            await reply(update, ctx.t("tickets.extension_days_range", max=MAX_EXTENSION_DAYS))
+            return True
+        ticket = await svc.choose_extension_days(actor, ticket_id, days)
+        await _ask_extension_reason(update, ctx, ticket, days)
+        return True
     if not text:
         await reply(update, ctx.t("tickets.reason_needed"))
         return True
@@ -179,8 +206,9 @@ async def _answer(
         ticket = await svc.reject(actor, ticket_id, RejectReason(payload), text)
         await reply(update, ctx.t("tickets.rejected", number=ticket.number))
     elif kind == "extension":
-        ticket = await svc.ask_extension(actor, ticket_id, text)
-        await reply(update, ctx.t("tickets.extension_sent", number=ticket.number))
+        days = int(payload) if payload.isascii() and payload.isdigit() else 0
+        ticket = await svc.ask_extension(actor, ticket_id, text, days)
+        await reply(update, ctx.t("tickets.extension_sent", number=ticket.number, days=days))
     else:
         await svc.clear_pending(person)
         return False
@@ -282,6 +310,10 @@ def _line(ctx: Ctx, ticket: Ticket, params: dict[str, object]) -> str:
         due=params["due"],
         supporters=ticket.supporters,
     )
+
+
+async def _ask_extension_reason(update: Update, ctx: Ctx, ticket: Ticket, days: int) -> None:
+    await reply(update, ctx.t("tickets.ask_extension_reason", number=ticket.number, days=days))
 
 
 def _due(ctx: Ctx, ticket: Ticket) -> str:

@@ -17,6 +17,9 @@ from bot.domain.errors import Conflict, InvalidInput, NotAllowed
 from bot.domain.models import Role
 
 MAX_REASON = 500
+# The working days a cadre may ask for in one extension, and the ones offered as buttons.
+MAX_EXTENSION_DAYS = 10
+EXTENSION_DAY_CHOICES = (2, 3, 5)
 
 
 class Status(StrEnum):
@@ -106,6 +109,7 @@ class Ticket:
     rating: Rating | None = None
     extension_reason: str | None = None
     version: int = 1
+    extension_days: int | None = None  # asked for with the pending extension
 
     @property
     def is_open(self) -> bool:
@@ -309,17 +313,46 @@ def rate(
     return new, [Event(EventKind.RATED, actor.person_id, now, rating.value)]
 
 
-def ask_extension(
-    ticket: Ticket, actor: Actor, now: datetime, reason: str
-) -> tuple[Ticket, list[Event]]:
+def check_extension_days(days: int) -> int:
+    if not 1 <= days <= MAX_EXTENSION_DAYS:
+        raise InvalidInput("tickets.extension_days_range", max=MAX_EXTENSION_DAYS)
+    return days
+
+
+def extension_note(days: int, reason: str) -> str:
+    """The request's event note: the days first, so a timeline can show them."""
+    return f"{days}{_DAYS_MARK}{reason}"
+
+
+def split_extension_note(note: str) -> tuple[int | None, str]:
+    """(days, reason) from an extension request's note; days None for older notes."""
+    head, mark, rest = note.partition(_DAYS_MARK)
+    if mark and head.isascii() and head.isdigit():
+        return int(head), rest
+    return None, note
+
+
+_DAYS_MARK = "d: "
+
+
+def can_ask_extension(actor: Actor, ticket: Ticket) -> None:
     if not is_handler(actor, ticket):
         raise NotAllowed("tickets.not_yours")
     _expect(ticket, Status.ASSIGNED, Status.ACCEPTED)
     if ticket.extension_reason is not None:
         raise Conflict("tickets.extension_pending")
+
+
+def ask_extension(
+    ticket: Ticket, actor: Actor, now: datetime, reason: str, days: int
+) -> tuple[Ticket, list[Event]]:
+    """The cadre asks for ``days`` more working days, with a reason, for a leader to decide."""
+    can_ask_extension(actor, ticket)
+    check_extension_days(days)
     note = _reason(reason)
-    new = _bump(ticket, extension_reason=note)
-    return new, [Event(EventKind.EXTENSION_ASKED, actor.person_id, now, note)]
+    new = _bump(ticket, extension_reason=note, extension_days=days)
+    event = Event(EventKind.EXTENSION_ASKED, actor.person_id, now, extension_note(days, note))
+    return new, [event]
 
 
 def decide_extension(
@@ -333,7 +366,7 @@ def decide_extension(
     if ticket.extension_reason is None:
         raise Conflict("tickets.no_extension_pending")
     if new_due_at is None:
-        new = _bump(ticket, extension_reason=None)
+        new = _bump(ticket, extension_reason=None, extension_days=None)
         return new, [Event(EventKind.EXTENSION_REFUSED, actor.person_id, now)]
-    new = _bump(ticket, extension_reason=None, due_at=new_due_at)
+    new = _bump(ticket, extension_reason=None, extension_days=None, due_at=new_due_at)
     return new, [Event(EventKind.EXTENSION_GRANTED, actor.person_id, now, new_due_at.isoformat())]

@@ -258,15 +258,36 @@ class TicketService(Service):
             await self._record(tx, ticket, events)
         return ticket
 
-    async def ask_extension(self, actor: Actor, ticket_id: int, reason: str) -> Ticket:
+    async def start_extension(self, actor: Actor, ticket_id: int) -> Ticket:
+        """The cadre is about to ask for more time: the next answer is the working days."""
+        async with self.db.transaction() as tx:
+            ticket = await tx.tickets.get(ticket_id)
+            rules.can_ask_extension(actor, ticket)
+            expires = self.clock.now() + timedelta(minutes=PENDING_MINUTES)
+            await tx.pending.put(actor.person_id, "extension_days", ticket_id, "", expires)
+        return ticket
+
+    async def choose_extension_days(self, actor: Actor, ticket_id: int, days: int) -> Ticket:
+        """The days are chosen; the next answer is the reason."""
+        rules.check_extension_days(days)
+        async with self.db.transaction() as tx:
+            ticket = await tx.tickets.get(ticket_id)
+            rules.can_ask_extension(actor, ticket)
+            expires = self.clock.now() + timedelta(minutes=PENDING_MINUTES)
+            await tx.pending.put(actor.person_id, "extension", ticket_id, str(days), expires)
+        return ticket
+
+    async def ask_extension(self, actor: Actor, ticket_id: int, reason: str, days: int) -> Ticket:
+        """The request goes to the leaders with the days asked for and the reason."""
         async with self.db.transaction() as tx:
             ticket = await tx.tickets.get(ticket_id)
             now = self.clock.now()
-            ticket, events = rules.ask_extension(ticket, actor, now, reason)
+            ticket, events = rules.ask_extension(ticket, actor, now, reason, days)
             await self._record(tx, ticket, events)
             await tx.pending.clear(actor.person_id)
             params = await self._params(tx, ticket)
-            params["reason"] = events[-1].note
+            params["reason"] = ticket.extension_reason
+            params["days"] = days
             buttons = [
                 [
                     ("buttons.grant", callbacks.build(callbacks.TICKET, "exy", ticket.id)),
@@ -287,7 +308,9 @@ class TicketService(Service):
         return ticket
 
     async def decide_extension(self, actor: Actor, ticket_id: int, grant: bool) -> Ticket:
-        """Grant adds the community's rectify period in working days to the current deadline."""
+        """Grant adds the working days the cadre asked for to the current deadline and tells
+        the reporter the new date; a request from before days were asked gets the
+        community's rectify period."""
         async with self.db.transaction() as tx:
             ticket = await tx.tickets.get(ticket_id)
             now = self.clock.now()
@@ -296,11 +319,10 @@ class TicketService(Service):
                 community = await tx.communities.get(ticket.community_id)
                 settings = await tx.communities.rules(ticket.community_id)
                 calendar = await community_calendar(tx, ticket.community_id)
+                days = ticket.extension_days or settings.rectify_workdays
                 # The old deadline is the start of a day; extend from the day before it.
                 base = ticket.due_at - timedelta(microseconds=1)
-                new_due = calendar.deadline_instant(
-                    base, settings.rectify_workdays, ZoneInfo(community.timezone)
-                )
+                new_due = calendar.deadline_instant(base, days, ZoneInfo(community.timezone))
             ticket, events = rules.decide_extension(ticket, actor, now, new_due)
             await self._record(tx, ticket, events)
             params = await self._params(tx, ticket)
@@ -308,6 +330,8 @@ class TicketService(Service):
                 cadre = await tx.people.get(ticket.assignee_person_id)
                 key = "tickets.extension_granted" if grant else "tickets.extension_refused"
                 await messages.to_person(tx, cadre, now, key, **params)
+            if new_due is not None:
+                await self._tell_followers(tx, ticket, "tickets.to_reporter_extended", params)
         self._wake_outbox()
         return ticket
 

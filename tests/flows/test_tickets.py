@@ -426,3 +426,36 @@ async def test_reminders_name_the_day_nudge_to_accept_and_group_escalations(
         assert "已超期" in (reply.text or "") and "前整改完毕" not in (reply.text or "")
         told = await resident.wait_for(has("已由片区干部签收"), timeout=10)
         assert "已超期" in (told.text or "")
+
+
+async def test_extension_days_can_be_typed_and_are_checked(harness: Harness) -> None:
+    cadre = await harness.cadre("Z1")
+    leader = await harness.with_role("吴书记", Role.LEADER)
+    resident = await harness.resident("卫居民")
+    number = await file_report(harness.sandbox, resident)
+    card = await ticket_message(cadre, number)
+    await cadre.press(card, "✅ 签收")
+    await harness.sandbox.wait_until(lambda: "⏳ 申请延期" in card.button_texts)
+    await cadre.press(card, "⏳ 申请延期")
+    await cadre.wait_for(with_button("5 个工作日"))
+    for bad in ("三天", "0", "40"):
+        await cadre.send(bad)
+        await cadre.wait_for(has("1 到 10 之间"))
+    await cadre.send("8")
+    await cadre.wait_for(has("延期 8 个工作日的原因"))
+    await cadre.send("等待材料到货")
+    await cadre.wait_for(has("已提交"))
+    request = await leader.wait_for(with_button("不同意"), timeout=10)
+    assert "申请延期 8 个工作日" in (request.text or "")
+    before = await _ticket(harness, number)
+    await leader.press(request, "不同意")
+    await cadre.wait_for(has("延期未获批准"), timeout=10)
+    await harness.settle()
+    after = await _ticket(harness, number)
+    assert after.due_at == before.due_at and after.extension_days is None
+    assert not any("批准延期" in (m.text or "") for m in resident.inbox)
+    # A forged day count beyond the bounds is refused before anything is remembered.
+    press = await cadre.press_data(card, f"tk1:exd:{after.id}:99")
+    await harness.settle()
+    answer = harness.sandbox.callback_answer(press["id"])
+    assert answer is not None and answer.show_alert
