@@ -20,8 +20,10 @@ from bot.domain.tickets import (
     RejectReason,
     Ticket,
 )
-from bot.services.messages import keyboard
+from bot.i18n import Safe
+from bot.services.messages import keyboard, localized
 from bot.services.ticket_cards import (
+    event_note,
     format_due,
     format_local,
     recheck_buttons,
@@ -260,18 +262,19 @@ async def show_ticket(update: Update, ctx: Ctx) -> None:
     if not ctx.args:
         raise InvalidInput("tickets.usage_ticket")
     timeline = await ctx.svc.tickets.timeline(actor, ctx.args[0])
-    tz = ctx.svc.settings.timezone
+    tz = timeline.timezone
     lines = [_line(ctx, timeline.ticket, timeline.params)]
     for event in timeline.events:
         who = timeline.people.get(event.actor_person_id or 0, "")
-        note = f" — {event.note}" if event.note and not event.note.isdigit() else ""
+        note_key, note_params = event_note(event, timeline.ticket, tz)
         lines.append(
             ctx.t(
                 "tickets.event_line",
                 at=format_local(event.at, tz),
                 event=ctx.t(f"events.{event.kind.value}"),
                 who=who,
-                note=note,
+                # Already escaped piece by piece inside t().
+                note=Safe(ctx.t(note_key, **localized(ctx.lang, note_params))),
             )
         )
     await reply(update, "\n".join(lines))

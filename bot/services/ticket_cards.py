@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import callbacks
-from bot.domain.tickets import Status, Ticket
+from bot.domain.tickets import (
+    EventKind,
+    Rating,
+    RejectReason,
+    Status,
+    Ticket,
+    split_extension_note,
+)
 from bot.services.messages import Buttons
-from storage.tickets import CardNames
+from storage.tickets import CardNames, StoredEvent
 from storage.transaction import Transaction
 
 
@@ -26,6 +34,37 @@ def format_due(ticket: Ticket, timezone: str) -> str:
     local = ticket.due_at.astimezone(ZoneInfo(timezone))
     last = (local - timedelta(microseconds=1)).date()
     return f"{last.year}年{last.month}月{last.day}日"
+
+
+def event_note(event: StoredEvent, ticket: Ticket, timezone: str) -> tuple[str, dict[str, Any]]:
+    """A timeline event's note in the reader's words: a catalog key and its parameters
+    (``x_key`` parameters name catalog keys). Some kinds store machine values in the note
+    (a rating, a reject reason code, a deadline instant); those never reach the reader raw."""
+    note = event.note
+    kinds_without_note = (EventKind.DISPATCHED, EventKind.ESCALATED, EventKind.QUEUED)
+    if not note or event.kind in kinds_without_note:
+        return "tickets.note_none", {}
+    if event.kind is EventKind.RATED:
+        if note in set(Rating):
+            return "tickets.note_rating", {"rating_key": f"buttons.rate_{note}"}
+        return "tickets.note_none", {}
+    if event.kind is EventKind.EXTENSION_GRANTED:
+        try:
+            due_at = datetime.fromisoformat(note)
+        except ValueError:
+            return "tickets.note_none", {}
+        return "tickets.note_new_due", {
+            "due": format_due(replace(ticket, due_at=due_at), timezone)
+        }
+    if event.kind is EventKind.EXTENSION_ASKED:
+        days, reason = split_extension_note(note)
+        if days is not None:
+            return "tickets.note_extension", {"days": days, "text": reason}
+    if event.kind is EventKind.REJECTED:
+        code, _, reason = note.partition(": ")
+        if code in set(RejectReason):
+            return "tickets.note_rejected", {"kind_key": f"tickets.reject_{code}", "text": reason}
+    return "tickets.note_text", {"text": note}
 
 
 async def ticket_params(tx: Transaction, ticket: Ticket, timezone: str) -> dict[str, Any]:

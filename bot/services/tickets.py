@@ -46,6 +46,7 @@ class Timeline:
     events: list[StoredEvent]
     photos: list[TicketPhoto]
     people: dict[int, str]
+    timezone: str  # the community's: event times are shown in it
 
 
 class TicketService(Service):
@@ -412,7 +413,10 @@ class TicketService(Service):
                 actor.is_admin() or actor.person_id == ticket.reporter_person_id
             ):
                 names[ticket.reporter_person_id] = "—"
-            return Timeline(ticket, await self._params(tx, ticket), events, photos, names)
+            community = await tx.communities.get(ticket.community_id)
+            return Timeline(
+                ticket, await self._params(tx, ticket), events, photos, names, community.timezone
+            )
 
     async def _record(self, tx: Transaction, ticket: Ticket, events: list[Event]) -> None:
         await tx.tickets.save(ticket)

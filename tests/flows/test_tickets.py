@@ -459,3 +459,42 @@ async def test_extension_days_can_be_typed_and_are_checked(harness: Harness) -> 
     await harness.settle()
     answer = harness.sandbox.callback_answer(press["id"])
     assert answer is not None and answer.show_alert
+
+
+async def test_timeline_speaks_the_readers_words_in_the_communitys_time(
+    harness: Harness,
+) -> None:
+    cadre = await harness.cadre("Z1")
+    leader = await harness.with_role("陈书记", Role.LEADER)
+    resident = await harness.resident("时间线居民")
+    number = await file_report(harness.sandbox, resident)  # Monday 16 Nov, 09:00 local
+    card = await ticket_message(cadre, number)
+    await cadre.press(card, "✅ 签收")
+    await harness.sandbox.wait_until(lambda: "⏳ 申请延期" in card.button_texts)
+    await cadre.press(card, "⏳ 申请延期")
+    await cadre.press(await cadre.wait_for(with_button("2 个工作日")), "2 个工作日")
+    await cadre.wait_for(has("的原因"))
+    await cadre.send("等吊车")
+    await leader.press(await leader.wait_for(with_button("同意延期"), timeout=10), "同意延期")
+    await leader.wait_for(has("新期限"))
+    # Past the new deadline (Wednesday 25th): escalated.
+    harness.clock.set(local(2026, 11, 26, 10, 0))
+    await _tick(harness)
+    await cadre.press(card, "📷 已整改")
+    await cadre.wait_for(has("整改后的照片"))
+    await cadre.send_photo(jpeg("green"), caption="吊走了")
+    ask = await resident.wait_for(has("已整改"), timeout=10)
+    await resident.press(ask, "👍 已解决")
+    await resident.press(await resident.wait_for(with_button("满意")), "满意")
+    await resident.wait_for(has("谢谢您的评价"))
+
+    await harness.take_all(resident)
+    await resident.send(f"/ticket {number}")
+    text = (await resident.wait_for(has("派单"))).text or ""
+    assert "2026年11月16日 09:00" in text, "times in the community's zone, not UTC"
+    assert "申请延期 陈建国 — 2 个工作日：等吊车" in text
+    assert "同意延期 陈书记 — 新期限 2026年11月25日" in text
+    assert "超期督办" in text
+    assert "评价" in text and "— 满意" in text
+    for raw in ("overdue", "satisfied", "T16:00", "+00:00", "2d:"):
+        assert raw not in text, raw
