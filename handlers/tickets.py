@@ -12,6 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot import callbacks
+from bot.domain.access import Actor
 from bot.domain.errors import InvalidInput, JiayuanError
 from bot.domain.tickets import (
     EXTENSION_DAY_CHOICES,
@@ -26,9 +27,12 @@ from bot.services.ticket_cards import (
     event_note,
     format_due,
     format_local,
+    open_button,
+    queue_action,
     recheck_buttons,
     ticket_buttons_for_cadre,
 )
+from bot.services.tickets import Timeline
 from handlers.base import Ctx, answer, clear_buttons, parse_id, reply, set_buttons
 from handlers.photos import receive_photo
 
@@ -57,10 +61,13 @@ async def on_button(update: Update, ctx: Ctx) -> None:
     cb = callbacks.parse(query.data, expect=callbacks.TICKET)
     ticket_id = cb.int_arg(0)
     svc = ctx.svc.tickets
-    if cb.action == "acc":
+    if cb.action in ("acc", "qac"):
         ticket = await svc.accept(actor, ticket_id)
         await answer(query, ctx.t("tickets.accepted_short", number=ticket.number))
-        await set_buttons(update, _markup(ctx, ticket))
+        if cb.action == "qac":  # pressed in /tickets: the list's buttons follow the queue
+            await set_buttons(update, _queue_markup(ctx, actor, await svc.queue(actor)))
+        else:
+            await set_buttons(update, _markup(ctx, ticket))
         # Accepted late: say since when it is overdue rather than a date already past.
         key = (
             "tickets.accepted_overdue"
@@ -68,6 +75,10 @@ async def on_button(update: Update, ctx: Ctx) -> None:
             else "tickets.accepted"
         )
         await reply(update, ctx.t(key, number=ticket.number, due=_due(ctx, ticket)))
+    elif cb.action == "opn":
+        timeline = await svc.timeline_of(actor, ticket_id)
+        await answer(query)
+        await _send_timeline(update, ctx, timeline)
     elif cb.action == "tra":
         zones = await svc.transfer_targets(actor, ticket_id)
         rows = [[_button(z.name, "trz", ticket_id, z.id)] for z in zones[:20]]
@@ -230,7 +241,28 @@ async def list_queue(update: Update, ctx: Ctx) -> None:
     for ticket, params in found:
         flag = "🔴 " if ticket.overdue_at(now) else ""
         lines.append(flag + _line(ctx, ticket, params))
-    await reply(update, "\n".join(lines))
+    await reply(update, "\n".join(lines), _queue_markup(ctx, actor, found))
+
+
+def _queue_markup(
+    ctx: Ctx, actor: Actor, found: list[tuple[Ticket, dict[str, object]]]
+) -> InlineKeyboardMarkup | None:
+    """A row per ticket: its next step (accept or report the fix) and its card."""
+    now = ctx.svc.clock.now()
+    rows = []
+    for ticket, _ in found:
+        flag = "🔴 " if ticket.overdue_at(now) else ""
+        row = []
+        step = queue_action(ticket)
+        if step is not None:
+            label, data = step
+            row.append(
+                InlineKeyboardButton(f"{flag}{ticket.number} {ctx.t(label)}", callback_data=data)
+            )
+        label = ctx.t("tickets.open_button", number=ticket.number)
+        row.append(InlineKeyboardButton(label, callback_data=open_button(ticket)))
+        rows.append(row)
+    return InlineKeyboardMarkup(rows) if rows else None
 
 
 async def list_mine(update: Update, ctx: Ctx) -> None:
@@ -257,11 +289,15 @@ async def list_recheck(update: Update, ctx: Ctx) -> None:
 
 
 async def show_ticket(update: Update, ctx: Ctx) -> None:
-    """/ticket 2026-0042 — the timeline with before/after photos, to those allowed."""
+    """/ticket 2026-0042 (or /ticket 42, this year's) — the timeline with before/after
+    photos and the buttons for what the viewer may do now, to those allowed."""
     actor, _ = ctx.require_actor()
     if not ctx.args:
         raise InvalidInput("tickets.usage_ticket")
-    timeline = await ctx.svc.tickets.timeline(actor, ctx.args[0])
+    await _send_timeline(update, ctx, await ctx.svc.tickets.timeline(actor, ctx.args[0]))
+
+
+async def _send_timeline(update: Update, ctx: Ctx, timeline: Timeline) -> None:
     tz = timeline.timezone
     lines = [_line(ctx, timeline.ticket, timeline.params)]
     for event in timeline.events:
@@ -277,7 +313,12 @@ async def show_ticket(update: Update, ctx: Ctx) -> None:
                 note=Safe(ctx.t(note_key, **localized(ctx.lang, note_params))),
             )
         )
-    await reply(update, "\n".join(lines))
+    markup = (
+        InlineKeyboardMarkup.de_json(keyboard(ctx.lang, timeline.actions), ctx.bot)
+        if timeline.actions
+        else None
+    )
+    await reply(update, "\n".join(lines), markup)
     media = []
     for photo in timeline.photos[:10]:
         data = (ctx.svc.settings.data_dir / photo.path).read_bytes()

@@ -8,6 +8,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import callbacks
+from bot.domain import tickets as rules
+from bot.domain.access import Actor
+from bot.domain.models import Role
 from bot.domain.tickets import (
     EventKind,
     Rating,
@@ -141,3 +144,44 @@ def rating_buttons(ticket: Ticket) -> Buttons:
             ),
         ]
     ]
+
+
+def actions_for(actor: Actor, ticket: Ticket) -> Buttons:
+    """The buttons for what this viewer may do with the ticket now; each press is checked
+    again by the service, so this only decides what is worth showing."""
+    rows: list[list[tuple[str, str]]] = []
+    if rules.is_handler(actor, ticket):
+        rows += [list(row) for row in ticket_buttons_for_cadre(ticket)]
+    if ticket.status is Status.RECTIFIED and rules.can_recheck(actor, ticket):
+        rows += [list(row) for row in recheck_buttons(ticket)]
+    if rules.can_rate(actor, ticket):
+        rows += [list(row) for row in rating_buttons(ticket)]
+    leads = actor.community_id == ticket.community_id and (
+        actor.has(Role.LEADER) or actor.is_admin()
+    )
+    if ticket.extension_reason is not None and leads:
+        rows += [list(row) for row in extension_decision_buttons(ticket)]
+    return rows
+
+
+def extension_decision_buttons(ticket: Ticket) -> Buttons:
+    return [
+        [
+            ("buttons.grant", callbacks.build(callbacks.TICKET, "exy", ticket.id)),
+            ("buttons.refuse", callbacks.build(callbacks.TICKET, "exn", ticket.id)),
+        ]
+    ]
+
+
+def queue_action(ticket: Ticket) -> tuple[str, str] | None:
+    """The one step a queue row offers beside opening the card: accept (``qac`` refreshes
+    the list it was pressed in) or report the fix."""
+    if ticket.status in (Status.ASSIGNED, Status.QUEUED):
+        return "buttons.accept", callbacks.build(callbacks.TICKET, "qac", ticket.id)
+    if ticket.status is Status.ACCEPTED:
+        return "buttons.rectified", callbacks.build(callbacks.TICKET, "fix", ticket.id)
+    return None
+
+
+def open_button(ticket: Ticket) -> str:
+    return callbacks.build(callbacks.TICKET, "opn", ticket.id)

@@ -13,7 +13,6 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot import callbacks
 from bot.domain import tickets as rules
 from bot.domain.access import Actor
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound
@@ -22,9 +21,12 @@ from bot.domain.reports import DraftPhoto
 from bot.domain.tickets import Event, Rating, RejectReason, Status, Ticket
 from bot.services import messages
 from bot.services.base import Service
+from bot.services.messages import Buttons
 from bot.services.reports import community_calendar
 from bot.services.ticket_cards import (
+    actions_for,
     card_params,
+    extension_decision_buttons,
     rating_buttons,
     recheck_buttons,
     ticket_buttons_for_cadre,
@@ -47,6 +49,7 @@ class Timeline:
     photos: list[TicketPhoto]
     people: dict[int, str]
     timezone: str  # the community's: event times are shown in it
+    actions: Buttons  # what the viewer may do with it now
 
 
 class TicketService(Service):
@@ -289,12 +292,7 @@ class TicketService(Service):
             params = await self._params(tx, ticket)
             params["reason"] = ticket.extension_reason
             params["days"] = days
-            buttons = [
-                [
-                    ("buttons.grant", callbacks.build(callbacks.TICKET, "exy", ticket.id)),
-                    ("buttons.refuse", callbacks.build(callbacks.TICKET, "exn", ticket.id)),
-                ]
-            ]
+            buttons = extension_decision_buttons(ticket)
             for leader in await tx.people.list_with_role(ticket.community_id, Role.LEADER):
                 await messages.to_person(
                     tx,
@@ -393,30 +391,49 @@ class TicketService(Service):
             return await _cards(tx, found)
 
     async def timeline(self, actor: Actor, number: str) -> Timeline:
+        """A ticket by its number; a bare sequence number (``1``) means this year's
+        (``2026-0001``), the year being the community's local one."""
         if actor.community_id is None:
             raise InvalidInput("start.pick_community_first")
+        number = number.strip().lstrip("#")
         async with self.db.read() as tx:
-            ticket = await tx.tickets.find_by_number(actor.community_id, number.strip())
+            if number.isascii() and number.isdigit() and len(number) <= 6:
+                community = await tx.communities.get(actor.community_id)
+                year = self.clock.now().astimezone(ZoneInfo(community.timezone)).year
+                number = rules.format_number(year, int(number))
+            ticket = await tx.tickets.find_by_number(actor.community_id, number)
             if ticket is None:
                 raise NotFound("tickets.not_found")
-            if not rules.can_view(actor, ticket):
-                raise NotAllowed("tickets.not_yours")
-            events = await tx.tickets.events(ticket.id)
-            photos = await tx.tickets.photos(ticket.id)
-            names: dict[int, str] = {}
-            for event in events:
-                if event.actor_person_id and event.actor_person_id not in names:
-                    names[event.actor_person_id] = (
-                        await tx.people.get(event.actor_person_id)
-                    ).name
-            if ticket.anonymous and not (
-                actor.is_admin() or actor.person_id == ticket.reporter_person_id
-            ):
-                names[ticket.reporter_person_id] = "—"
-            community = await tx.communities.get(ticket.community_id)
-            return Timeline(
-                ticket, await self._params(tx, ticket), events, photos, names, community.timezone
-            )
+            return await self._timeline(tx, actor, ticket)
+
+    async def timeline_of(self, actor: Actor, ticket_id: int) -> Timeline:
+        """A ticket by its id, from a button."""
+        async with self.db.read() as tx:
+            return await self._timeline(tx, actor, await tx.tickets.get(ticket_id))
+
+    async def _timeline(self, tx: Transaction, actor: Actor, ticket: Ticket) -> Timeline:
+        if not rules.can_view(actor, ticket):
+            raise NotAllowed("tickets.not_yours")
+        events = await tx.tickets.events(ticket.id)
+        photos = await tx.tickets.photos(ticket.id)
+        names: dict[int, str] = {}
+        for event in events:
+            if event.actor_person_id and event.actor_person_id not in names:
+                names[event.actor_person_id] = (await tx.people.get(event.actor_person_id)).name
+        if ticket.anonymous and not (
+            actor.is_admin() or actor.person_id == ticket.reporter_person_id
+        ):
+            names[ticket.reporter_person_id] = "—"
+        community = await tx.communities.get(ticket.community_id)
+        return Timeline(
+            ticket,
+            await self._params(tx, ticket),
+            events,
+            photos,
+            names,
+            community.timezone,
+            actions_for(actor, ticket),
+        )
 
     async def _record(self, tx: Transaction, ticket: Ticket, events: list[Event]) -> None:
         await tx.tickets.save(ticket)

@@ -498,3 +498,82 @@ async def test_timeline_speaks_the_readers_words_in_the_communitys_time(
     assert "评价" in text and "— 满意" in text
     for raw in ("overdue", "satisfied", "T16:00", "+00:00", "2d:"):
         assert raw not in text, raw
+
+
+class TestActingFromListsAndCards:
+    async def test_tickets_list_accepts_in_place_and_opens_cards_with_actions(
+        self, harness: Harness
+    ) -> None:
+        cadre = await harness.cadre("Z1")
+        resident = await harness.resident("列表居民")
+        first = await file_report(harness.sandbox, resident, caption="一")
+        second = await file_report(
+            harness.sandbox, resident, caption="二", category="小广告/乱贴乱画"
+        )
+        await harness.settle()
+        await harness.take_all(cadre)
+        await cadre.send("/tickets")
+        queue = await cadre.wait_for(has("待办工单"))
+        assert f"{first} ✅ 签收" in queue.button_texts
+        assert f"📄 {second} 详情" in queue.button_texts
+
+        await cadre.press(queue, f"{first} ✅ 签收")
+        reply = await cadre.wait_for(has(f"已签收 {first}"))
+        assert "前整改完毕" in (reply.text or "")
+        # The list keeps listing: the accepted one now offers the fix, the other still waits.
+        await harness.sandbox.wait_until(lambda: f"{first} 📷 已整改" in queue.button_texts)
+        assert f"{second} ✅ 签收" in queue.button_texts
+        assert (await _ticket(harness, first)).status is Status.ACCEPTED
+
+        await cadre.press(queue, f"📄 {second} 详情")
+        card = await cadre.wait_for(lambda m: second in (m.text or "") and "派单" in (m.text or ""))
+        assert {"✅ 签收", "↪️ 转派", "✖️ 退回"} <= set(card.button_texts)
+        await cadre.press(card, "✖️ 退回")
+        why = await cadre.wait_for(with_button("重复问题"))
+        await cadre.press(why, "重复问题")
+        await cadre.wait_for(has("原因"))
+        await cadre.send("和另一条重复")
+        await cadre.wait_for(has("已退回"))
+        assert (await _ticket(harness, second)).status is Status.REJECTED
+
+    async def test_ticket_by_short_number_carries_each_viewers_actions(
+        self, harness: Harness
+    ) -> None:
+        cadre = await harness.cadre("Z1")
+        other = await harness.cadre("Z2")
+        resident = await harness.resident("卡片居民")
+        number = await file_report(harness.sandbox, resident)
+        assert number == "2026-0001"
+        await ticket_message(cadre, number)
+        await harness.take_all(cadre)
+
+        await cadre.send("/ticket 1")
+        card = await cadre.wait_for(lambda m: number in (m.text or "") and bool(m.buttons))
+        assert "✅ 签收" in card.button_texts
+        await cadre.press(card, "✅ 签收")
+        await harness.sandbox.wait_until(lambda: "📷 已整改" in card.button_texts)
+        assert "⏳ 申请延期" in card.button_texts
+
+        await cadre.send(f"/ticket {number}")  # the full number still works
+        again = await cadre.wait_for(
+            lambda m: m is not card and number in (m.text or "") and "📷 已整改" in m.button_texts
+        )
+        await cadre.press(again, "📷 已整改")
+        await cadre.wait_for(has("整改后的照片"))
+        await cadre.send_photo(jpeg("green"), caption="好了")
+        await cadre.wait_for(has("已标记整改完成"))
+
+        # The reporter's card offers the re-check, not the cadre's steps.
+        await harness.settle()
+        await harness.take_all(resident)
+        await resident.send("/ticket 1")
+        mine = await resident.wait_for(has(number))
+        assert set(mine.button_texts) == {"👍 已解决", "👎 没解决"}
+        await resident.press(mine, "👍 已解决")
+        await resident.wait_for(has("复查通过"))
+        # Another zone's cadre may not see it at all.
+        await other.send("/ticket 1")
+        refused = await other.wait_for(has("不归您处理"))
+        assert not refused.buttons
+        await resident.send("/ticket 9")
+        await resident.wait_for(has("没有找到这个工单"))
