@@ -526,7 +526,9 @@ class TestActingFromListsAndCards:
         assert (await _ticket(harness, first)).status is Status.ACCEPTED
 
         await cadre.press(queue, f"📄 {second} 详情")
-        card = await cadre.wait_for(lambda m: second in (m.text or "") and "派单" in (m.text or ""))
+        card = await cadre.wait_for(
+            lambda m: second in (m.text or "") and "派单" in (m.text or "")
+        )
         assert {"✅ 签收", "↪️ 转派", "✖️ 退回"} <= set(card.button_texts)
         await cadre.press(card, "✖️ 退回")
         why = await cadre.wait_for(with_button("重复问题"))
