@@ -22,6 +22,7 @@ from bot.services import messages
 from bot.services.base import Service
 from bot.services.reports import community_calendar
 from bot.services.ticket_cards import recheck_buttons, ticket_buttons_for_cadre, ticket_params
+from bot.textlimits import MESSAGE_LIMIT, visible_length
 from storage.transaction import Transaction
 
 log = logging.getLogger(__name__)
@@ -335,23 +336,40 @@ _LIST_TITLES = {
 
 
 async def _send_leader_lists(tx: Transaction, lists: _LeaderLists, now: datetime) -> None:
-    """One message per leader and kind, listing the tickets, each line in their language."""
+    """One message per leader and kind, listing the tickets, each line in their language;
+    a list too long for one message continues in the next rather than being cut."""
     for (community_id, line_key), items in lists.items.items():
         digest = hashlib.sha256(",".join(key for key, _ in items).encode()).hexdigest()[:16]
         for leader in await tx.people.list_with_role(community_id, Role.LEADER):
             lang = leader.language or Language.ZH
-            lines = "\n".join(
-                t(lang, line_key, **messages.localized(lang, params)) for _, params in items
-            )
-            await messages.to_person(
-                tx,
-                leader,
-                now,
-                _LIST_TITLES[line_key],
-                dedupe_key=f"{line_key}:{digest}:{leader.id}",
-                count=len(items),
-                lines=Safe(lines),
-            )
+            lines = [t(lang, line_key, **messages.localized(lang, params)) for _, params in items]
+            for part, chunk in enumerate(_chunks(lines)):
+                await messages.to_person(
+                    tx,
+                    leader,
+                    now,
+                    _LIST_TITLES[line_key],
+                    dedupe_key=f"{line_key}:{digest}:{leader.id}:{part}",
+                    count=len(items),
+                    lines=Safe("\n".join(chunk)),
+                )
+
+
+# Room left in a message for the list's title.
+_LIST_BUDGET = MESSAGE_LIMIT - 200
+
+
+def _chunks(lines: list[str]) -> list[list[str]]:
+    chunks: list[list[str]] = [[]]
+    size = 0
+    for line in lines:
+        length = visible_length(line) + 1
+        if chunks[-1] and size + length > _LIST_BUDGET:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(line)
+        size += length
+    return chunks
 
 
 def _parts(context: _Context) -> tuple[Community, WorkCalendar, CommunityRules]:
