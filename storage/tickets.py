@@ -26,7 +26,7 @@ _COLUMNS = (
     "community_id, number, source, reporter_person_id, category, zone_id, building_id, site_id, "
     "lat, lon, description, status, assignee_person_id, created_at, dispatched_at, due_at, "
     "accepted_at, rectified_at, closed_at, reopen_count, transfer_count, supporters, anonymous, "
-    "share_phone, rating, extension_reason, version"
+    "share_phone, rating, extension_reason, version, extension_days"
 )
 # In a cadre's hands: what an unreachable cadre leaves waiting.
 _HELD = (Status.ASSIGNED.value, Status.ACCEPTED.value)
@@ -83,7 +83,7 @@ class TicketRepository(Repository):
 
     async def add(self, ticket: Ticket, origin_key: str | None) -> Ticket:
         new_id = await self._insert(
-            f"INSERT INTO tickets ({_COLUMNS}, origin_key) VALUES ({', '.join('?' * 28)})",
+            f"INSERT INTO tickets ({_COLUMNS}, origin_key) VALUES ({', '.join('?' * 29)})",
             (*_values(ticket), origin_key),
         )
         return await self.get(new_id)
@@ -604,6 +604,7 @@ def _values(t: Ticket) -> tuple[object, ...]:
         t.rating.value if t.rating else None,
         t.extension_reason,
         t.version,
+        t.extension_days,
     )
 
 
@@ -642,6 +643,7 @@ def _to_ticket(row: sqlite3.Row) -> Ticket:
         rating=Rating(row["rating"]) if row["rating"] else None,
         extension_reason=row["extension_reason"],
         version=row["version"],
+        extension_days=row["extension_days"],
     )
 
 

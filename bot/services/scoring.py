@@ -13,7 +13,7 @@ from bot.domain.access import Actor
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound
 from bot.domain.models import Role, Zone
 from bot.domain.scoring import ScoringRules, TicketStats, YearMonth, ZoneMonth
-from bot.domain.tickets import Rating, Status, Ticket
+from bot.domain.tickets import Rating, Status, Ticket, is_rated
 from bot.domain.workdays import WorkCalendar
 from bot.services.base import Service
 from bot.services.reports import community_calendar
@@ -164,7 +164,10 @@ def _stats(
     rated = [
         t
         for t in tickets
-        if t.rating is not None and t.closed_at and span.start <= t.closed_at < span.end
+        if t.rating is not None
+        and is_rated(t)
+        and t.closed_at
+        and span.start <= t.closed_at < span.end
     ]
     return TicketStats(
         due=len(due),
