@@ -17,6 +17,7 @@ from PIL import Image, ImageChops
 from bot.render import fonts
 from bot.render.fonts import find_cjk_font, has_cjk_font, has_glyph, load_font
 from bot.render.notice import (
+    A4_RATIO,
     NOTICE_WIDTH,
     NoticeData,
     format_date_zh,
@@ -142,6 +143,48 @@ class TestRenderNotice:
         longer = open_png(render_notice(notice(description="占用消防通道。" * 3000)))
 
         assert long.height == longer.height < 2400
+
+    @pytest.mark.parametrize(
+        "photo",
+        [None, jpeg(GREEN, (800, 600)), jpeg(GREEN, (600, 800)), b"not a jpeg"],
+        ids=["no photo", "landscape", "portrait", "broken"],
+    )
+    @pytest.mark.parametrize("description", ["短", "占用消防通道。" * 300])
+    def test_fits_an_a4_page(self, photo: bytes | None, description: str) -> None:
+        img = open_png(
+            render_notice(
+                notice(
+                    community="阳光花园社区" * 6,
+                    zone="第三网格" * 6,
+                    cadre="王建国" * 8,
+                    place="7号楼东侧绿化带" * 6,
+                    category="乱堆乱放" * 9,
+                    description=description,
+                    issued_at=datetime(2026, 12, 21, 19, 55),
+                    deadline=date(2026, 12, 28),
+                    before_photo=photo,
+                )
+            )
+        )
+        assert img.height <= img.width * A4_RATIO
+        if has_cjk_font():
+            # Reflowed to fit at phone width, not shrunk onto a wider page.
+            assert img.width == NOTICE_WIDTH
+
+    @pytest.mark.parametrize(
+        ("one", "other"),
+        [
+            (datetime(2026, 12, 21, 9, 5), datetime(2026, 12, 21, 9, 6)),
+            (datetime(2026, 12, 21, 19, 55), datetime(2026, 12, 21, 19, 58)),
+            (datetime(2026, 11, 28, 23, 59), datetime(2026, 11, 28, 23, 58)),
+        ],
+    )
+    def test_the_issue_time_is_drawn_to_the_minute_on_two_digit_days(
+        self, one: datetime, other: datetime
+    ) -> None:
+        # Only the issue-time cell shows minutes: if they were cut off with "…", both
+        # notices would be the same picture.
+        assert render_notice(notice(issued_at=one)) != render_notice(notice(issued_at=other))
 
     def test_control_characters_and_latin_text_do_not_break_rendering(self) -> None:
         png = render_notice(
