@@ -31,7 +31,7 @@ from datetime import date, datetime
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
-from bot.render.fonts import has_glyph, load_font
+from bot.render.fonts import drawable, has_glyph, load_font
 
 __all__ = [
     "A4_RATIO",
@@ -209,7 +209,7 @@ def wrap_text(text: str, font: Font, max_width: float, max_lines: int | None = N
     # shown; cutting first bounds the work for a hostile 100 000-character text.
     budget = (limit + 1) * max(1, int(max_width))
     cut = len(text) > budget
-    for paragraph in _clean(text[:budget], single_line=False).split("\n"):
+    for paragraph in _clean(drawable(text[:budget], font), single_line=False).split("\n"):
         lines.extend(_wrap_paragraph(paragraph.strip(), font, max_width, limit - len(lines)))
         if len(lines) > limit:
             break

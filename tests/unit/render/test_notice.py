@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from PIL import Image, ImageChops
 
 from bot.render import fonts
-from bot.render.fonts import find_cjk_font, has_cjk_font, has_glyph, load_font
+from bot.render.fonts import drawable, find_cjk_font, has_cjk_font, has_glyph, load_font
 from bot.render.notice import (
     A4_RATIO,
     NOTICE_WIDTH,
@@ -186,6 +186,11 @@ class TestRenderNotice:
         # notices would be the same picture.
         assert render_notice(notice(issued_at=one)) != render_notice(notice(issued_at=other))
 
+    def test_emoji_in_names_are_left_out_rather_than_drawn_as_boxes(self) -> None:
+        plain = render_notice(notice(cadre="王建国", description="楼道堆物"))
+        emoji = render_notice(notice(cadre="王建国🌸", description="楼道堆物😡"))
+        assert emoji == plain
+
     def test_control_characters_and_latin_text_do_not_break_rendering(self) -> None:
         png = render_notice(
             notice(
@@ -288,6 +293,25 @@ def fresh_font_cache() -> Iterator[None]:
     yield
     find_cjk_font.cache_clear()
     load_font.cache_clear()
+
+
+DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+
+
+class TestDrawable:
+    def test_drops_emoji_and_the_parts_of_their_sequences(self) -> None:
+        font = load_font(30)
+        assert drawable("王建国🌸", font) == "王建国"
+        assert drawable("👍🏽 1️⃣号楼 🏴\U000e0067\U000e0062\U000e007f", font) == " 1号楼 "
+        assert drawable("plain text", font) == "plain text"
+
+    @pytest.mark.skipif(not DEJAVU.is_file(), reason="DejaVu Sans is not installed")
+    def test_keeps_a_symbol_the_font_draws(self) -> None:
+        from PIL import ImageFont
+
+        font = ImageFont.truetype(str(DEJAVU), 30)
+        assert has_glyph(font, "★") and not has_glyph(font, "🌸")
+        assert drawable("★五星户🌸", font) == "★五星户"
 
 
 class TestFonts:
