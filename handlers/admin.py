@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import html
 import logging
 import tempfile
 from datetime import date, datetime
 from pathlib import Path
 
-from telegram import Update
+from telegram import Document, Update
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
-from bot.domain.errors import InvalidInput, NotAllowed
-from bot.domain.models import Role
-from bot.importer import ImportFailed, load_plan
+from bot.domain.access import Actor
+from bot.domain.errors import InvalidInput, JiayuanError, NotAllowed
+from bot.domain.models import Language, Role
+from bot.importer import ImportFailed
+from bot.importer.worker import load_plan_isolated
 from bot.services.invites import INVITE_PREFIX
 from handlers.base import Ctx, command_args, deep_link, parse_id, reply
+from handlers.errors import tell_error
 
 log = logging.getLogger(__name__)
 
@@ -271,25 +273,42 @@ async def import_document(update: Update, ctx: Ctx) -> None:
     if (document.file_size or 0) > MAX_IMPORT_MB * 1024 * 1024:
         await reply(update, ctx.t("admin.import_too_big", max_mb=MAX_IMPORT_MB))
         return
-    file = await document.get_file()
-    with tempfile.TemporaryDirectory() as tmp:
-        # The name is user input: only its suffix is used, never as a path.
-        path = Path(tmp) / f"upload{Path(name.replace(chr(0), '')).suffix.lower()}"
-        await file.download_to_drive(path)
-        code = None
-        if path.suffix.lower() == ".csv":
-            overview = await ctx.svc.communities.overview(actor.community_id or 0)
-            code = overview.community.code
-        try:
-            plan = await asyncio.to_thread(load_plan, path, community_code=code)
-        except ImportFailed as failed:
-            await reply(update, ctx.t("admin.import_failed", errors=str(failed)[:3500]))
-            return
-    if not actor.super_admin and actor.community_id is not None:
-        current = await ctx.svc.communities.overview(actor.community_id)
-        if plan.code != current.community.code:
-            raise NotAllowed()
-    summary = await ctx.svc.communities.apply_plan(plan)
+    # The poller takes the next updates only after this returns, so the file is read in
+    # the background: nobody waits for it. Application.stop() waits for the task.
+    ctx.application.create_task(
+        _import(update, ctx, actor, document), update=update, name=f"import:{message.chat_id}"
+    )
+
+
+async def _import(update: Update, ctx: Ctx, actor: Actor, document: Document) -> None:
+    """Download, read in a worker process, then write in one transaction and answer."""
+    try:
+        file = await document.get_file()
+        with tempfile.TemporaryDirectory() as tmp:
+            # The name is user input: only its suffix is used, never as a path.
+            suffix = Path((document.file_name or "").replace(chr(0), "")).suffix.lower()
+            path = Path(tmp) / f"upload{suffix}"
+            await file.download_to_drive(path)
+            code = None
+            if path.suffix.lower() == ".csv":
+                overview = await ctx.svc.communities.overview(actor.community_id or 0)
+                code = overview.community.code
+            try:
+                plan = await load_plan_isolated(path, community_code=code)
+            except ImportFailed as failed:
+                english = ctx.lang is Language.EN
+                errors = "\n".join(error.text(english=english) for error in failed.errors)
+                await reply(update, ctx.t("admin.import_failed", errors=errors[:3500]))
+                return
+        if not actor.super_admin and actor.community_id is not None:
+            current = await ctx.svc.communities.overview(actor.community_id)
+            if plan.code != current.community.code:
+                raise NotAllowed()
+        summary = await ctx.svc.communities.apply_plan(plan)
+    except JiayuanError as refused:
+        # Said here, in the reader's language: the error handler's context has no actor.
+        await tell_error(update, ctx, refused)
+        return
     lines = [
         ctx.t(
             "admin.import_done",
