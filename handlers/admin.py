@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import logging
 import tempfile
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -286,7 +287,8 @@ async def _import(update: Update, ctx: Ctx, actor: Actor, document: Document) ->
         file = await document.get_file()
         with tempfile.TemporaryDirectory() as tmp:
             # The name is user input: only its suffix is used, never as a path.
-            suffix = Path((document.file_name or "").replace(chr(0), "")).suffix.lower()
+            name = (document.file_name or "").replace(chr(0), "")
+            suffix = Path(name).suffix.lower()
             path = Path(tmp) / f"upload{suffix}"
             await file.download_to_drive(path)
             code = None
@@ -296,8 +298,7 @@ async def _import(update: Update, ctx: Ctx, actor: Actor, document: Document) ->
             try:
                 plan = await load_plan_isolated(path, community_code=code)
             except ImportFailed as failed:
-                english = ctx.lang is Language.EN
-                errors = "\n".join(error.text(english=english) for error in failed.errors)
+                errors = _problems(failed, path.name, Path(name).name, ctx.lang is Language.EN)
                 await reply(update, ctx.t("admin.import_failed", errors=errors[:3500]))
                 return
         if not actor.super_admin and actor.community_id is not None:
@@ -326,6 +327,16 @@ async def _import(update: Update, ctx: Ctx, actor: Actor, document: Document) ->
                 ctx.t("admin.import_invite_line", zone=zone_code, name=cadre_name, link=link)
             )
     await reply(update, "\n".join(lines))
+
+
+def _problems(failed: ImportFailed, upload: str, sent: str, english: bool) -> str:
+    """One line per problem in the reader's language; the file named as the admin sent it."""
+    return "\n".join(
+        (replace(error, sheet=sent) if error.sheet == upload and sent else error).text(
+            english=english
+        )
+        for error in failed.errors
+    )
 
 
 def _date(value: datetime, ctx: Ctx) -> str:

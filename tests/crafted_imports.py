@@ -96,7 +96,13 @@ def yaml_billion_laughs() -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
+# The sample's sites plus one more, so an import shows the file was read, not skipped.
+GBK_EXTRA_SITE = "和平街（西段）"
+GBK_SITES_TEXT = (EXAMPLES / "sites.csv").read_text(encoding="utf-8-sig") + (
+    f"{GBK_EXTRA_SITE},主次干道,Z3,周洁,13805711099,和平街2号,30.2701,120.1601\n"
+)
+
+
 def csv_gbk() -> bytes:
-    """The sample sites table as Excel saves "CSV (comma delimited)" on a Chinese Windows."""
-    text = (EXAMPLES / "sites.csv").read_text(encoding="utf-8-sig")
-    return text.encode("gbk")
+    """A sites table as Excel saves "CSV (comma delimited)" on a Chinese Windows: GBK."""
+    return GBK_SITES_TEXT.encode("gbk")

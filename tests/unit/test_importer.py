@@ -19,7 +19,14 @@ from bot.importer.csv_table import MAX_CSV_ROWS
 from bot.importer.worker import load_plan_isolated
 from bot.importer.xlsx import MAX_MEMBERS, MAX_SHEET_ROWS
 from bot.importer.yaml_plan import MAX_DEPTH
-from tests.crafted_imports import csv_gbk, xlsx_100000_rows, xlsx_zip_bomb, yaml_billion_laughs
+from tests.crafted_imports import (
+    GBK_EXTRA_SITE,
+    GBK_SITES_TEXT,
+    csv_gbk,
+    xlsx_100000_rows,
+    xlsx_zip_bomb,
+    yaml_billion_laughs,
+)
 
 EXAMPLES = Path(bot.__file__).parent / "examples"
 SAMPLE_XLSX = EXAMPLES / "community.xlsx"
@@ -369,10 +376,12 @@ class TestCsv:
         assert [_where(e) for e in failure.errors] == [("sites.csv", 1, "备注")]
 
     def test_a_gbk_csv_imports_like_the_utf8_one(self, tmp_path: Path) -> None:
-        path = tmp_path / "gbk.csv"
-        path.write_bytes(csv_gbk())
-        expected = load_plan(SAMPLE_CSV, community_code="xingfuli")
-        assert load_plan(path, community_code="xingfuli") == expected
+        gbk, utf8 = tmp_path / "gbk.csv", tmp_path / "utf8.csv"
+        gbk.write_bytes(csv_gbk())
+        utf8.write_text(GBK_SITES_TEXT, encoding="utf-8")
+        plan = load_plan(gbk, community_code="xingfuli")
+        assert plan == load_plan(utf8, community_code="xingfuli")
+        assert plan.sites[-1].name == GBK_EXTRA_SITE and plan.sites[-1].contact == "周洁"
 
     def test_a_gb18030_only_character_is_read(self, tmp_path: Path) -> None:
         path = tmp_path / "gb.csv"
@@ -574,7 +583,8 @@ class TestWorker:
         path = tmp_path / "gbk.csv"
         path.write_bytes(csv_gbk())
         plan = await load_plan_isolated(path, community_code="xingfuli")
-        assert plan == load_plan(SAMPLE_CSV, community_code="xingfuli")
+        assert plan == load_plan(path, community_code="xingfuli")
+        assert len(plan.sites) == 13
 
     async def test_a_file_not_read_in_time_is_refused(self, tmp_path: Path) -> None:
         path = tmp_path / "ledger.xlsx"
