@@ -32,7 +32,11 @@ log = logging.getLogger(__name__)
 IMPORT_TIME_LIMIT_S = 30.0
 # Address space for the child: the interpreter, openpyxl and a full ledger fit in a fraction.
 WORKER_MEMORY_BYTES = 1024 * 1024 * 1024
+# Readers at once in this process: each may take a core and up to its memory cap, so one
+# more file is turned away ("send it again in a minute") rather than queued.
+MAX_WORKERS = 2
 _PACKAGE_ROOT = str(Path(bot.__file__).resolve().parents[1])
+_running = 0
 
 
 async def load_plan_isolated(
@@ -42,7 +46,24 @@ async def load_plan_isolated(
     time_limit_s: float = IMPORT_TIME_LIMIT_S,
 ) -> CommunityPlan:
     """`load_plan` in a child process; raises `ImportFailed` also when it runs out of time."""
+    global _running
     path = Path(path)
+    if _running >= MAX_WORKERS:
+        raise fail(
+            path.name,
+            "正在读取其他导入文件，请过一分钟再发送",
+            "other import files are being read; send this one again in a minute",
+        )
+    _running += 1
+    try:
+        return await _run_worker(path, community_code, time_limit_s)
+    finally:
+        _running -= 1
+
+
+async def _run_worker(
+    path: Path, community_code: str | None, time_limit_s: float
+) -> CommunityPlan:
     args = [sys.executable, "-m", "bot.importer.worker", str(path)]
     if community_code is not None:
         args += ["--community", community_code]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +17,7 @@ from bot.domain.community_plan import SITE_CATEGORIES, CommunityPlan
 from bot.importer import ImportFailed, RowError, TableKind, load_plan, load_table_kind
 from bot.importer.build import MAX_ROWS_PER_TABLE
 from bot.importer.csv_table import MAX_CSV_ROWS
-from bot.importer.worker import load_plan_isolated
+from bot.importer.worker import MAX_WORKERS, load_plan_isolated
 from bot.importer.xlsx import MAX_MEMBERS, MAX_SHEET_ROWS
 from bot.importer.yaml_plan import MAX_DEPTH
 from tests.crafted_imports import (
@@ -593,6 +594,21 @@ class TestWorker:
             await load_plan_isolated(path, time_limit_s=0)
         assert [_where(e) for e in caught.value.errors] == [("ledger.xlsx", 0, None)]
         assert "could not be read within 0 s" in caught.value.errors[0].reason_en
+
+    async def test_more_imports_at_once_than_workers_are_asked_to_wait(
+        self, tmp_path: Path
+    ) -> None:
+        path = tmp_path / "ledger.xlsx"
+        path.write_bytes(xlsx_100000_rows())
+        reading = [asyncio.create_task(load_plan_isolated(path)) for _ in range(MAX_WORKERS)]
+        await asyncio.sleep(0)  # each has taken its place and is starting its process
+        with pytest.raises(ImportFailed) as caught:
+            await load_plan_isolated(SAMPLE_XLSX)
+        assert "send this one again in a minute" in caught.value.errors[0].reason_en
+        for task in reading:
+            with pytest.raises(ImportFailed):
+                await task
+        assert await load_plan_isolated(SAMPLE_XLSX) == load_plan(SAMPLE_XLSX)
 
 
 class TestRowErrorText:
