@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.crafted_imports import xlsx_zip_bomb
 from tests.factories import EXAMPLES
 
 
@@ -143,3 +144,14 @@ def test_demo_without_a_chinese_font_says_how_to_fix_it(tmp_path: Path) -> None:
         assert "apt-get install fonts-wqy-microhei" in result.stdout
         assert "JIAYUAN_FONT" in result.stdout
         assert "no CJK font found" not in result.stderr
+
+
+def test_import_of_a_zip_bomb_is_refused_before_it_is_unpacked(tmp_path: Path) -> None:
+    bomb = tmp_path / "ledger.xlsx"
+    bomb.write_bytes(xlsx_zip_bomb())
+    env = {"JIAYUAN_DATA_DIR": str(tmp_path)}
+    result = jiayuan("import", str(bomb), env=env)
+    assert result.returncode == 1
+    assert "解压后异常大" in result.stderr and "unpacks to an abnormal size" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
