@@ -14,9 +14,10 @@ from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.domain.errors import InvalidInput, NotAllowed
 from bot.domain.models import Role
+from bot.i18n import Moment
 from bot.importer import ImportFailed, load_plan
 from bot.services.invites import INVITE_PREFIX
-from handlers.base import Ctx, command_args, deep_link, parse_id, reply
+from handlers.base import Ctx, command_args, community_tz, deep_link, parse_id, reply
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ async def invite(update: Update, ctx: Ctx) -> None:
             role=ctx.t(f"roles.{role.value}"),
             zone=ctx.t("invite.zone_suffix", zone=zone.name) if zone else "",
             uses=created.max_uses,
-            expires=_date(created.expires_at, ctx),
+            expires=await _date(created.expires_at, ctx),
             link=deep_link(ctx, INVITE_PREFIX + created.code),
         ),
     )
@@ -110,7 +111,7 @@ async def list_invites(update: Update, ctx: Ctx) -> None:
                 zone=f" #{inv.zone_id}" if inv.zone_id else "",
                 used=inv.uses,
                 uses=inv.max_uses,
-                expires=_date(inv.expires_at, ctx),
+                expires=await _date(inv.expires_at, ctx),
                 code=inv.code,
             )
         )
@@ -309,8 +310,8 @@ async def import_document(update: Update, ctx: Ctx) -> None:
     await reply(update, "\n".join(lines))
 
 
-def _date(value: datetime, ctx: Ctx) -> str:
-    return value.astimezone(ctx.svc.settings.tz).strftime("%Y-%m-%d %H:%M")
+async def _date(value: datetime, ctx: Ctx) -> Moment:
+    return Moment.of(value, await community_tz(ctx))
 
 
 def handlers() -> list[BaseHandler[Update, Ctx, None]]:

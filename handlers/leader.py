@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, filters
 
@@ -10,7 +12,7 @@ from bot.domain.scoring import YearMonth
 from bot.render.trend import render_trend
 from bot.render.worker import run_image_work
 from bot.services.digest_text import digest_params
-from handlers.base import Ctx, reply
+from handlers.base import Ctx, community_tz, reply
 
 PRIVATE = filters.ChatType.PRIVATE
 NOT_EDITED = ~filters.UpdateType.EDITED
@@ -55,7 +57,7 @@ async def trend(update: Update, ctx: Ctx) -> None:
     actor, _ = ctx.require_actor()
     if not ctx.args:
         raise InvalidInput("review.usage_trend")
-    last = YearMonth.of(ctx.svc.clock.now().astimezone(ctx.svc.settings.tz).date())
+    last = YearMonth.of(ctx.svc.clock.now().astimezone(ZoneInfo(await community_tz(ctx))).date())
     zone, points = await ctx.svc.scoring.trend(actor, " ".join(ctx.args), last)
     png = await run_image_work(render_trend, zone.name, points)
     chat = update.effective_chat

@@ -23,9 +23,10 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 from bot import callbacks
 from bot.domain.reports import CATEGORIES, Step
 from bot.domain.tickets import Ticket
+from bot.i18n import Day
 from bot.services.reports import DraftView
 from bot.services.ticket_cards import format_due
-from handlers.base import Ctx, answer, deep_link, edit, reply
+from handlers.base import Ctx, answer, community_tz, deep_link, edit, reply
 from handlers.photos import origin_key, receive_photo
 
 log = logging.getLogger(__name__)
@@ -236,7 +237,8 @@ async def on_button(update: Update, ctx: Ctx) -> None:
         filed = await reports.submit(actor, person)
         await answer(query)
         await edit(
-            update, ctx.t("report.filed", number=filed.ticket.number, due=_due(ctx, filed.ticket))
+            update,
+            ctx.t("report.filed", number=filed.ticket.number, due=await _due(ctx, filed.ticket)),
         )
         return
     if cb.action == "dup":
@@ -278,8 +280,8 @@ async def on_button(update: Update, ctx: Ctx) -> None:
     await ask_next(update, ctx, view)
 
 
-def _due(ctx: Ctx, ticket: Ticket) -> str:
-    return format_due(ticket, ctx.svc.settings.timezone)
+async def _due(ctx: Ctx, ticket: Ticket) -> Day | str:
+    return format_due(ticket, await community_tz(ctx, ticket.community_id))
 
 
 async def in_group(update: Update, ctx: Ctx) -> None:

@@ -14,6 +14,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 from bot import callbacks
 from bot.domain.errors import InvalidInput, JiayuanError
 from bot.domain.tickets import Rating, RejectReason, Ticket
+from bot.i18n import Day
 from bot.services.messages import keyboard
 from bot.services.ticket_cards import (
     format_due,
@@ -21,7 +22,7 @@ from bot.services.ticket_cards import (
     recheck_buttons,
     ticket_buttons_for_cadre,
 )
-from handlers.base import Ctx, answer, clear_buttons, reply, set_buttons
+from handlers.base import Ctx, answer, clear_buttons, community_tz, reply, set_buttons
 from handlers.photos import receive_photo
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,9 @@ async def on_button(update: Update, ctx: Ctx) -> None:
         ticket = await svc.accept(actor, ticket_id)
         await answer(query, ctx.t("tickets.accepted_short", number=ticket.number))
         await set_buttons(update, _markup(ctx, ticket))
-        await reply(update, ctx.t("tickets.accepted", number=ticket.number, due=_due(ctx, ticket)))
+        await reply(
+            update, ctx.t("tickets.accepted", number=ticket.number, due=await _due(ctx, ticket))
+        )
     elif cb.action == "tra":
         zones = await svc.transfer_targets(actor, ticket_id)
         rows = [[_button(z.name, "trz", ticket_id, z.id)] for z in zones[:20]]
@@ -100,7 +103,7 @@ async def on_button(update: Update, ctx: Ctx) -> None:
             if cb.action == "exy"
             else "tickets.extension_refused_leader"
         )
-        await reply(update, ctx.t(key, number=ticket.number, due=_due(ctx, ticket)))
+        await reply(update, ctx.t(key, number=ticket.number, due=await _due(ctx, ticket)))
     elif cb.action == "ok":
         ticket = await svc.confirm(actor, ticket_id)
         await answer(query)
@@ -160,7 +163,9 @@ async def _answer(
         )
         reason = text or ctx.t("tickets.reopen_default_reason")
         ticket = await svc.reopen(actor, ticket_id, reason, evidence)
-        await reply(update, ctx.t("tickets.reopened", number=ticket.number, due=_due(ctx, ticket)))
+        await reply(
+            update, ctx.t("tickets.reopened", number=ticket.number, due=await _due(ctx, ticket))
+        )
         return True
     if not text:
         await reply(update, ctx.t("tickets.reason_needed"))
@@ -226,7 +231,7 @@ async def show_ticket(update: Update, ctx: Ctx) -> None:
     if not ctx.args:
         raise InvalidInput("tickets.usage_ticket")
     timeline = await ctx.svc.tickets.timeline(actor, ctx.args[0])
-    tz = ctx.svc.settings.timezone
+    tz = await community_tz(ctx, timeline.ticket.community_id)
     lines = [_line(ctx, timeline.ticket, timeline.params)]
     for event in timeline.events:
         who = timeline.people.get(event.actor_person_id or 0, "")
@@ -278,8 +283,8 @@ def _line(ctx: Ctx, ticket: Ticket, params: dict[str, object]) -> str:
     )
 
 
-def _due(ctx: Ctx, ticket: Ticket) -> str:
-    return format_due(ticket, ctx.svc.settings.timezone)
+async def _due(ctx: Ctx, ticket: Ticket) -> Day | str:
+    return format_due(ticket, await community_tz(ctx, ticket.community_id))
 
 
 def handlers() -> list[BaseHandler[Update, Ctx, None]]:

@@ -7,6 +7,7 @@ import csv
 import html
 import io
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from telegram import (
     InlineKeyboardButton,
@@ -22,8 +23,9 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 from bot import callbacks
 from bot.domain.errors import InvalidInput
 from bot.domain.volunteers import Activity, SignupStatus
+from bot.i18n import Span
 from bot.services.volunteers import SIGNUP_PREFIX, when
-from handlers.base import Ctx, answer, deep_link, edit, parse_id, reply
+from handlers.base import Ctx, answer, community_tz, deep_link, edit, parse_id, reply
 
 PRIVATE = filters.ChatType.PRIVATE
 NOT_EDITED = ~filters.UpdateType.EDITED
@@ -36,8 +38,8 @@ def _button(label: str, action: str, *args: object) -> InlineKeyboardButton:
     )
 
 
-def _when(ctx: Ctx, activity: Activity) -> str:
-    return when(activity, ctx.svc.settings.timezone)
+async def _when(ctx: Ctx, activity: Activity) -> Span:
+    return when(activity, await community_tz(ctx, activity.community_id))
 
 
 async def sign_up_link(update: Update, ctx: Ctx, activity_id: int) -> None:
@@ -49,7 +51,7 @@ async def sign_up_link(update: Update, ctx: Ctx, activity_id: int) -> None:
         text = ctx.t(
             "volunteer.signed_up",
             title=activity.title,
-            when=_when(ctx, activity),
+            when=await _when(ctx, activity),
             place=activity.place,
         )
     else:
@@ -87,7 +89,7 @@ async def my_activities(update: Update, ctx: Ctx) -> None:
             ctx.t(
                 "volunteer.mine_line",
                 title=activity.title,
-                when=_when(ctx, activity),
+                when=await _when(ctx, activity),
                 status=ctx.t(f"volunteer.status_{signup.status.value}"),
                 hours=f"{hours:g}",
             )
@@ -117,7 +119,7 @@ async def list_activities(update: Update, ctx: Ctx) -> None:
                 "volunteer.activity_line",
                 id=activity.id,
                 title=activity.title,
-                when=_when(ctx, activity),
+                when=await _when(ctx, activity),
                 place=activity.place,
                 headcount=activity.headcount,
             ),
@@ -131,8 +133,9 @@ async def new_activity(update: Update, ctx: Ctx) -> None:
     args = ctx.args or []
     text = " ".join(args[4:])
     title, _, place = text.partition("/")
+    tz = ZoneInfo(await community_tz(ctx))
     try:
-        starts = datetime.fromisoformat(f"{args[0]}T{args[1]}").replace(tzinfo=ctx.svc.settings.tz)
+        starts = datetime.fromisoformat(f"{args[0]}T{args[1]}").replace(tzinfo=tz)
         hours, headcount = float(args[2]), int(args[3])
     except (IndexError, ValueError):
         await reply(update, ctx.t("volunteer.usage_new"))
@@ -147,7 +150,7 @@ async def new_activity(update: Update, ctx: Ctx) -> None:
             "volunteer.created",
             id=activity.id,
             title=activity.title,
-            when=_when(ctx, activity),
+            when=await _when(ctx, activity),
             link=link,
         ),
     )

@@ -3,18 +3,29 @@
 Catalogs are TOML files with the same dotted keys in each language. Parameters are
 HTML-escaped on the way in, because every message is sent with parse_mode=HTML and
 most parameters (names, captions, zone names) come from users.
+
+Two things follow the reader rather than the writer of a message:
+- dates and times: pass a ``Day``, ``Moment``, ``ShortDay`` or ``Span`` (bot.i18n.when) as a
+  parameter, already in the community's time zone; ``t`` writes it the reader's way.
+- plurals: ``{count:report|reports}`` writes "1 report" / "3 reports" (the number, a space,
+  then the singular when the number is 1, else the plural). Chinese templates just say
+  ``{count}``: the placeholder's name is the same in both catalogs.
 """
 
 from __future__ import annotations
 
 import html
 import logging
+import string
 import tomllib
 from functools import cache
 from importlib import resources
 from typing import Any
 
 from bot.domain.models import Language
+from bot.i18n.when import Day, Localized, Moment, ShortDay, Span
+
+__all__ = ["Day", "Localized", "Moment", "Safe", "ShortDay", "Span", "both", "catalog", "t"]
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +53,35 @@ def catalog(language: Language) -> dict[str, str]:
     return flat
 
 
+class _Formatter(string.Formatter):
+    """str.format plus the plural spec ``{n:one|other}``."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if "|" in format_spec:
+            one, other = format_spec.split("|", 1)
+            return f"{value} {one if _is_one(value) else other}"
+        formatted: str = super().format_field(value, format_spec)
+        return formatted
+
+
+def _is_one(value: Any) -> bool:
+    try:
+        return float(str(value)) == 1
+    except ValueError:
+        return False
+
+
+_FORMATTER = _Formatter()
+
+
+def _param(lang: Language, value: Any) -> Any:
+    if isinstance(value, Safe):
+        return value
+    if isinstance(value, Localized):
+        value = value.render(lang)
+    return html.escape(str(value), quote=False)
+
+
 def t(language: Language | None, key: str, **params: Any) -> str:
     """The message ``key`` in ``language`` with named, escaped parameters."""
     lang = language or Language.ZH
@@ -49,11 +89,8 @@ def t(language: Language | None, key: str, **params: Any) -> str:
     if template is None:
         log.error("missing message key=%s", key)
         return key
-    safe = {
-        k: v if isinstance(v, Safe) else html.escape(str(v), quote=False)
-        for k, v in params.items()
-    }
-    return template.format(**safe)
+    safe = {k: _param(lang, v) for k, v in params.items()}
+    return _FORMATTER.format(template, **safe)
 
 
 def both(key: str, **params: Any) -> str:

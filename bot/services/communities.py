@@ -113,6 +113,11 @@ class CommunityService(Service):
         async with self.db.transaction() as tx:
             await tx.calendar.set_override(community_id, day, workday, note[:64])
 
+    async def timezone(self, community_id: int) -> str:
+        """The community's own time zone, in which its people read dates."""
+        async with self.db.read() as tx:
+            return (await tx.communities.get(community_id)).timezone
+
     async def find_by_code(self, code: str) -> Community | None:
         async with self.db.read() as tx:
             return await tx.communities.find_by_code(code)

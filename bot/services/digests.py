@@ -11,6 +11,7 @@ from bot.domain.access import Actor
 from bot.domain.errors import InvalidInput, NotAllowed
 from bot.domain.models import Community, Role, Zone
 from bot.domain.schedule import clean_day, inspection_days
+from bot.i18n import Day
 from bot.services.base import Service
 from bot.services.ticket_cards import format_due
 from storage.transaction import Transaction
@@ -24,7 +25,7 @@ class OverdueLine:
     number: str
     zone: str
     cadre: str
-    due: str
+    due: Day | str
     days_over: int
 
 

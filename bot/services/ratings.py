@@ -14,6 +14,7 @@ from bot.domain.access import Actor
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.domain.models import Person, Role
 from bot.domain.scoring import YearMonth
+from bot.i18n import ShortDay
 from bot.services import messages
 from bot.services.base import Service
 from storage.scores import Rating
@@ -92,7 +93,7 @@ class RatingService(Service):
                     "ratings.notice",
                     kind_key=f"ratings.kind_{rating.kind}",
                     name=rating.name,
-                    until=f"{end.month}月{end.day}日",
+                    until=ShortDay(end.date()),
                     buttons=buttons,
                     dedupe_key=f"rating-notice:{rating_id}:{group.chat_id}",
                 )

@@ -19,6 +19,7 @@ from bot.clock import Clock
 from bot.domain.models import Community, Language, Person, Role
 from bot.domain.schedule import Slot, monthly_slots, months_around, slot
 from bot.domain.volunteers import SignupStatus
+from bot.i18n import Safe, ShortDay, t
 from bot.services import messages
 from bot.services.base import Service
 from bot.services.digest_text import digest_params
@@ -135,7 +136,7 @@ class RhythmService(Service):
                 key,
                 buttons=buttons,
                 dedupe_key=f"{s.key_part}:{community.id}:{group.chat_id}",
-                date=f"{day.month}月{day.day}日",
+                date=ShortDay(day),
                 when=when(activity, community.timezone),
                 place=activity.place,
             )
@@ -145,19 +146,27 @@ class RhythmService(Service):
         self, tx: Transaction, community: Community, s: Slot, now: datetime
     ) -> int:
         plan = await plan_zones(tx, community.id)
-        lines = []
-        for index, planned in enumerate(plan, start=1):
-            last = planned.last_inspected
-            seen = f"{last.month}月{last.day}日" if last else "—"
-            lines.append(f"{index}. {planned.zone.name}（{len(planned.sites)}）{seen}")
         inspectors = await tx.people.list_with_role(community.id, Role.INSPECTOR)
         for inspector in inspectors:
+            # Each inspector reads the plan's dates in their own language.
+            lang = inspector.language or Language.ZH
+            lines = [
+                t(
+                    lang,
+                    "rhythm.plan_line",
+                    index=index,
+                    zone=planned.zone.name,
+                    sites=len(planned.sites),
+                    seen=ShortDay(planned.last_inspected) if planned.last_inspected else "—",
+                )
+                for index, planned in enumerate(plan, start=1)
+            ]
             await messages.to_person(
                 tx,
                 inspector,
                 now,
                 "rhythm.inspection_plan",
-                zones="\n".join(lines),
+                zones=Safe("\n".join(lines)),
                 dedupe_key=f"plan:{community.id}:{s.day}:{inspector.id}",
             )
         return len(inspectors)

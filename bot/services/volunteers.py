@@ -22,6 +22,7 @@ from bot.domain.volunteers import (
     next_in_line,
     status_for_new,
 )
+from bot.i18n import Span
 from bot.services import messages
 from bot.services.base import Service
 from storage.transaction import Transaction
@@ -267,11 +268,10 @@ async def _tz(tx: Transaction, activity: Activity) -> ZoneInfo:
     return ZoneInfo((await tx.communities.get(activity.community_id)).timezone)
 
 
-def _when(activity: Activity, tz: ZoneInfo) -> str:
-    start, end = activity.starts_at.astimezone(tz), activity.ends_at.astimezone(tz)
-    return f"{start.month}月{start.day}日 {start:%H:%M}–{end:%H:%M}"
+def _when(activity: Activity, tz: ZoneInfo) -> Span:
+    return Span(activity.starts_at.astimezone(tz), activity.ends_at.astimezone(tz))
 
 
-def when(activity: Activity, timezone: str) -> str:
-    """How an activity's time is shown: 12月18日 08:30–11:00."""
+def when(activity: Activity, timezone: str) -> Span:
+    """How an activity's time is shown: 12月18日 08:30–11:00 / Fri 18 Dec 08:30–11:00."""
     return _when(activity, ZoneInfo(timezone))

@@ -7,7 +7,7 @@ by hand below; a second community's tickets and events must not leak into them.
 from __future__ import annotations
 
 import sqlite3
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -16,6 +16,7 @@ import pytest
 
 from bot.domain.models import Language
 from bot.domain.tickets import Event, EventKind, Source, Status, Ticket
+from bot.i18n import Day
 from bot.services.digests import OverdueLine, build_digest
 from storage.database import Database, migration_scripts
 from storage.rows import to_db_time
@@ -256,9 +257,9 @@ async def test_daily_digest_counts(seeded: Database) -> None:
     # Due in the last 24 h: T4 (rectified in time) and T8 (rejected: left out).
     assert digest.rectification_rate == 100.0
     assert digest.oldest_overdue == [
-        OverdueLine("2026-0006", "—", "—", "2026年11月13日", 4),
-        OverdueLine("2026-0005", "东片区", "陈建国", "2026年11月14日", 3),
-        OverdueLine("2026-0002", "东片区", "陈建国", "2026年11月15日", 2),
+        OverdueLine("2026-0006", "—", "—", Day(date(2026, 11, 13)), 4),
+        OverdueLine("2026-0005", "东片区", "陈建国", Day(date(2026, 11, 14)), 3),
+        OverdueLine("2026-0002", "东片区", "陈建国", Day(date(2026, 11, 15)), 2),
     ]
     assert digest.per_zone == []
     assert digest.today == []
