@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
 import tempfile
 from datetime import date, datetime
@@ -14,7 +13,8 @@ from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.domain.errors import InvalidInput, NotAllowed
 from bot.domain.models import Role
-from bot.i18n import Moment
+from bot.domain.rules import BOUNDS as RULE_BOUNDS
+from bot.i18n import Moment, Safe
 from bot.importer import ImportFailed, load_plan
 from bot.services.invites import INVITE_PREFIX
 from handlers.base import Ctx, command_args, community_tz, deep_link, parse_id, reply
@@ -184,12 +184,23 @@ async def settings(update: Update, ctx: Ctx) -> None:
         raise InvalidInput("start.pick_community_first")
     ov = await ctx.svc.communities.overview(actor.community_id)
     lines = [ctx.t("admin.settings_title")]
-    lines += [
-        f"<code>{key}</code> = {html.escape(value)}"
-        for key, value in ov.rules.to_mapping().items()
-    ]
+    lines += [_setting_line(ctx, key, value) for key, value in ov.rules.to_mapping().items()]
     lines.append(ctx.t("admin.settings_hint"))
     await reply(update, "\n".join(lines))
+
+
+def _setting_line(ctx: Ctx, name: str, value: str) -> str:
+    """A rule by its name in the reader's language, its value, bounds and one line of help."""
+    low, high = RULE_BOUNDS.get(name, (None, None))
+    bounds = "" if low is None else ctx.t("admin.setting_bounds", low=f"{low:g}", high=f"{high:g}")
+    return ctx.t(
+        "admin.setting_line",
+        label=ctx.t(f"admin.rule_{name}"),
+        value=value,
+        bounds=Safe(bounds),
+        name=name,
+        help=ctx.t(f"admin.rule_{name}_help"),
+    )
 
 
 async def set_setting(update: Update, ctx: Ctx) -> None:

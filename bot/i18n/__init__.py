@@ -9,7 +9,8 @@ Two things follow the reader rather than the writer of a message:
   parameter, already in the community's time zone; ``t`` writes it the reader's way.
 - plurals: ``{count:report|reports}`` writes "1 report" / "3 reports" (the number, a space,
   then the singular when the number is 1, else the plural). Chinese templates just say
-  ``{count}``: the placeholder's name is the same in both catalogs.
+  ``{count}``: the placeholder's name is the same in both catalogs. ``{day:ordinal}`` writes
+  1st, 2nd, 3rd, 11th….
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ class _Formatter(string.Formatter):
     """str.format plus the plural spec ``{n:one|other}``."""
 
     def format_field(self, value: Any, format_spec: str) -> str:
+        if format_spec == "ordinal":
+            return _ordinal(int(value))
         if "|" in format_spec:
             one, other = format_spec.split("|", 1)
             return f"{value} {one if _is_one(value) else other}"
@@ -69,6 +72,11 @@ def _is_one(value: Any) -> bool:
         return float(str(value)) == 1
     except ValueError:
         return False
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 _FORMATTER = _Formatter()

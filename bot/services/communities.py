@@ -12,7 +12,7 @@ from bot.domain.access import Actor
 from bot.domain.community_plan import CommunityPlan, PersonRef
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound
 from bot.domain.models import Community, GroupChat, Invite, Role, Site, Zone
-from bot.domain.rules import CommunityRules
+from bot.domain.rules import CommunityRules, RuleValueError
 from bot.services.base import Service
 from storage.transaction import Transaction
 
@@ -99,6 +99,13 @@ class CommunityService(Service):
                 changed = current.with_value(key, value)
             except KeyError:
                 raise InvalidInput("admin.unknown_setting", name=key[:64]) from None
+            except RuleValueError as bad:
+                raise InvalidInput(
+                    f"admin.bad_setting_{bad.problem}",
+                    name=key[:64],
+                    low=f"{bad.low:g}",
+                    high=f"{bad.high:g}",
+                ) from None
             except ValueError as bad:
                 raise InvalidInput(
                     "admin.bad_setting", name=key[:64], reason=str(bad)[:200]
