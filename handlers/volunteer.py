@@ -24,7 +24,7 @@ from bot import callbacks
 from bot.domain.errors import InvalidInput
 from bot.domain.volunteers import Activity, SignupStatus
 from bot.i18n import Span
-from bot.services.volunteers import SIGNUP_PREFIX, when
+from bot.services.volunteers import SIGNUP_PREFIX, title_of, when
 from handlers.base import Ctx, answer, community_tz, deep_link, edit, parse_id, reply
 
 PRIVATE = filters.ChatType.PRIVATE
@@ -50,12 +50,12 @@ async def sign_up_link(update: Update, ctx: Ctx, activity_id: int) -> None:
     if result.status is SignupStatus.CONFIRMED:
         text = ctx.t(
             "volunteer.signed_up",
-            title=activity.title,
+            title=title_of(activity),
             when=await _when(ctx, activity),
             place=activity.place,
         )
     else:
-        text = ctx.t("volunteer.waitlisted", title=activity.title, position=result.position)
+        text = ctx.t("volunteer.waitlisted", title=title_of(activity), position=result.position)
     if result.already:
         text = ctx.t("volunteer.already") + "\n" + text
     markup = InlineKeyboardMarkup(
@@ -88,7 +88,7 @@ async def my_activities(update: Update, ctx: Ctx) -> None:
         lines.append(
             ctx.t(
                 "volunteer.mine_line",
-                title=activity.title,
+                title=title_of(activity),
                 when=await _when(ctx, activity),
                 status=ctx.t(f"volunteer.status_{signup.status.value}"),
                 hours=f"{hours:g}",
@@ -118,7 +118,7 @@ async def list_activities(update: Update, ctx: Ctx) -> None:
             ctx.t(
                 "volunteer.activity_line",
                 id=activity.id,
-                title=activity.title,
+                title=title_of(activity),
                 when=await _when(ctx, activity),
                 place=activity.place,
                 headcount=activity.headcount,
@@ -149,7 +149,7 @@ async def new_activity(update: Update, ctx: Ctx) -> None:
         ctx.t(
             "volunteer.created",
             id=activity.id,
-            title=activity.title,
+            title=title_of(activity),
             when=await _when(ctx, activity),
             link=link,
         ),
@@ -167,7 +167,7 @@ async def roster(update: Update, ctx: Ctx) -> None:
     lines = [
         ctx.t(
             "volunteer.roster_title",
-            title=found.activity.title,
+            title=title_of(found.activity),
             count=len(found.confirmed),
             headcount=found.activity.headcount,
         )
@@ -205,7 +205,7 @@ async def on_button(update: Update, ctx: Ctx) -> None:
     if cb.action == "cancel":
         activity = await svc.cancel(person, cb.int_arg())
         await answer(query)
-        await edit(update, ctx.t("volunteer.cancelled", title=activity.title))
+        await edit(update, ctx.t("volunteer.cancelled", title=title_of(activity)))
     elif cb.action == "in":
         await ctx.svc.pending.ask(person, CHECKIN, str(cb.int_arg()))
         await answer(query)
@@ -238,7 +238,9 @@ async def answer_check_in(update: Update, ctx: Ctx, message: Message, payload: s
         with_photo=bool(message.photo),
     )
     await ctx.svc.pending.clear(person)
-    await reply(update, ctx.t("volunteer.checked_in", title=activity.title), ReplyKeyboardRemove())
+    await reply(
+        update, ctx.t("volunteer.checked_in", title=title_of(activity)), ReplyKeyboardRemove()
+    )
 
 
 def handlers() -> list[BaseHandler[Update, Ctx, None]]:

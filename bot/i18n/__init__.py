@@ -5,8 +5,9 @@ HTML-escaped on the way in, because every message is sent with parse_mode=HTML a
 most parameters (names, captions, zone names) come from users.
 
 Two things follow the reader rather than the writer of a message:
-- dates and times: pass a ``Day``, ``Moment``, ``ShortDay`` or ``Span`` (bot.i18n.when) as a
-  parameter, already in the community's time zone; ``t`` writes it the reader's way.
+- dates and times: pass a ``Day``, ``Moment``, ``ShortDay``, ``Span`` or ``Month``
+  (bot.i18n.when) as a parameter, already in the community's time zone; ``t`` writes it the
+  reader's way. Text made per language (lines of a list) goes in a ``ByLanguage``.
 - plurals: ``{count:report|reports}`` writes "1 report" / "3 reports" (the number, a space,
   then the singular when the number is 1, else the plural). Chinese templates just say
   ``{count}``: the placeholder's name is the same in both catalogs. ``{day:ordinal}`` writes
@@ -24,9 +25,21 @@ from importlib import resources
 from typing import Any
 
 from bot.domain.models import Language
-from bot.i18n.when import Day, Localized, Moment, ShortDay, Span
+from bot.i18n.when import ByLanguage, Day, Localized, Moment, Month, ShortDay, Span
 
-__all__ = ["Day", "Localized", "Moment", "Safe", "ShortDay", "Span", "both", "catalog", "t"]
+__all__ = [
+    "ByLanguage",
+    "Day",
+    "Localized",
+    "Moment",
+    "Month",
+    "Safe",
+    "ShortDay",
+    "Span",
+    "both",
+    "catalog",
+    "t",
+]
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +100,8 @@ def _param(lang: Language, value: Any) -> Any:
         return value
     if isinstance(value, Localized):
         value = value.render(lang)
+        if isinstance(value, Safe):
+            return value
     return html.escape(str(value), quote=False)
 
 

@@ -1,12 +1,14 @@
-"""Dates and times as message parameters, written the reader's way.
+"""Message parameters written the reader's way: dates, times, months, and text made per
+language.
 
-Callers convert to the community's time zone (``Day.of``, ``Moment.of``…); the message
+Callers convert to the community's time zone (``Day.last_before``, ``Moment.of``…); the message
 function ``t`` then renders the value in the reader's language. ``str()`` gives the
 Chinese form, for the few places (images, ledgers) that are Chinese documents.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -96,3 +98,32 @@ class Span(Localized):
         if language is Language.EN:
             day = f"{WEEKDAYS[s.weekday()]} {day}"
         return f"{day} {s:%H:%M}–{e:%H:%M}"
+
+
+@dataclass(frozen=True, slots=True)
+class Month(Localized):
+    """A calendar month: 2026年11月 / Nov 2026."""
+
+    year: int
+    month: int
+
+    def render(self, language: Language) -> str:
+        if language is Language.EN:
+            return f"{MONTHS[self.month - 1]} {self.year}"
+        return f"{self.year}年{self.month}月"
+
+
+@dataclass(frozen=True, slots=True)
+class ByLanguage(Localized):
+    """A parameter composed once per language (lines already made by ``t``), so a message
+    built for many readers, or for a bilingual group post, gets each reader's version."""
+
+    zh: str
+    en: str
+
+    @classmethod
+    def of(cls, make: Callable[[Language], str]) -> ByLanguage:
+        return cls(make(Language.ZH), make(Language.EN))
+
+    def render(self, language: Language) -> str:
+        return self.en if language is Language.EN else self.zh

@@ -22,7 +22,7 @@ from bot.domain.volunteers import (
     next_in_line,
     status_for_new,
 )
-from bot.i18n import Span
+from bot.i18n import ByLanguage, Month, Safe, Span, t
 from bot.services import messages
 from bot.services.base import Service
 from storage.transaction import Transaction
@@ -172,7 +172,7 @@ class VolunteerService(Service):
                         lucky,
                         now,
                         "volunteer.promoted",
-                        title=activity.title,
+                        title=title_of(activity),
                         when=_when(activity, await _tz(tx, activity)),
                         dedupe_key=f"promoted:{activity_id}:{lucky.id}",
                     )
@@ -270,6 +270,14 @@ async def _tz(tx: Transaction, activity: Activity) -> ZoneInfo:
 
 def _when(activity: Activity, tz: ZoneInfo) -> Span:
     return Span(activity.starts_at.astimezone(tz), activity.ends_at.astimezone(tz))
+
+
+def title_of(activity: Activity) -> str | ByLanguage:
+    """An activity's title; Clean Day's is ours to write, so it follows the reader."""
+    if activity.kind != "clean_day":
+        return activity.title
+    month = Month(activity.starts_at.year, activity.starts_at.month)
+    return ByLanguage.of(lambda lang: Safe(t(lang, "volunteer.clean_day_title", month=month)))
 
 
 def when(activity: Activity, timezone: str) -> Span:
