@@ -14,7 +14,7 @@ from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 from bot.domain.errors import InvalidInput, NotAllowed
 from bot.domain.models import Role
 from bot.domain.rules import BOUNDS as RULE_BOUNDS
-from bot.i18n import Moment, Safe
+from bot.i18n import Moment, Safe, site_category
 from bot.importer import ImportFailed, load_plan
 from bot.services.invites import INVITE_PREFIX
 from handlers.base import Ctx, command_args, community_tz, deep_link, parse_id, reply
@@ -58,7 +58,13 @@ async def add_site(update: Update, ctx: Ctx) -> None:
         return
     site, zone = await ctx.svc.communities.add_site(actor, parts[0], parts[1], parts[2])
     await reply(
-        update, ctx.t("admin.site_added", name=site.name, category=site.category, zone=zone.name)
+        update,
+        ctx.t(
+            "admin.site_added",
+            name=site.name,
+            category=site_category(site.category),
+            zone=zone.name,
+        ),
     )
 
 

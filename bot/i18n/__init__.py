@@ -25,7 +25,16 @@ from importlib import resources
 from typing import Any
 
 from bot.domain.models import Language
-from bot.i18n.when import ByLanguage, Day, Localized, Moment, Month, ShortDay, Span
+from bot.i18n.when import (
+    ByLanguage,
+    Day,
+    Localized,
+    Moment,
+    Month,
+    ShortDay,
+    Span,
+    site_category,
+)
 
 __all__ = [
     "ByLanguage",
@@ -38,6 +47,7 @@ __all__ = [
     "Span",
     "both",
     "catalog",
+    "site_category",
     "t",
 ]
 

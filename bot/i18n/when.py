@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.domain.community_plan import SITE_CATEGORY_LABELS
 from bot.domain.models import Language
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -111,6 +112,11 @@ class Month(Localized):
         if language is Language.EN:
             return f"{MONTHS[self.month - 1]} {self.year}"
         return f"{self.year}年{self.month}月"
+
+
+def site_category(category: str) -> ByLanguage:
+    """A site category: the ledger's Chinese name, or a usual category's English label."""
+    return ByLanguage(category, SITE_CATEGORY_LABELS.get(category, category))
 
 
 @dataclass(frozen=True, slots=True)

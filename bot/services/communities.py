@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from bot.domain.access import Actor
-from bot.domain.community_plan import CommunityPlan, PersonRef
+from bot.domain.community_plan import CommunityPlan, PersonRef, category_named
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound
 from bot.domain.models import Community, GroupChat, Invite, Role, Site, Zone
 from bot.domain.rules import CommunityRules, RuleValueError
@@ -70,7 +70,7 @@ class CommunityService(Service):
         self, actor: Actor, name: str, category: str, zone_code: str, address: str | None = None
     ) -> tuple[Site, Zone]:
         community_id = _admin_community(actor)
-        name, category = _check_name(name), _check_name(category)
+        name, category = _check_name(name), category_named(_check_name(category))
         async with self.db.transaction() as tx:
             zone = await tx.zones.find_by_code(community_id, zone_code.strip())
             if zone is None:
