@@ -89,9 +89,8 @@ async def _reader_language(update: Update, ctx: Any) -> Language:
         # The database may be what failed: the reply still goes out, by the app's language.
         log.warning("no language for user_id=%s", user.id, exc_info=True)
         person = None
-    if person is not None and person.language is not None:
-        return person.language
-    return Language.from_telegram(user.language_code)
+    chosen: Language | None = person.language if person is not None else None
+    return chosen or Language.from_telegram(user.language_code)
 
 
 async def _safely(coro: Any) -> None:
