@@ -123,7 +123,9 @@ def t(language: Language | None, key: str, **params: Any) -> str:
         log.error("missing message key=%s", key)
         return key
     safe = {k: _param(lang, v) for k, v in params.items()}
-    return _FORMATTER.format(template, **safe)
+    if "|" in template or ":ordinal}" in template:
+        return _FORMATTER.format(template, **safe)
+    return template.format(**safe)
 
 
 def both(key: str, **params: Any) -> str:
