@@ -243,3 +243,7 @@ async def test_an_english_reader_never_gets_chinese_text(english: Harness) -> No
     assert [half for half in halves.values() if half and CJK.search(half)] == []
     found = {head for head in ENGLISH_HEADS if any(head in (h or "") for h in halves.values())}
     assert found == set(ENGLISH_HEADS)
+    # Group buttons say both: "中文 / English".
+    buttons = [label for post in group.inbox for label in post.button_texts]
+    assert "🙋 Sign up" in [label.split(" / ")[-1] for label in buttons]
+    assert [label for label in buttons if CJK.search(label.split(" / ")[-1])] == []

@@ -36,7 +36,7 @@ async def test_household_goes_nominated_verified_notice_published(harness: Harne
     notice = await group.wait_for(has("公示至"), timeout=10)
     assert "张家" in (notice.text or "") and "12月7日" in (notice.text or "")
 
-    await neighbour.in_group(group).press(notice, "我有异议")
+    await neighbour.in_group(group).press(notice, "我有异议 / I object")
     await neighbour.wait_for(has("异议理由"))
     await neighbour.send("他家楼道常年堆放杂物")
     await neighbour.wait_for(has("转给社区管理员"))
