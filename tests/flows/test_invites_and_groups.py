@@ -157,7 +157,7 @@ async def test_invites_are_listed_in_english_for_an_english_reader(harness: Harn
     await admin.send("/invites")
     listing = await admin.wait_for(lambda m: "Open invites" in (m.text or ""))
     last = (listing.text or "").splitlines()[-1]
-    assert "leader: 2 of 2 use(s) left, expires 2026-11-19 09:00" in last
+    assert "leader: 2 of 2 uses left, expires Thu 19 Nov 2026 09:00" in last
     assert f"🚫 Revoke {last.split('.')[0]}" in listing.button_texts
 
 
