@@ -35,6 +35,7 @@ ACTIVE_STATUSES = OPEN_STATUSES | {Status.RECTIFIED}
 class Source(StrEnum):
     RESIDENT = "resident"
     INSPECTION = "inspection"
+    OPEN311 = "open311"  # posted by a city system through the Open311 API
 
 
 class RejectReason(StrEnum):

@@ -15,6 +15,7 @@ from bot.services.exports import ExportService
 from bot.services.inspections import InspectionService
 from bot.services.invites import InviteService
 from bot.services.notices import NoticeService
+from bot.services.open311 import Open311Service
 from bot.services.pending import PendingService
 from bot.services.people import PeopleService
 from bot.services.ratings import RatingService
@@ -50,6 +51,7 @@ class Services:
     scoring: ScoringService
     review: ReviewService
     ratings: RatingService
+    open311: Open311Service
 
     @classmethod
     def build(cls, settings: Settings, db: Database, clock: Clock) -> Services:
@@ -78,4 +80,5 @@ class Services:
             scoring=ScoringService(db, clock, ready),
             review=ReviewService(db, clock, ready, reports=reports, data_dir=settings.data_dir),
             ratings=RatingService(db, clock, ready),
+            open311=Open311Service(db, clock, ready, reports=reports),
         )
