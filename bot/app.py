@@ -26,6 +26,7 @@ from bot.notify.pacing import Limits, Pacer
 from bot.notify.ratelimit import SharedRateLimiter
 from bot.notify.sender import OutboxSender
 from bot.polling import Poller
+from bot.services import reach
 from bot.services.container import Services
 from handlers import (
     admin,
@@ -232,6 +233,7 @@ async def start_bot(
         data_dir=settings.data_dir,
         pacer=pacer,
         renderers={"notice": services.notices.image_path},
+        on_unreachable=reach.person_unreachable,
     )
     sender.start()
     poller = (

@@ -9,14 +9,16 @@ import tempfile
 from datetime import date, datetime
 from pathlib import Path
 
-from telegram import Update
-from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot import callbacks
+from bot.domain.access import Actor
 from bot.domain.errors import InvalidInput, NotAllowed
 from bot.domain.models import Role
 from bot.importer import ImportFailed, load_plan
 from bot.services.invites import INVITE_PREFIX
-from handlers.base import Ctx, command_args, deep_link, parse_id, reply
+from handlers.base import Ctx, answer, command_args, deep_link, edit, parse_id, reply
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +26,7 @@ PRIVATE = filters.ChatType.PRIVATE
 NOT_EDITED = ~filters.UpdateType.EDITED
 MAX_IMPORT_MB = 5
 IMPORT_SUFFIXES = (".xlsx", ".yaml", ".yml", ".csv")
+MAX_INVITES_LISTED = 30  # one Revoke button each, within one message
 
 
 async def new_community(update: Update, ctx: Ctx) -> None:
@@ -95,26 +98,60 @@ async def invite(update: Update, ctx: Ctx) -> None:
 
 
 async def list_invites(update: Update, ctx: Ctx) -> None:
-    """/invites — the invites not yet used up."""
+    """/invites — the links still usable, each with a Revoke button."""
     actor, _ = ctx.require_actor()
-    invites = await ctx.svc.invites.list_open(actor)
-    if not invites:
-        await reply(update, ctx.t("admin.no_invites"))
-        return
+    text, markup = await _invites_view(ctx, actor)
+    await reply(update, text, markup)
+
+
+async def on_invite_button(update: Update, ctx: Ctx) -> None:
+    """Revoke a link from the /invites list; the service re-checks the admin's rights."""
+    query = update.callback_query
+    assert query is not None
+    actor, _ = ctx.require_actor()
+    cb = callbacks.parse(query.data, expect=callbacks.INVITE)
+    if cb.action != "rev" or len(cb.args) != 1:
+        raise callbacks.StaleButton(query.data)
+    await ctx.svc.invites.revoke(actor, cb.args[0])
+    await answer(query, ctx.t("admin.invite_revoked"))
+    text, markup = await _invites_view(ctx, actor)
+    await edit(update, ctx.t("admin.invite_revoked") + "\n\n" + text, markup)
+
+
+async def _invites_view(ctx: Ctx, actor: Actor) -> tuple[str, InlineKeyboardMarkup | None]:
+    found = await ctx.svc.invites.open_links(actor)
+    if not found:
+        return ctx.t("admin.no_invites"), None
     lines = [ctx.t("admin.invites_title")]
-    for inv in invites[:50]:
+    rows = []
+    for n, (inv, zone) in enumerate(found[:MAX_INVITES_LISTED], start=1):
         lines.append(
             ctx.t(
                 "admin.invite_line",
+                n=n,
                 role=ctx.t(f"roles.{inv.role.value}"),
-                zone=f" #{inv.zone_id}" if inv.zone_id else "",
-                used=inv.uses,
+                zone=ctx.t("invite.zone_suffix", zone=zone.name) if zone else "",
+                left=inv.max_uses - inv.uses,
                 uses=inv.max_uses,
-                expires=_date(inv.expires_at, ctx),
+                expires=_expiry(ctx, inv.expires_at),
                 code=inv.code,
             )
         )
-    await reply(update, "\n".join(lines))
+        data = callbacks.build(callbacks.INVITE, "rev", inv.code)
+        label = ctx.t("buttons.revoke_invite", n=n)
+        rows.append([InlineKeyboardButton(label, callback_data=data)])
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
+
+
+def _expiry(ctx: Ctx, value: datetime) -> str:
+    local = value.astimezone(ctx.svc.settings.tz)
+    return ctx.t(
+        "admin.invite_expires",
+        year=local.year,
+        month=f"{local.month:02d}",
+        day=f"{local.day:02d}",
+        time=f"{local:%H:%M}",
+    )
 
 
 async def people(update: Update, ctx: Ctx) -> None:
@@ -321,6 +358,7 @@ def handlers() -> list[BaseHandler[Update, Ctx, None]]:
         CommandHandler("addsite", add_site, filters=private),
         CommandHandler("invite", invite, filters=private),
         CommandHandler("invites", list_invites, filters=private),
+        CallbackQueryHandler(on_invite_button, pattern=callbacks.pattern(callbacks.INVITE)),
         CommandHandler("people", people, filters=private),
         CommandHandler("revoke", revoke, filters=private),
         CommandHandler("community", community, filters=private),

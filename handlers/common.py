@@ -63,9 +63,27 @@ async def start(update: Update, ctx: Ctx) -> None:
         )
         + "\n"
         + ctx.t("start.next_steps"),
+        _change_building(ctx) if zone is not None else None,
     )
     if zone is None:
         await _ask_building(update, ctx, person.community_id)
+
+
+def _change_building(ctx: Ctx) -> InlineKeyboardMarkup:
+    """Someone who moved (or picked the wrong building) changes it here or with /building."""
+    data = callbacks.build(callbacks.START, "chg")
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(ctx.t("start.change_building"), callback_data=data)]]
+    )
+
+
+async def building(update: Update, ctx: Ctx) -> None:
+    """/building — choose the building again (a move, or a wrong first choice)."""
+    _, person = ctx.require_actor()
+    if person.community_id is None:
+        await _ask_community(update, ctx)
+        return
+    await _ask_building(update, ctx, person.community_id)
 
 
 async def _redeem(update: Update, ctx: Ctx, person: Person, code: str) -> None:
@@ -136,6 +154,9 @@ async def on_start_button(update: Update, ctx: Ctx) -> None:
         await answer(query)
         await edit(update, ctx.t("start.building_chosen", building=building.name, zone=zone.name))
         await reply(update, ctx.t("start.next_steps"), ReplyKeyboardRemove())
+    elif cb.action == "chg" and person.community_id is not None:
+        await answer(query)
+        await _ask_building(update, ctx, person.community_id)
     elif cb.action == "skip":
         await answer(query)
         await edit(update, ctx.t("start.skipped"))
@@ -257,6 +278,7 @@ def handlers() -> list[BaseHandler[Update, Ctx, None]]:
     return [
         CommandHandler("start", start, filters=PRIVATE & NOT_EDITED),
         CommandHandler("help", help_command, filters=NOT_EDITED),
+        CommandHandler("building", building, filters=PRIVATE & NOT_EDITED),
         CommandHandler("language", language, filters=PRIVATE & NOT_EDITED),
         CommandHandler("cancel", cancel, filters=PRIVATE & NOT_EDITED),
         CallbackQueryHandler(on_start_button, pattern=callbacks.pattern(callbacks.START)),

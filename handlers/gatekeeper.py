@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
+from telegram import ChatMember, Update
+from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, BaseHandler, TypeHandler
 
 from bot.domain.models import Language
@@ -25,7 +26,7 @@ async def identify(update: Update, ctx: Ctx) -> None:
         raise ApplicationHandlerStop
     super_admin = user.id in ctx.svc.settings.admins
     actor, person = await ctx.svc.people.identify(
-        user.id, user.full_name, user.language_code, super_admin
+        user.id, user.full_name, user.language_code, super_admin, contact=_reached_out(update)
     )
     ctx.actor, ctx.person = actor, person
     ctx.lang = person.language or Language.from_telegram(user.language_code)
@@ -35,6 +36,19 @@ async def identify(update: Update, ctx: Ctx) -> None:
         user.id,
         update.effective_chat.id if update.effective_chat else None,
         person.id,
+    )
+
+
+def _reached_out(update: Update) -> bool:
+    """The person wrote to the bot privately (not a group message, not blocking the bot):
+    proof that a message to them would arrive."""
+    chat = update.effective_chat
+    if chat is None or chat.type != ChatType.PRIVATE:
+        return False
+    change = update.my_chat_member
+    return change is None or change.new_chat_member.status not in (
+        ChatMember.LEFT,
+        ChatMember.BANNED,
     )
 
 

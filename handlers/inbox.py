@@ -18,7 +18,7 @@ IMAGE_DOCUMENT = filters.Document.IMAGE
 
 
 async def route(update: Update, ctx: Ctx) -> None:
-    """Pending ticket question → report draft → onboarding location → a hint."""
+    """Pending question (ticket, phone, …) → report draft → onboarding location → a hint."""
     message = update.effective_message
     assert message is not None
     _, person = ctx.require_actor()
@@ -31,6 +31,13 @@ async def route(update: Update, ctx: Ctx) -> None:
         return
     if pending is not None and pending.kind == inspect.PHOTO_KIND:
         await inspect.answer_photo(update, ctx, message, pending.payload)
+        return
+    if (
+        pending is not None
+        and pending.kind == report.PHONE_KIND
+        and message.text
+        and await report.answer_phone(update, ctx, message)
+    ):
         return
     if await tickets.answer_pending(update, ctx, message):
         return

@@ -28,6 +28,10 @@ def _label(ctx: Ctx, item: checklists.Item) -> str:
     return item.en if ctx.lang is Language.EN else item.zh
 
 
+def _fault(ctx: Ctx, item: checklists.Item) -> str:
+    return item.fail_en if ctx.lang is Language.EN else item.fail_zh
+
+
 async def start(update: Update, ctx: Ctx) -> None:
     """/inspect — resume the open inspection, or choose a zone (oldest-inspected first)."""
     actor, _ = ctx.require_actor()
@@ -62,6 +66,7 @@ async def _show(update: Update, ctx: Ctx, check: SiteCheck) -> None:
         site=check.site.name,
         category=check.site.category,
         index=check.index + 1,
+        count=check.count,
         kind=ctx.t(f"inspect.kind_{inspection.kind}"),
     )
     markup = InlineKeyboardMarkup(rows)
@@ -126,7 +131,7 @@ async def _after_site(update: Update, ctx: Ctx, inspection_id: int, site_id: int
         await ctx.svc.pending.ask(person, PHOTO_KIND, f"{inspection_id}:{site_id}:{missing[0]}")
         item = checklists.ITEMS[missing[0]]
         site = check.site.name if check else ""
-        await reply(update, ctx.t("inspect.photo_for", item=_label(ctx, item), site=site))
+        await reply(update, ctx.t("inspect.photo_for", item=_fault(ctx, item), site=site))
     elif check is not None and check.total != -1:
         await _show(update, ctx, check)
     else:

@@ -18,12 +18,21 @@ OBJECTION = "objection"
 
 
 async def nominate(update: Update, ctx: Ctx) -> None:
-    """/nominate household|shop NAME — or /apply, for oneself."""
+    """/nominate household|shop NAME — cadres put a household or shop forward."""
+    await _put_forward(update, ctx, own=False)
+
+
+async def apply(update: Update, ctx: Ctx) -> None:
+    """/apply household|shop NAME (or 文明卫生户/文明卫生门店) — for one's own home or shop."""
+    await _put_forward(update, ctx, own=True)
+
+
+async def _put_forward(update: Update, ctx: Ctx, *, own: bool) -> None:
     actor, person = ctx.require_actor()
     args = ctx.args or []
     if len(args) < 2:
-        raise InvalidInput("ratings.usage")
-    rating = await ctx.svc.ratings.nominate(actor, person, args[0].lower(), " ".join(args[1:]))
+        raise InvalidInput("ratings.usage_apply" if own else "ratings.usage")
+    rating = await ctx.svc.ratings.nominate(actor, person, args[0], " ".join(args[1:]), own=own)
     await reply(
         update,
         ctx.t("ratings.nominated", kind=ctx.t(f"ratings.kind_{rating.kind}"), name=rating.name),
@@ -105,7 +114,8 @@ async def answer_objection(update: Update, ctx: Ctx, message: Message, payload: 
 def handlers() -> list[BaseHandler[Update, Ctx, None]]:
     private = PRIVATE & NOT_EDITED
     return [
-        CommandHandler(["nominate", "apply"], nominate, filters=private),
+        CommandHandler("nominate", nominate, filters=private),
+        CommandHandler("apply", apply, filters=private),
         CommandHandler("ratings", listing, filters=private),
         CommandHandler("pledge", pledge, filters=private),
         CallbackQueryHandler(on_button, pattern=callbacks.pattern(callbacks.RATING)),

@@ -21,10 +21,19 @@ from telegram import (
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import callbacks
-from bot.domain.reports import CATEGORIES, Step
+from bot.domain.reports import (
+    CATEGORIES,
+    MAX_DESCRIPTION,
+    PlaceOption,
+    Step,
+    clean_description,
+    description_clipped,
+    parse_mobile,
+    place_page,
+)
 from bot.domain.tickets import Ticket
 from bot.services.reports import DraftView
-from bot.services.ticket_cards import format_due
+from bot.services.ticket_cards import format_due, format_local
 from handlers.base import Ctx, answer, deep_link, edit, reply
 from handlers.photos import origin_key, receive_photo
 
@@ -34,7 +43,8 @@ PRIVATE = filters.ChatType.PRIVATE
 GROUPS = filters.ChatType.GROUPS
 NOT_EDITED = ~filters.UpdateType.EDITED
 REPORT_PAYLOAD = "report"
-MAX_PLACE_BUTTONS = 12
+PHONE_KIND = "report_phone"  # the next text answers "share my phone"
+MAX_FOUND_PLACES = 30
 
 
 def _button(label: str, action: str, *args: object) -> InlineKeyboardButton:
@@ -61,6 +71,9 @@ async def on_photo(update: Update, ctx: Ctx, message: Message) -> None:
     )
     if ask:
         await reply(update, ctx.t("report.photo_received", count=len(view.draft.photos)))
+        caption = message.caption or ""
+        if description_clipped(caption) and view.draft.description == _clipped(caption):
+            await _say_clipped(update, ctx, caption)
         await ask_next(update, ctx, view)
 
 
@@ -71,8 +84,53 @@ async def on_text(update: Update, ctx: Ctx, message: Message) -> None:
     if view is None:
         await reply(update, ctx.t("report.hint"))
         return
-    view = await ctx.svc.reports.set_description(person, message.text or "")
+    text = message.text or ""
+    if view.step is Step.PLACE:
+        # At "where?", typed text is a place name to look for, not the description.
+        await _search_places(update, ctx, text)
+        return
+    view = await ctx.svc.reports.set_description(person, text)
+    if description_clipped(text):
+        await _say_clipped(update, ctx, text)
     await ask_next(update, ctx, view)
+
+
+def _clipped(text: str) -> str:
+    return clean_description(text)[:MAX_DESCRIPTION]
+
+
+async def _say_clipped(update: Update, ctx: Ctx, text: str) -> None:
+    length = len(clean_description(text))
+    await reply(update, ctx.t("report.description_clipped", max=MAX_DESCRIPTION, length=length))
+
+
+async def answer_phone(update: Update, ctx: Ctx, message: Message) -> bool:
+    """Text at the phone prompt: a valid mobile is consent; anything else is refused.
+
+    Never the description: a number typed here once reached other residents that way.
+    False when no report is in progress any more (the text is then handled as usual).
+    """
+    _, person = ctx.require_actor()
+    if await ctx.svc.reports.current(person) is None:
+        await ctx.svc.pending.clear(person)
+        return False
+    phone = parse_mobile(message.text or "")
+    if phone is None:
+        await reply(update, ctx.t("report.phone_invalid"), _phone_keyboard(ctx))
+        return True
+    view = await ctx.svc.reports.set_share_phone(person, phone)
+    await ctx.svc.pending.clear(person)
+    await reply(update, ctx.t("report.phone_shared"), ReplyKeyboardRemove())
+    await ask_next(update, ctx, view)
+    return True
+
+
+def _phone_keyboard(ctx: Ctx) -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton(ctx.t("report.share_phone"), request_contact=True)]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
 
 
 async def on_location(update: Update, ctx: Ctx, message: Message) -> bool:
@@ -112,13 +170,13 @@ async def on_contact(update: Update, ctx: Ctx) -> None:
         await reply(update, ctx.t("volunteer.phone_saved"), ReplyKeyboardRemove())
         return
     view = await ctx.svc.reports.set_share_phone(person, message.contact.phone_number)
+    await ctx.svc.pending.clear(person)
     await reply(update, ctx.t("report.phone_shared"), ReplyKeyboardRemove())
     await ask_next(update, ctx, view)
 
 
 async def ask_next(update: Update, ctx: Ctx, view: DraftView) -> None:
     """Ask for exactly what the draft is missing."""
-    _, person = ctx.require_actor()
     step = view.step
     if step is Step.PHOTO:
         markup = InlineKeyboardMarkup(
@@ -133,13 +191,8 @@ async def ask_next(update: Update, ctx: Ctx, view: DraftView) -> None:
         rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
         await reply(update, ctx.t("report.ask_category"), InlineKeyboardMarkup(rows))
     elif step is Step.PLACE:
-        buildings, sites = await ctx.svc.reports.places(person)
-        choices = [_button(b.name, "bld", b.id) for b in buildings[:6]]
-        choices += [
-            _button(s.name, "site", s.id) for s in sites[: MAX_PLACE_BUTTONS - len(choices)]
-        ]
-        rows = [choices[i : i + 2] for i in range(0, len(choices), 2)]
-        await reply(update, ctx.t("report.ask_place"), InlineKeyboardMarkup(rows))
+        text, markup = await _place_picker(ctx, 0)
+        await reply(update, text, markup)
         location = ReplyKeyboardMarkup(
             [[KeyboardButton(ctx.t("start.share_location"), request_location=True)]],
             resize_keyboard=True,
@@ -153,6 +206,47 @@ async def ask_next(update: Update, ctx: Ctx, view: DraftView) -> None:
         return
     else:
         await _confirm(update, ctx, view)
+
+
+def _place_rows(
+    options: tuple[PlaceOption, ...] | list[PlaceOption],
+) -> list[list[InlineKeyboardButton]]:
+    buttons = [_button(o.name, o.kind, o.id) for o in options]
+    return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+
+
+async def _place_picker(ctx: Ctx, page: int) -> tuple[str, InlineKeyboardMarkup]:
+    """One page of every building and site, grouped by zone, the resident's own first."""
+    _, person = ctx.require_actor()
+    shown = place_page(await ctx.svc.reports.place_options(person), page)
+    rows = _place_rows(shown.options)
+    nav = []
+    if shown.page > 0:
+        nav.append(_button(ctx.t("report.page_prev"), "pg", shown.page - 1))
+    if shown.page < shown.pages - 1:
+        nav.append(_button(ctx.t("report.page_next"), "pg", shown.page + 1))
+    if nav:
+        rows.append(nav)
+    zones = " · ".join(dict.fromkeys(o.zone_name for o in shown.options if o.zone_name))
+    text = ctx.t("report.ask_place", page=shown.page + 1, pages=shown.pages, zones=zones or "—")
+    return text, InlineKeyboardMarkup(rows)
+
+
+async def _search_places(update: Update, ctx: Ctx, query: str) -> None:
+    """Typed text at "where?": matching buildings and sites as buttons, else the picker."""
+    _, person = ctx.require_actor()
+    found = await ctx.svc.reports.search_places(person, query)
+    shown_query = " ".join(query.split())[:40]
+    if not found:
+        await reply(update, ctx.t("report.place_none", query=shown_query))
+        text, markup = await _place_picker(ctx, 0)
+        await reply(update, text, markup)
+        return
+    rows = _place_rows(found[:MAX_FOUND_PLACES])
+    rows.append([_button(ctx.t("report.place_all"), "pg", 0)])
+    key = "report.place_found" if len(found) <= MAX_FOUND_PLACES else "report.place_found_many"
+    text = ctx.t(key, query=shown_query, count=len(found), shown=MAX_FOUND_PLACES)
+    await reply(update, text, InlineKeyboardMarkup(rows))
 
 
 async def _offer_duplicates(update: Update, ctx: Ctx) -> bool:
@@ -170,13 +264,17 @@ async def _offer_duplicates(update: Update, ctx: Ctx) -> bool:
             if dup.distance_m is not None
             else ""
         )
+        # Category, place, photo and time only: the description is another resident's
+        # own words and may carry a name or a phone number.
         text = ctx.t(
             "report.duplicate_line",
             number=dup.ticket.number,
             status=ctx.t(f"status.{dup.ticket.status.value}"),
             supporters=dup.ticket.supporters,
             distance=distance,
-            description=dup.ticket.description or "—",
+            category=ctx.t(f"categories.{dup.ticket.category}"),
+            place=dup.place_name or "—",
+            time=format_local(dup.ticket.created_at, ctx.svc.settings.timezone),
         )
         markup = InlineKeyboardMarkup(
             [[_button(ctx.t("report.follow", number=dup.ticket.number), "dup", dup.ticket.id)]]
@@ -251,14 +349,19 @@ async def on_button(update: Update, ctx: Ctx) -> None:
         await _confirm(update, ctx, view)
         return
     if cb.action == "phone":
+        await ctx.svc.pending.ask(person, PHONE_KIND)
         await answer(query)
-        markup = ReplyKeyboardMarkup(
-            [[KeyboardButton(ctx.t("report.share_phone"), request_contact=True)]],
-            resize_keyboard=True,
-            one_time_keyboard=True,
-        )
-        await reply(update, ctx.t("report.ask_phone"), markup)
+        await reply(update, ctx.t("report.ask_phone"), _phone_keyboard(ctx))
         return
+    if cb.action == "pg":
+        text, markup = await _place_picker(ctx, cb.int_arg())
+        await answer(query)
+        await edit(update, text, markup)
+        return
+    pending = await ctx.svc.pending.get(person)
+    if pending is not None and pending.kind == PHONE_KIND:
+        # Another choice means the resident moved on: their next text is no phone answer.
+        await ctx.svc.pending.clear(person)
     if cb.action == "nophoto":
         view = await reports.nudged(person)
     elif cb.action == "cat":
@@ -274,8 +377,26 @@ async def on_button(update: Update, ctx: Ctx) -> None:
     else:
         raise callbacks.StaleButton(query.data)
     await answer(query)
-    await edit(update, ctx.t("report.noted"))
+    await edit(update, _picked(ctx, cb.action, view))
     await ask_next(update, ctx, view)
+
+
+def _picked(ctx: Ctx, action: str, view: DraftView) -> str:
+    """What the pressed choice recorded, so the edited message still says it."""
+    draft = view.draft
+    if action == "cat" and draft.category:
+        return ctx.t("report.picked_category", category=ctx.t(f"categories.{draft.category}"))
+    if action in ("bld", "site") and view.place_name:
+        return ctx.t(
+            "report.place_set", place=view.place_name, zone=view.zone.name if view.zone else "—"
+        )
+    if action == "nophoto":
+        return ctx.t("report.picked_no_photo")
+    if action == "nodesc":
+        return ctx.t("report.picked_no_description")
+    if action == "anon":
+        return ctx.t("report.anonymous_yes" if draft.anonymous else "report.anonymous_no")
+    return ctx.t("report.noted")
 
 
 def _due(ctx: Ctx, ticket: Ticket) -> str:

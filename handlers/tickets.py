@@ -193,6 +193,8 @@ async def list_queue(update: Update, ctx: Ctx) -> None:
     lines = [ctx.t("tickets.queue_title", count=len(found))]
     for ticket, params in found:
         flag = "🔴 " if ticket.overdue_at(now) else ""
+        if params.get("unreachable_cadre"):
+            flag += ctx.t("tickets.queue_unreachable", cadre=params["unreachable_cadre"])
         lines.append(flag + _line(ctx, ticket, params))
     await reply(update, "\n".join(lines))
 

@@ -68,6 +68,15 @@ class PersonRepository(Repository):
         await self._exec(
             "UPDATE invites SET person_id = ? WHERE person_id = ?", (target_id, source_id)
         )
+        # Tickets already dispatched to the imported record wait for the person who claims it.
+        await self._exec(
+            "UPDATE tickets SET assignee_person_id = ? WHERE assignee_person_id = ?",
+            (target_id, source_id),
+        )
+        await self._exec(
+            "UPDATE ticket_events SET actor_person_id = ? WHERE actor_person_id = ?",
+            (target_id, source_id),
+        )
         await self._exec("DELETE FROM people WHERE id = ?", (source_id,))
 
     async def update_profile(

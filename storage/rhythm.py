@@ -260,10 +260,11 @@ class InspectionRepository(Repository):
         return {r["zone_id"]: date.fromisoformat(r["day"]) for r in rows}
 
     async def site_last_inspected(self, community_id: int) -> dict[int, date]:
+        """Each site's latest day in a finished inspection."""
         rows = await self._all(
             "SELECT ii.site_id, MAX(i.day) AS day FROM inspection_items ii "
             "JOIN inspections i ON i.id = ii.inspection_id WHERE i.community_id = ? "
-            "GROUP BY ii.site_id",
+            "AND i.status = 'done' GROUP BY ii.site_id",
             (community_id,),
         )
         return {r["site_id"]: date.fromisoformat(r["day"]) for r in rows}

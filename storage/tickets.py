@@ -28,6 +28,8 @@ _COLUMNS = (
     "accepted_at, rectified_at, closed_at, reopen_count, transfer_count, supporters, anonymous, "
     "share_phone, rating, extension_reason, version"
 )
+# In a cadre's hands: what an unreachable cadre leaves waiting.
+_HELD = (Status.ASSIGNED.value, Status.ACCEPTED.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +228,30 @@ class TicketRepository(Repository):
         )
         return [_to_ticket(r) for r in rows]
 
+    async def list_held_by(self, person_id: int) -> list[Ticket]:
+        """Open tickets in this person's hands (assigned or accepted), by due date."""
+        rows = await self._all(
+            "SELECT * FROM tickets WHERE assignee_person_id = ? AND status IN (?, ?) "
+            "ORDER BY due_at IS NULL, due_at, id",
+            (person_id, *_HELD),
+        )
+        return [_to_ticket(r) for r in rows]
+
+    async def list_unreachable_held(
+        self, community_id: int, limit: int = -1
+    ) -> list[tuple[Ticket, str]]:
+        """Open tickets whose cadre cannot be reached (blocked the bot, or never opened it),
+        with the cadre's name."""
+        rows = await self._all(
+            "SELECT t.*, p.name AS assignee_name FROM tickets t "
+            "JOIN people p ON p.id = t.assignee_person_id "
+            "WHERE t.community_id = ? AND t.status IN (?, ?) "
+            "AND (p.reachable = 0 OR p.telegram_id IS NULL) "
+            "ORDER BY t.due_at IS NULL, t.due_at, t.id LIMIT ?",
+            (community_id, *_HELD, limit),
+        )
+        return [(_to_ticket(r), r["assignee_name"]) for r in rows]
+
     async def card_names(self, ticket_ids: list[int]) -> dict[int, CardNames]:
         """What the cards of these tickets show besides the tickets, in one statement."""
         if not ticket_ids:
@@ -307,6 +333,18 @@ class TicketRepository(Repository):
             (community_id, to_db_time(start), to_db_time(end)),
         )
         return {r["kind"]: r["n"] for r in rows}
+
+    async def created_by_source(
+        self, community_id: int, start: datetime, end: datetime
+    ) -> dict[Source, int]:
+        """Tickets created in the window, by source (resident, inspection, review)."""
+        # From the tickets themselves, so the count is the one a query of the table gives.
+        rows = await self._all(
+            "SELECT source, COUNT(*) AS n FROM tickets "
+            "WHERE community_id = ? AND created_at >= ? AND created_at < ? GROUP BY source",
+            (community_id, to_db_time(start), to_db_time(end)),
+        )
+        return {Source(r["source"]): int(r["n"]) for r in rows}
 
     async def active_counts(self, community_id: int, now: datetime) -> ActiveCounts:
         """Open, waiting for re-check, and open past their deadline at ``now``."""

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 MAX_PHOTOS = 5
 MAX_DESCRIPTION = 500
+PLACES_PER_PAGE = 10
+
+# Mainland mobile numbers; spaces, dashes, dots and brackets are how people group digits.
+_MOBILE = re.compile(r"(?:\+?86|0086)?(1[3-9]\d{9})")
+_PHONE_SEPARATORS = re.compile(r"[\s\-.()（）]")
 
 # The common problem categories of DOMAIN.md; each community sees them in this order.
 CATEGORIES: tuple[str, ...] = (
@@ -84,7 +92,7 @@ class Draft:
         return replace(self, photos=(*self.photos, photo))
 
     def with_description(self, text: str) -> Draft:
-        return replace(self, description=" ".join(text.split())[:MAX_DESCRIPTION])
+        return replace(self, description=clean_description(text)[:MAX_DESCRIPTION])
 
     def to_json(self) -> dict[str, Any]:
         place = self.place
@@ -122,3 +130,81 @@ class Draft:
             media_group_id=data.get("media_group_id"),
             filed_ticket_id=data.get("filed_ticket_id"),
         )
+
+
+def clean_description(text: str) -> str:
+    """Whitespace folded, as stored (before the length limit)."""
+    return " ".join(text.split())
+
+
+def description_clipped(text: str) -> bool:
+    """True when the stored description would lose the end of ``text``."""
+    return len(clean_description(text)) > MAX_DESCRIPTION
+
+
+def parse_mobile(text: str) -> str | None:
+    """The 11 digits of a mainland mobile number typed any usual way, else None."""
+    compact = _PHONE_SEPARATORS.sub("", unicodedata.normalize("NFKC", text))
+    match = _MOBILE.fullmatch(compact)
+    return match.group(1) if match else None
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceOption:
+    """A building or site a resident can pick as the place of a report."""
+
+    kind: Literal["bld", "site"]
+    id: int
+    name: str
+    zone_id: int
+    zone_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PlacePage:
+    options: tuple[PlaceOption, ...]
+    page: int  # 0-based, clamped into range
+    pages: int
+
+
+def order_places(
+    options: Sequence[PlaceOption],
+    home_zone_id: int | None,
+    home_building_id: int | None,
+    zone_order: Sequence[int] = (),
+) -> list[PlaceOption]:
+    """Grouped by zone, the resident's own zone first; buildings before sites; by name."""
+    rank = {zone_id: i for i, zone_id in enumerate(zone_order)}
+    return sorted(
+        options,
+        key=lambda o: (
+            o.zone_id != home_zone_id,
+            rank.get(o.zone_id, len(rank)),
+            o.zone_id,
+            o.kind != "bld",
+            not (o.kind == "bld" and o.id == home_building_id),
+            o.name,
+            o.id,
+        ),
+    )
+
+
+def place_page(
+    options: Sequence[PlaceOption], page: int, size: int = PLACES_PER_PAGE
+) -> PlacePage:
+    """One page of the picker; every option is on exactly one page."""
+    pages = max(1, -(-len(options) // size))
+    page = min(max(page, 0), pages - 1)
+    return PlacePage(tuple(options[page * size : (page + 1) * size]), page, pages)
+
+
+def search_places(options: Sequence[PlaceOption], query: str) -> list[PlaceOption]:
+    """Options whose name contains the typed text (case- and width-insensitive), in order."""
+    needle = _fold(query)
+    if not needle:
+        return []
+    return [o for o in options if needle in _fold(o.name)]
+
+
+def _fold(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).casefold().split())

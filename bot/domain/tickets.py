@@ -35,6 +35,7 @@ ACTIVE_STATUSES = OPEN_STATUSES | {Status.RECTIFIED}
 class Source(StrEnum):
     RESIDENT = "resident"
     INSPECTION = "inspection"
+    REVIEW = "review"  # a zone's rectification after a low monthly score
     OPEN311 = "open311"  # posted by a city system through the Open311 API
 
 

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +24,12 @@ from bot.notify.pacing import Limits, Pacer, retry_after_seconds
 from bot.notify.ratelimit import ALREADY_PACED
 from storage.database import Database
 from storage.outbox import OutboxItem
+from storage.transaction import Transaction
 
 log = logging.getLogger(__name__)
+
+# (transaction, telegram user id, now): a private chat answered 403.
+Unreachable = Callable[[Transaction, int, datetime], Awaitable[object]]
 
 MAX_ATTEMPTS = 8
 IDLE_WAIT_S = 5.0
@@ -43,6 +47,7 @@ class OutboxSender:
         limits: Limits | None = None,
         pacer: Pacer | None = None,
         renderers: Mapping[str, Callable[[dict[str, Any]], Awaitable[str]]] | None = None,
+        on_unreachable: Unreachable | None = None,
     ) -> None:
         self.bot = bot
         self.db = db
@@ -53,6 +58,8 @@ class OutboxSender:
         self.pacer = pacer or Pacer(limits)
         # Kinds whose picture is drawn just before sending (kind → path under data_dir).
         self.renderers = dict(renderers or {})
+        # Runs in the transaction that gives the chat up: who else must now be told.
+        self.on_unreachable = on_unreachable
         self._task: asyncio.Task[None] | None = None
         # Chats to pass over for the rest of a drain pass: unreachable, or made to wait.
         self._paused_now: set[int] = set()
@@ -203,7 +210,9 @@ class OutboxSender:
     async def _unreachable(self, item: OutboxItem, error: str) -> None:
         self._paused_now.add(item.chat_id)
         async with self.db.transaction() as tx:
-            if item.chat_id > 0:
+            if item.chat_id > 0 and self.on_unreachable is not None:
+                await self.on_unreachable(tx, item.chat_id, self.clock.now())
+            elif item.chat_id > 0:
                 await tx.people.set_reachable(item.chat_id, False)
             else:
                 await tx.groups.deactivate(item.chat_id)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import html
+from datetime import date
 from typing import Any
 
 from bot.domain.models import Language
+from bot.domain.periods import DayRange
+from bot.domain.tickets import Source
 from bot.i18n import Safe, t
 from bot.services.digests import Digest
 
@@ -32,7 +35,11 @@ def digest_params(digest: Digest, language: Language | None) -> dict[str, Any]:
     rate = "—" if digest.rectification_rate is None else f"{digest.rectification_rate:g}%"
     return {
         "community": digest.community,
+        "period": period_label(lang, digest.period),
         "new": digest.new,
+        "by_resident": digest.new_by_source.get(Source.RESIDENT, 0),
+        "by_inspection": digest.new_by_source.get(Source.INSPECTION, 0),
+        "by_review": digest.new_by_source.get(Source.REVIEW, 0),
         "accepted": digest.accepted,
         "rectified": digest.rectified,
         "closed": digest.closed,
@@ -40,6 +47,8 @@ def digest_params(digest: Digest, language: Language | None) -> dict[str, Any]:
         "waiting": digest.waiting_recheck,
         "open": digest.open_total,
         "rate": rate,
+        "due": digest.due,
+        "on_time": digest.on_time,
         # Already-escaped lines: the parts came through t() one by one.
         "overdue_lines": Safe(
             ("\n" + t(lang, "digest.overdue_title") + "\n" + "\n".join(overdue)) if overdue else ""
@@ -51,3 +60,25 @@ def digest_params(digest: Digest, language: Language | None) -> dict[str, Any]:
             else ""
         ),
     }
+
+
+def period_label(lang: Language, period: DayRange) -> str:
+    """``12月9日（周三）`` / ``Wed 9 Dec``; a longer period as first to last day."""
+    if period.first == period.last:
+        return day_label(lang, period.first)
+    return t(
+        lang,
+        "digest.period_range",
+        first=day_label(lang, period.first),
+        last=day_label(lang, period.last),
+    )
+
+
+def day_label(lang: Language, day: date) -> str:
+    return t(
+        lang,
+        "digest.period_day",
+        month=t(lang, "digest.months").split(",")[day.month - 1],
+        day=day.day,
+        weekday=t(lang, "digest.weekdays").split(",")[day.weekday()],
+    )

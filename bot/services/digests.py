@@ -1,16 +1,23 @@
 """Leader digests: daily and weekly counts straight from the tickets, the rectification
-rate (整改率), the oldest overdue tickets with their cadres, and today's calendar."""
+rate (整改率), the oldest overdue tickets with their cadres, and today's calendar.
+
+A digest covers whole local days already over (yesterday; last Monday–Sunday), never a
+window ending at the hour it is built: a window that moved with the send time left gaps
+between consecutive digests (a restart at 15:00 skipped the morning before's inspection
+tickets) and swung the rate between a figure and "—" on the same data."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.domain.access import Actor
 from bot.domain.errors import InvalidInput, NotAllowed
 from bot.domain.models import Community, Role, Zone
+from bot.domain.periods import DayRange, digest_period
 from bot.domain.schedule import clean_day, inspection_days
+from bot.domain.tickets import Source
 from bot.services.base import Service
 from bot.services.ticket_cards import format_due
 from storage.transaction import Transaction
@@ -31,16 +38,20 @@ class OverdueLine:
 @dataclass(frozen=True, slots=True)
 class Digest:
     community: str
-    period_start: datetime
-    period_end: datetime
+    period: DayRange  # local days covered
+    period_start: datetime  # aware, local midnight of the first day
+    period_end: datetime  # aware, local midnight after the last day
     new: int
+    new_by_source: dict[Source, int]  # every source, 0 where none
     accepted: int
     rectified: int
     closed: int
     overdue: int
     waiting_recheck: int
     open_total: int
-    rectification_rate: float | None  # rectified-or-closed among those due in the period
+    due: int  # tickets (rejected aside) whose deadline fell in the period
+    on_time: int  # of them, rectified by their deadline
+    rectification_rate: float | None  # on_time / due in %; None when nothing fell due
     oldest_overdue: list[OverdueLine]
     today: list[str]  # i18n keys of today's calendar events
     per_zone: list[tuple[str, int, int]]  # zone, new, closed (weekly trend)
@@ -48,7 +59,7 @@ class Digest:
 
 class DigestService(Service):
     async def build(self, community_id: int, days: int = 1) -> Digest:
-        """Counts for the last ``days`` days up to now."""
+        """The digest a leader gets today: yesterday (``days`` 1) or last week (7)."""
         now = self.clock.now()
         async with self.db.read() as tx:
             return await build_digest(tx, community_id, now, days)
@@ -70,31 +81,41 @@ class DigestService(Service):
 
 
 async def build_digest(tx: Transaction, community_id: int, now: datetime, days: int) -> Digest:
-    """The digest of the ``days`` days up to ``now``: every count is one SQL aggregate, so
-    its cost follows the period's tickets, not the community's history."""
+    """The digest sent on ``now``'s local day: the period's counts (see ``digest_period``)
+    and the open backlog at ``now``. Every count is one SQL aggregate, so its cost follows
+    the period's tickets, not the community's history."""
     community = await tx.communities.get(community_id)
-    start = now - timedelta(days=days)
-    counts = await tx.tickets.event_counts(community_id, start, now)
+    tz = ZoneInfo(community.timezone)
+    today = now.astimezone(tz).date()
+    period = digest_period(today, days)
+    start = datetime.combine(period.first, time(), tz)
+    end = datetime.combine(period.last + timedelta(days=1), time(), tz)
+    created = await tx.tickets.created_by_source(community_id, start, end)
+    counts = await tx.tickets.event_counts(community_id, start, end)
     active = await tx.tickets.active_counts(community_id, now)
-    due, done = await tx.tickets.rectified_in_time(community_id, start, now)
+    due, done = await tx.tickets.rectified_in_time(community_id, start, end)
     zones = {z.id: z for z in await tx.zones.list_by_community(community_id)}
     rules = await tx.communities.rules(community_id)
-    today = now.astimezone(ZoneInfo(community.timezone)).date()
     return Digest(
         community=community.name,
+        period=period,
         period_start=start,
-        period_end=now,
-        new=counts.get("created", 0),
+        period_end=end,
+        new=sum(created.values()),
+        new_by_source={source: created.get(source, 0) for source in Source},
         accepted=counts.get("accepted", 0),
         rectified=counts.get("rectified", 0),
         closed=counts.get("closed", 0),
         overdue=active.overdue,
         waiting_recheck=active.waiting_recheck,
         open_total=active.open,
+        due=due,
+        on_time=done,
+        # No deadline in the period: no rate ("—"), rather than a 0% nobody earned.
         rectification_rate=round(100.0 * done / due, 1) if due else None,
         oldest_overdue=await _oldest_overdue(tx, community, zones, now),
         today=_calendar_today(today, rules.clean_day, rules.inspection_days),
-        per_zone=await _per_zone(tx, community_id, zones, start, now) if days > 1 else [],
+        per_zone=await _per_zone(tx, community_id, zones, start, end) if days > 1 else [],
     )
 
 

@@ -53,7 +53,7 @@ TICKET_HEADERS = (
     "满意度",
 )
 INSPECTION_HEADERS = ("日期", "片区", "督查员", "方式", "得分", "不合格项数", "生成工单")
-FAILED_ITEM_HEADERS = ("日期", "片区", "点位", "检查项", "扣分", "工单号 (No.)")
+FAILED_ITEM_HEADERS = ("日期", "片区", "点位", "发现问题", "扣分", "工单号 (No.)")
 # The indicators stored with each monthly score, in the order the review reads them.
 INDICATORS = (
     ("on_time_acceptance", "及时签收率"),
@@ -75,7 +75,7 @@ SCORE_HEADERS = (
 VOLUNTEER_HEADERS = ("活动", "日期", "姓名", "电话", "状态", "签到", "签退", "时长(小时)")
 SITE_HEADERS = ("名称", "类别", "片区", "联系人", "电话", "地址", "纬度", "经度")
 
-_SOURCES = {Source.RESIDENT: "居民", Source.INSPECTION: "督查"}
+_SOURCES = {Source.RESIDENT: "居民", Source.INSPECTION: "督查", Source.REVIEW: "月讲评"}
 _KINDS = {"scheduled": "定期", "unannounced": "暗访"}
 _YES, _NO = "是", "否"
 _NOT_RATED = "未评分"
@@ -259,7 +259,7 @@ async def _inspections(tx: Transaction, community: Community, month: YearMonth) 
             f.day,
             f.zone,
             f.site,
-            ITEMS[f.item_code].zh if f.item_code in ITEMS else f.item_code,
+            ITEMS[f.item_code].fail_zh if f.item_code in ITEMS else f.item_code,
             f.deduction,
             f.ticket_number,
         )

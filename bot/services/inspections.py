@@ -13,10 +13,11 @@ from bot.clock import Clock
 from bot.domain import checklists
 from bot.domain.access import Actor
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from bot.domain.models import Role, Site, Zone
+from bot.domain.models import Language, Role, Site, Zone
 from bot.domain.reports import DraftPhoto, Place
 from bot.domain.schedule import inspection_days
 from bot.domain.tickets import Source, Ticket
+from bot.i18n import Safe, t
 from bot.services.base import Service
 from bot.services.reports import NewTicket, ReportService
 from storage.database import Database
@@ -36,7 +37,8 @@ class SiteCheck:
     items: tuple[checklists.Item, ...]
     failed: frozenset[str]
     index: int  # position of the site in the walk
-    total: int
+    total: int  # -1 once every site is done
+    count: int  # sites in the walk
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +188,13 @@ class InspectionService(Service):
                     reporter_person_id=actor.person_id,
                     category=item.ticket_category,
                     place=Place(site.zone_id, site_id=site.id, lat=site.lat, lon=site.lon),
-                    description=f"督查发现：{item.zh}（{site.name}）",
+                    # Plain text, escaped where shown; the ticket keeps the community's language.
+                    description=t(
+                        Language.ZH,
+                        "inspect.ticket_description",
+                        fault=Safe(item.fail_zh),
+                        site=Safe(site.name),
+                    ),
                     photos=(photo,),
                     anonymous=False,
                 ),
@@ -249,11 +257,20 @@ class InspectionService(Service):
         index = [s.id for s in sites].index(site.id)
         total = len(sites) if len(done_sites) < len(sites) else -1  # -1: every site is done
         return SiteCheck(
-            inspection, zone, site, checklists.checklist_for(site.category), failed, index, total
+            inspection,
+            zone,
+            site,
+            checklists.checklist_for(site.category),
+            failed,
+            index,
+            total,
+            len(sites),
         )
 
 
 async def _zone_sites(tx: Transaction, community_id: int, zone_id: int) -> list[Site]:
+    # Finished inspections only: a site marked in the open walk must keep its place in it,
+    # or the counter jumps and every next site reads as the first.
     last = await tx.inspections.site_last_inspected(community_id)
     sites = [s for s in await tx.sites.list_by_community(community_id) if s.zone_id == zone_id]
     return sorted(sites, key=lambda s: (last.get(s.id, date.min), s.name))

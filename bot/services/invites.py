@@ -10,6 +10,7 @@ from datetime import timedelta
 from bot.domain.access import Actor
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound
 from bot.domain.models import INVITABLE_ROLES, ZONED_ROLES, Community, Invite, Person, Role, Zone
+from bot.services import reach
 from bot.services.base import Service
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,8 @@ class InviteService(Service):
             if invite.uses >= invite.max_uses:
                 raise InvalidInput("invite.used_up")
             await tx.invites.use(code)
-            if invite.person_id is not None and invite.person_id != person.id:
+            claimed = invite.person_id is not None and invite.person_id != person.id
+            if invite.person_id is not None and claimed:
                 # An office-imported cadre claims their record: carry its zones over.
                 await tx.people.merge_into(invite.person_id, person.id)
             await tx.roles.grant(
@@ -110,6 +112,10 @@ class InviteService(Service):
                 await tx.zones.set_responsible(zone.id, person.id)
             if person.community_id != invite.community_id:
                 await tx.people.set_home(person.id, invite.community_id, None, invite.zone_id)
+            # Tickets dispatched to the imported record before they signed in waited for them.
+            queued = claimed and await reach.send_queue(tx, person, now)
+        if queued:
+            self._wake_outbox()
         log.info("invite redeemed role=%s person_id=%s", invite.role.value, person.id)
         return Redeemed(invite, community, zone, already_had=False)
 
@@ -118,6 +124,15 @@ class InviteService(Service):
             raise NotAllowed()
         async with self.db.read() as tx:
             return await tx.invites.list_open(actor.community_id, self.clock.now())
+
+    async def open_links(self, actor: Actor) -> list[tuple[Invite, Zone | None]]:
+        """The links still usable here, each with its zone (for cadre links)."""
+        if actor.community_id is None or not actor.is_admin():
+            raise NotAllowed()
+        async with self.db.read() as tx:
+            found = await tx.invites.list_open(actor.community_id, self.clock.now())
+            zones = {z.id: z for z in await tx.zones.list_by_community(actor.community_id)}
+        return [(i, zones.get(i.zone_id) if i.zone_id else None) for i in found]
 
     async def revoke(self, actor: Actor, code: str) -> None:
         async with self.db.transaction() as tx:

@@ -9,6 +9,7 @@ from bot.domain.access import Actor
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound
 from bot.domain.geo import nearest
 from bot.domain.models import Building, Community, Language, Person, Role, RoleGrant, Zone
+from bot.services import reach
 from bot.services.base import Service
 
 log = logging.getLogger(__name__)
@@ -25,9 +26,19 @@ class Located:
 
 class PeopleService(Service):
     async def identify(
-        self, telegram_id: int, display_name: str, language_code: str | None, super_admin: bool
+        self,
+        telegram_id: int,
+        display_name: str,
+        language_code: str | None,
+        super_admin: bool,
+        *,
+        contact: bool = True,
     ) -> tuple[Actor, Person]:
-        """Load (or, on first contact, create) the person behind a Telegram account."""
+        """Load (or, on first contact, create) the person behind a Telegram account.
+
+        ``contact`` False: the update is no sign a private message would reach them (a group
+        message, or blocking the bot).
+        """
         async with self.db.read() as tx:
             person = await tx.people.find_by_telegram(telegram_id)
             grants = await tx.roles.list_for_person(person.id) if person else []
@@ -44,10 +55,14 @@ class PeopleService(Service):
                     )
                     log.info("person created person_id=%s", person.id)
                 grants = await tx.roles.list_for_person(person.id)
-        elif not person.reachable:
-            # They wrote to us, so they unblocked the bot.
+        elif not person.reachable and contact:
+            # They wrote to us, so they unblocked the bot: what waited for them follows.
             async with self.db.transaction() as tx:
                 await tx.people.set_reachable(telegram_id, True)
+                person = await tx.people.get(person.id)
+                queued = await reach.send_queue(tx, person, self.clock.now())
+            if queued:
+                self._wake_outbox()
         return _actor(person, grants, super_admin), person
 
     async def find(self, telegram_id: int) -> Person | None:
@@ -156,8 +171,11 @@ class PeopleService(Service):
         return person
 
     async def mark_unreachable(self, telegram_id: int) -> None:
+        """The person blocked the bot; the admins hear of the tickets left in their hands."""
         async with self.db.transaction() as tx:
-            await tx.people.set_reachable(telegram_id, False)
+            told = await reach.person_unreachable(tx, telegram_id, self.clock.now())
+        if told:
+            self._wake_outbox()
 
 
 def _actor(person: Person, grants: list[RoleGrant], super_admin: bool) -> Actor:

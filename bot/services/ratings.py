@@ -13,6 +13,7 @@ from bot import callbacks
 from bot.domain.access import Actor
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.domain.models import Person, Role
+from bot.domain.rating_kinds import parse_kind
 from bot.domain.scoring import YearMonth
 from bot.services import messages
 from bot.services.base import Service
@@ -20,21 +21,27 @@ from storage.scores import Rating
 
 log = logging.getLogger(__name__)
 
-KINDS = ("household", "shop")
 MAX_NAME = 64
 
 
 class RatingService(Service):
-    async def nominate(self, actor: Actor, person: Person, kind: str, name: str) -> Rating:
-        """A cadre nominates, or a resident/shop applies for itself (self_applied)."""
+    async def nominate(
+        self, actor: Actor, person: Person, kind: str, name: str, *, own: bool = False
+    ) -> Rating:
+        """A cadre nominates; with ``own``, anyone applies for their own household or shop."""
+        usage = "ratings.usage_apply" if own else "ratings.usage"
         if actor.community_id is None:
             raise InvalidInput("start.pick_community_first")
-        if kind not in KINDS:
-            raise InvalidInput("ratings.usage")
+        by_cadre = not own and (actor.has(Role.CADRE) or actor.is_admin())
+        if not own and not by_cadre:
+            raise NotAllowed("ratings.nominate_cadres_only")
+        parsed = parse_kind(kind)
+        if parsed is None:
+            raise InvalidInput(usage)
+        kind = parsed
         name = " ".join(name.split())[:MAX_NAME]
         if not name:
-            raise InvalidInput("ratings.usage")
-        by_cadre = actor.has(Role.CADRE) or actor.is_admin()
+            raise InvalidInput(usage)
         zones = sorted(actor.cadre_zone_ids())
         zone_id = zones[0] if by_cadre and zones else person.zone_id
         now = self.clock.now()

@@ -15,12 +15,22 @@ from zoneinfo import ZoneInfo
 from bot.domain.access import Actor
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound
 from bot.domain.geo import distance_m, nearest
-from bot.domain.models import Building, Person, Role, Site, Zone
-from bot.domain.reports import CATEGORIES, MAX_PHOTOS, Draft, DraftPhoto, Place, Step
+from bot.domain.models import Person, Role, Zone
+from bot.domain.reports import (
+    CATEGORIES,
+    MAX_PHOTOS,
+    Draft,
+    DraftPhoto,
+    Place,
+    PlaceOption,
+    Step,
+    order_places,
+    search_places,
+)
 from bot.domain.tickets import Event as TicketEvent
 from bot.domain.tickets import EventKind, Source, Status, Ticket, dispatch
 from bot.domain.workdays import WorkCalendar
-from bot.services import messages
+from bot.services import messages, reach
 from bot.services.base import Service
 from bot.services.calendar_source import build_calendar, warn_unknown_years
 from bot.services.ticket_cards import ticket_buttons_for_cadre, ticket_params
@@ -39,9 +49,12 @@ class DraftView:
 
 @dataclass(frozen=True, slots=True)
 class Duplicate:
+    """An open ticket offered to another resident: only what is not anyone's own words."""
+
     ticket: Ticket
     distance_m: float | None
     photo: str | None
+    place_name: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,17 +175,27 @@ class ReportService(Service):
         place = Place(zone_id, building_id=building_id, site_id=site_id, lat=lat, lon=lon)
         return await self._change(person, lambda d: replace(d, place=place))
 
-    async def places(self, person: Person) -> tuple[list[Building], list[Site]]:
-        """Buildings and sites to offer, the resident's own zone first."""
+    async def place_options(self, person: Person) -> list[PlaceOption]:
+        """Every building and site, grouped by zone with the resident's own zone first."""
         if person.community_id is None:
             raise InvalidInput("start.pick_community_first")
         async with self.db.read() as tx:
+            zones = await tx.zones.list_by_community(person.community_id)
             buildings = await tx.buildings.list_by_community(person.community_id)
             sites = await tx.sites.list_by_community(person.community_id)
-        home = person.zone_id
-        buildings.sort(key=lambda b: (b.zone_id != home, b.id != person.building_id, b.name))
-        sites.sort(key=lambda s: (s.zone_id != home, s.name))
-        return buildings, sites
+        names = {z.id: z.name for z in zones}
+        options = [
+            PlaceOption("bld", b.id, b.name, b.zone_id, names.get(b.zone_id, ""))
+            for b in buildings
+        ]
+        options += [
+            PlaceOption("site", s.id, s.name, s.zone_id, names.get(s.zone_id, "")) for s in sites
+        ]
+        return order_places(options, person.zone_id, person.building_id, [z.id for z in zones])
+
+    async def search_places(self, person: Person, query: str) -> list[PlaceOption]:
+        """Buildings and sites whose name contains the typed text."""
+        return search_places(await self.place_options(person), query)
 
     async def cancel(self, person: Person) -> bool:
         async with self.db.transaction() as tx:
@@ -198,7 +221,14 @@ class ReportService(Service):
                 distance = _distance(place, ticket)
                 if same_place or (distance is not None and distance <= rules.duplicate_radius_m):
                     photos = await tx.tickets.photos(ticket.id, "before")
-                    found.append(Duplicate(ticket, distance, photos[0].path if photos else None))
+                    found.append(
+                        Duplicate(
+                            ticket,
+                            distance,
+                            photos[0].path if photos else None,
+                            await _place_name(tx, ticket.building_id, ticket.site_id),
+                        )
+                    )
         found.sort(key=lambda d: (d.distance_m is None, d.distance_m or 0.0))
         return found[:5]
 
@@ -327,7 +357,7 @@ class ReportService(Service):
         photo = photos[0].path if photos else None
         if assignee is not None:
             cadre = await tx.people.get(assignee)
-            await messages.to_person(
+            reached = await messages.to_person(
                 tx,
                 cadre,
                 now,
@@ -339,6 +369,8 @@ class ReportService(Service):
             )
             # The notice image follows the card; the outbox draws it when sending.
             await messages.notice_to_person(tx, cadre, now, ticket.id, ticket.number)
+            if not reached:
+                await reach.tell_admins(tx, ticket, cadre, now)
         else:
             for admin in await tx.people.list_with_role(ticket.community_id, Role.ADMIN):
                 await messages.to_person(
@@ -389,10 +421,7 @@ class ReportService(Service):
         place_name = None
         if draft.place is not None:
             zone = await tx.zones.get(draft.place.zone_id)
-            if draft.place.building_id:
-                place_name = (await tx.buildings.get(draft.place.building_id)).name
-            elif draft.place.site_id:
-                place_name = (await tx.sites.get(draft.place.site_id)).name
+            place_name = await _place_name(tx, draft.place.building_id, draft.place.site_id)
         return DraftView(draft, draft.next_step(), zone, place_name)
 
 
@@ -400,6 +429,14 @@ async def community_calendar(tx: Transaction, community_id: int) -> WorkCalendar
     """The official calendar plus this community's own holidays and workdays."""
     holidays, workdays = await tx.calendar.overrides(community_id)
     return build_calendar(extra_holidays=holidays, extra_workdays=workdays)
+
+
+async def _place_name(tx: Transaction, building_id: int | None, site_id: int | None) -> str | None:
+    if building_id:
+        return (await tx.buildings.get(building_id)).name
+    if site_id:
+        return (await tx.sites.get(site_id)).name
+    return None
 
 
 def _distance(place: Place, ticket: Ticket) -> float | None:

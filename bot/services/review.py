@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 from bot.clock import Clock
 from bot.domain import scoring
 from bot.domain.models import Community, Language, Person, Role
+from bot.domain.periods import review_is_late, reviews_owed
 from bot.domain.reports import Place
-from bot.domain.schedule import slot
 from bot.domain.scoring import ScoringRules, YearMonth
 from bot.domain.tickets import Source
 from bot.files import write_atomically
@@ -52,27 +52,46 @@ class ReviewService(Service):
         self.data_dir = data_dir
 
     async def tick(self) -> int:
-        """Review last month in each community whose review time (the 1st, 09:00) has come."""
+        """Review the oldest month each community is owed: last month once its review time
+        (the 1st, 09:00) has come, or an earlier one a stopped bot missed.
+
+        One month per community and tick, so a tick after a long downtime does no more
+        work than the 1st's does; the next months follow a minute apart, oldest first.
+        """
         now = self.clock.now()
         async with self.db.read() as tx:
             communities = await tx.communities.list_all()
         done = 0
         for community in communities:
-            async with self.db.read() as tx:
-                rules = await tx.communities.rules(community.id)
-            local = now.astimezone(ZoneInfo(community.timezone)).replace(tzinfo=None)
-            moment = slot("review", local.date().replace(day=1), rules.monthly_review_time)
-            if moment.due(local) and await self.run(
-                community, YearMonth.of(local.date()).previous()
-            ):
-                done += 1
+            # Each community on its own: one failing must not hold the others' reviews.
+            try:
+                month = await self._owed(community, now)
+                if month is not None and await self.run(community, month):
+                    done += 1
+            except Exception:
+                log.exception("review failed community_id=%s", community.id)
         if done:
             self._wake_outbox()
         return done
 
+    async def _owed(self, community: Community, now: datetime) -> YearMonth | None:
+        """The oldest month still to review in the community, if any."""
+        tz = ZoneInfo(community.timezone)
+        local = now.astimezone(tz).replace(tzinfo=None)
+        since = community.created_at.astimezone(tz).date()
+        async with self.db.read() as tx:
+            rules = await tx.communities.rules(community.id)
+            candidates = reviews_owed(since, local, rules.monthly_review_time)
+            claimed = await tx.occurrences.existing(
+                [_review_key(community.id, m) for m in candidates]
+            )
+        reviewed = {m for m in candidates if _review_key(community.id, m) in claimed}
+        owed = reviews_owed(since, local, rules.monthly_review_time, reviewed)
+        return owed[0] if owed else None
+
     async def run(self, community: Community, month: YearMonth) -> bool:
         """The review of ``month``; False if it already ran."""
-        key = f"review:{community.id}:{month}"
+        key = _review_key(community.id, month)
         async with self.db.read() as tx:
             if await tx.occurrences.exists(key):
                 return False
@@ -84,11 +103,15 @@ class ReviewService(Service):
             heads = await _heads(tx, community.id)
             rules = ScoringRules.from_community(await tx.communities.rules(community.id))
         tz = ZoneInfo(community.timezone)
+        late = review_is_late(month, now.astimezone(tz).replace(tzinfo=None))
+        note = f"生成时间：{now.astimezone(tz):%Y-%m-%d %H:%M}"
+        if late:
+            note += "　" + t(Language.ZH, "review.late_note")
         board = RankingBoard(
             community=community.name,
             month_label=month.label_zh,
             rows=tuple(_board_row(s, previous.get(s.zone_id), heads, rules) for s in scores),
-            note=f"生成时间：{now.astimezone(tz):%Y-%m-%d %H:%M}",
+            note=note,
             talk_threshold=rules.talk_threshold,
             award_threshold=rules.award_threshold,
         )
@@ -99,13 +122,15 @@ class ReviewService(Service):
         async with self.db.transaction() as tx:
             if not await tx.occurrences.claim(key, now):
                 return False
-            await self._post(tx, community, month, scores, previous, heads, str(relative), now)
-            await self._leaders(tx, community, month, scores, previous, rules, now)
+            await self._post(
+                tx, community, month, scores, previous, heads, str(relative), now, late
+            )
+            await self._leaders(tx, community, month, scores, previous, rules, now, late)
             if month.month in (3, 6, 9, 12):
-                await self._quarter(tx, community, month, rules, now)
+                await self._quarter(tx, community, month, rules, now, late)
             if month.month == 12:
-                await self._year(tx, community, month, rules, now)
-        log.info("monthly review done community_id=%s month=%s", community.id, month)
+                await self._year(tx, community, month, rules, now, late)
+        log.info("monthly review done community_id=%s month=%s late=%s", community.id, month, late)
         return True
 
     async def _post(
@@ -118,6 +143,7 @@ class ReviewService(Service):
         heads: dict[int, str],
         image: str,
         now: datetime,
+        late: bool,
     ) -> None:
         """The picture, the text version, and inspection photos of zones that dropped."""
         lines = "\n".join(
@@ -131,7 +157,13 @@ class ReviewService(Service):
         photos = await tx.inspections.failed_photos(
             community.id, month.first_day, month.last_day, dropped
         )
-        caption = t(Language.ZH, "review.caption", community=community.name, month=month.label_zh)
+        caption = t(
+            Language.ZH,
+            "review.caption",
+            community=community.name,
+            month=month.label_zh,
+            late=_late_line(Language.ZH, late),
+        )
         for group in await tx.groups.list_by_community(community.id):
             base = f"{community.id}:{month}:{group.chat_id}"
             await tx.outbox.add(
@@ -148,6 +180,7 @@ class ReviewService(Service):
                 "review.text",
                 month=month.label_zh,
                 lines=Safe(lines),
+                late=_late_line(Language.ZH, late),
                 dedupe_key=f"review-text:{base}",
             )
             for zone_name, path in photos[:MAX_DROP_PHOTOS]:
@@ -171,6 +204,7 @@ class ReviewService(Service):
         previous: dict[int, float | None],
         rules: ScoringRules,
         now: datetime,
+        late: bool,
     ) -> None:
         """The breakdown, the talk list (with zone tickets), and penalty flags."""
         leaders = await tx.people.list_with_role(community.id, Role.LEADER)
@@ -217,6 +251,7 @@ class ReviewService(Service):
                 month=month.label_zh,
                 lines=Safe(detail),
                 talks=Safe(talk_lines or "—"),
+                late=_late_line(lang, late),
                 dedupe_key=f"review-leaders:{community.id}:{month}:{leader.id}",
             )
 
@@ -242,7 +277,7 @@ class ReviewService(Service):
             tx,
             NewTicket(
                 community_id=community.id,
-                source=Source.INSPECTION,
+                source=Source.REVIEW,
                 reporter_person_id=issuer.id,
                 category="other",
                 place=Place(zone_id),
@@ -261,6 +296,7 @@ class ReviewService(Service):
         month: YearMonth,
         rules: ScoringRules,
         now: datetime,
+        late: bool,
     ) -> None:
         year, quarter = scoring.quarter_of(month)
         months = scoring.quarter_months(year, quarter)
@@ -286,6 +322,7 @@ class ReviewService(Service):
                 period=period,
                 lines=Safe(lines),
                 penalty=names[last] if last is not None else "—",
+                late=_late_line(leader.language or Language.ZH, late),
                 dedupe_key=f"review-quarter:{community.id}:{period}:{leader.id}",
             )
 
@@ -296,6 +333,7 @@ class ReviewService(Service):
         month: YearMonth,
         rules: ScoringRules,
         now: datetime,
+        late: bool,
     ) -> None:
         year = month.year
         history = await tx.scores.community_history(community.id, f"{year}-01", f"{year}-12")
@@ -335,6 +373,7 @@ class ReviewService(Service):
                 "review.awards",
                 year=year,
                 awards=Safe(award_lines or "—"),
+                late=_late_line(Language.ZH, late),
                 dedupe_key=f"review-awards:{community.id}:{year}:{group.chat_id}",
             )
         for leader in await tx.people.list_with_role(community.id, Role.LEADER):
@@ -346,8 +385,19 @@ class ReviewService(Service):
                 year=year,
                 awards=Safe(award_lines or "—"),
                 criticism=Safe(critic or "—"),
+                late=_late_line(leader.language or Language.ZH, late),
                 dedupe_key=f"review-annual:{community.id}:{year}:{leader.id}",
             )
+
+
+def _late_line(lang: Language, late: bool) -> Safe:
+    """The line a late review carries, or nothing (the catalog text is already HTML)."""
+    return Safe("\n" + t(lang, "review.late") if late else "")
+
+
+def _review_key(community_id: int, month: YearMonth) -> str:
+    # One key for the on-time and the late review: whichever claims it first posts.
+    return f"review:{community_id}:{month}"
 
 
 async def _heads(tx: Transaction, community_id: int) -> dict[int, str]:

@@ -21,7 +21,7 @@ from bot.domain.errors import InvalidInput, NotAllowed, NotFound
 from bot.domain.models import Person, Role, Zone
 from bot.domain.reports import DraftPhoto
 from bot.domain.tickets import Event, Rating, RejectReason, Status, Ticket
-from bot.services import messages
+from bot.services import messages, reach
 from bot.services.base import Service
 from bot.services.reports import community_calendar
 from bot.services.ticket_cards import (
@@ -94,7 +94,7 @@ class TicketService(Service):
                 else await tx.people.list_with_role(ticket.community_id, Role.ADMIN)
             )
             for person in targets:
-                await messages.to_person(
+                reached = await messages.to_person(
                     tx,
                     person,
                     now,
@@ -104,6 +104,8 @@ class TicketService(Service):
                     dedupe_key=f"tr:{ticket.id}:{ticket.version}:{person.id}",
                     **params,
                 )
+                if not reached:
+                    await reach.tell_admins(tx, ticket, person, now)
             await self._tell_followers(tx, ticket, "tickets.to_reporter_transferred", params)
         self._wake_outbox()
         return ticket
@@ -214,7 +216,7 @@ class TicketService(Service):
                 else await tx.people.list_with_role(ticket.community_id, Role.ADMIN)
             )
             for person in targets:
-                await messages.to_person(
+                reached = await messages.to_person(
                     tx,
                     person,
                     now,
@@ -224,6 +226,8 @@ class TicketService(Service):
                     dedupe_key=f"reopen:{ticket.id}:{ticket.version}:{person.id}",
                     **params,
                 )
+                if not reached:
+                    await reach.tell_admins(tx, ticket, person, now)
             if actor.person_id != ticket.reporter_person_id:
                 await self._tell_followers(tx, ticket, "tickets.to_reporter_reopened", params)
         self._wake_outbox()
@@ -321,13 +325,26 @@ class TicketService(Service):
             raise NotAllowed()
         async with self.db.read() as tx:
             if actor.is_admin() and actor.community_id is not None:
-                found = await tx.tickets.list_by_status(
+                # Tickets whose cadre cannot be reached come first: nobody else will see them.
+                stuck = dict(
+                    (t.id, (t, name))
+                    for t, name in await tx.tickets.list_unreachable_held(
+                        actor.community_id, PAGE_SIZE
+                    )
+                )
+                rest = await tx.tickets.list_by_status(
                     actor.community_id, rules.ACTIVE_STATUSES, PAGE_SIZE
                 )
-            else:
-                found = await tx.tickets.list_for_assignee(
-                    actor.person_id, actor.cadre_zone_ids(), PAGE_SIZE
-                )
+                found = [t for t, _ in stuck.values()]
+                found += [t for t in rest if t.id not in stuck][: PAGE_SIZE - len(found)]
+                cards = await _cards(tx, found)
+                for ticket, params in cards:
+                    if ticket.id in stuck:
+                        params["unreachable_cadre"] = stuck[ticket.id][1]
+                return cards
+            found = await tx.tickets.list_for_assignee(
+                actor.person_id, actor.cadre_zone_ids(), PAGE_SIZE
+            )
             return await _cards(tx, found)
 
     async def mine(self, person: Person) -> list[tuple[Ticket, dict[str, Any]]]:

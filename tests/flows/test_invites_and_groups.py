@@ -120,3 +120,58 @@ async def test_binding_survives_migration_to_supergroup(harness: Harness) -> Non
     assert await harness.services.communities.group(old_id) is None
     moved = await harness.services.communities.group(supergroup.chat_id)
     assert moved is not None and moved.community_id == harness.community.id
+
+
+async def test_invites_lists_open_links_and_revoke_edits_the_list_and_kills_the_link(
+    harness: Harness,
+) -> None:
+    await harness.admin.send("/invite cadre Z2 3 7")
+    payload = _invite_payload((await harness.admin.next_message()).text or "")
+    await harness.admin.send("/invite inspector")
+    await harness.admin.next_message()
+
+    await harness.admin.send("/invites")
+    listing = await harness.admin.wait_for(lambda m: "未用完的邀请" in (m.text or ""))
+    text = listing.text or ""
+    assert "包片干部（西片区）：还可使用 3/3 次" in text
+    assert "2026年11月23日" in text, "the cadre link's expiry, 7 days on, in Chinese"
+    assert "督查员：还可使用 1/1 次" in text
+    lines = text.splitlines()[1:]
+    assert len(listing.button_texts) == len(lines), "one Revoke button per link"
+    number = next(line.split(".")[0] for line in lines if "还可使用 3/3 次" in line)
+
+    await harness.admin.press(listing, f"🚫 撤销 {number}")
+    await harness.edited(listing, "已撤销")
+    assert "3/3" not in (listing.text or "") and "督查员" in (listing.text or "")
+    assert len(listing.button_texts) == len(lines) - 1
+
+    newcomer = harness.sandbox.add_user("钱干部")
+    await newcomer.send(f"/start {payload}")
+    assert "已被撤销" in ((await newcomer.next_message()).text or "")
+
+
+async def test_invites_are_listed_in_english_for_an_english_reader(harness: Harness) -> None:
+    admin = await harness.with_role("Alice", Role.ADMIN, language_code="en")
+    await admin.send("/invite leader 2 3")
+    await admin.next_message()
+    await admin.send("/invites")
+    listing = await admin.wait_for(lambda m: "Open invites" in (m.text or ""))
+    last = (listing.text or "").splitlines()[-1]
+    assert "leader: 2 of 2 use(s) left, expires 2026-11-19 09:00" in last
+    assert f"🚫 Revoke {last.split('.')[0]}" in listing.button_texts
+
+
+async def test_a_forged_revoke_button_from_a_non_admin_changes_nothing(harness: Harness) -> None:
+    await harness.admin.send("/invite inspector")
+    payload = _invite_payload((await harness.admin.next_message()).text or "")
+    code = payload.removeprefix("inv_")
+    resident = await harness.resident("好奇居民")
+    await resident.send("/help")
+    shown = await resident.next_message()
+    # The resident replays callback data they should never have been given.
+    await resident.press_data(shown, f"iv1:rev:{code}")
+    await harness.settle()
+    assert "没有权限" in (resident.callback_answers[-1].text or "")
+    taker = harness.sandbox.add_user("孙督查")
+    await taker.send(f"/start {payload}")
+    assert "督查员" in ((await taker.next_message()).text or "")

@@ -34,6 +34,31 @@ async def test_returning_resident_is_welcomed_back_with_their_home(harness: Harn
     assert "东片区" in (back.text or "") and "2号楼" in (back.text or "")
 
 
+async def test_registered_resident_changes_building_from_start_or_building(
+    harness: Harness,
+) -> None:
+    user = await harness.resident("搬家户", building="1号楼")
+    await user.send("/start")
+    back = await user.wait_for(lambda m: "欢迎回来" in (m.text or ""))
+    await user.press(back, "🏠 更换楼栋")
+    picker = await user.wait_for(lambda m: "5号楼·北片区" in m.button_texts)
+    await user.press(picker, "5号楼·北片区")
+    await harness.edited(picker, "已登记")
+    await harness.settle()
+    _, person = await harness.services.people.identify(user.id, "搬家户", None, False)
+    _, zone, building = await harness.services.people.home(person)
+    assert building is not None and building.name == "5号楼"
+    assert zone is not None and zone.name == "北片区"
+
+    await harness.take_all(user)
+    await user.send("/building")
+    picker = await user.wait_for(lambda m: "2号楼·东片区" in m.button_texts)
+    await user.press(picker, "2号楼·东片区")
+    await harness.edited(picker, "已登记")
+    await user.send("/start")
+    assert "2号楼" in ((await user.wait_for(lambda m: "欢迎回来" in (m.text or ""))).text or "")
+
+
 async def test_shared_location_places_the_resident_in_the_nearest_zone(harness: Harness) -> None:
     user = harness.sandbox.add_user("赵强")
     await user.send("/start")
@@ -74,6 +99,9 @@ async def test_help_differs_by_role(harness: Harness) -> None:
     await harness.admin.send("/help")
     admin_help = (await harness.admin.next_message()).text or ""
     assert "随手拍" in resident_help
+    assert "/activities" in resident_help and "/volunteer" in resident_help
+    assert "/nominate" not in resident_help and "/apply 文明卫生户" in resident_help
+    assert "/building" in resident_help
     assert "/invite" not in resident_help and "/newcommunity" not in resident_help
     assert "/invite" in admin_help and "/newcommunity" in admin_help
     inspector = await harness.with_role("督查员乙", Role.INSPECTOR)

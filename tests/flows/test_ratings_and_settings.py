@@ -69,6 +69,37 @@ async def test_resident_self_applies_and_inspector_declines(harness: Harness) ->
     assert "已经提名过" in ((await resident.wait_for(has("李记"))).text or "")
 
 
+async def test_apply_takes_the_chinese_names_and_any_case_and_never_offers_nominate(
+    harness: Harness,
+) -> None:
+    inspector = await harness.with_role("孙督查", Role.INSPECTOR)
+    resident = await harness.resident("申请人")
+    await resident.send("/apply 文明卫生户 3号楼2单元501 王家")
+    await resident.wait_for(has("等待督查员核实"))
+    ask = await inspector.wait_for(has("王家"), timeout=10)
+    assert "文明卫生户" in (ask.text or "")
+    await resident.send("/apply 文明卫生门店 王记面馆")
+    done = await resident.wait_for(has("王记面馆"))
+    assert "文明卫生门店" in (done.text or "")
+    await resident.send("/apply SHOP 张记水果")
+    assert "文明卫生门店" in ((await resident.wait_for(has("张记水果"))).text or "")
+
+    await resident.send("/apply 好人好事 李家")
+    usage = (await resident.wait_for(has("用法"))).text or ""
+    assert "/apply 文明卫生户" in usage and "/nominate" not in usage
+    await resident.send("/nominate household 赵家")
+    refused = (await resident.wait_for(has("只有包片干部可以推荐"))).text or ""
+    assert "/apply" in refused
+    listing = await harness.services.ratings.listing(
+        (await harness.services.people.identify(inspector.id, "孙督查", None, False))[0]
+    )
+    assert sorted(r.name for r in listing["nominated"]) == [
+        "3号楼2单元501 王家",
+        "张记水果",
+        "王记面馆",
+    ]
+
+
 async def test_admin_changes_a_rule_and_adds_a_holiday_that_deadlines_respect(
     harness: Harness,
 ) -> None:

@@ -12,6 +12,7 @@ from bot.domain.tickets import OPEN_STATUSES
 from bot.notify.pacing import Limits
 from bot.sandbox import FloodLimits, SentMessage, SimGroup, SimUser
 from bot.services.volunteers import SIGNUP_PREFIX
+from storage.rows import to_db_time
 from tests.flows.conftest import Harness
 from tests.flows.reporting import file_report, has, jpeg, with_button
 
@@ -163,33 +164,60 @@ async def test_unannounced_inspection_files_a_ticket_and_scores(harness: Harness
     inspector = await harness.with_role("钱督查", Role.INSPECTOR)
     harness.clock.set(local(2026, 12, 10, 10, 0))  # not the 9th, 19th or 29th: 暗访
     await harness.take_all(cadre)
+    async with harness.services.db.read() as tx:
+        zone = next(z for z in await tx.zones.list_by_community(harness.community.id))
+        count = sum(
+            s.zone_id == zone.id for s in await tx.sites.list_by_community(harness.community.id)
+        )
+    assert zone.name == "东片区" and count > 2
     await inspector.send("/inspect")
     zones = await inspector.wait_for(lambda m: any("东片区" in t for t in m.button_texts))
     await inspector.press(zones, next(t for t in zones.button_texts if "东片区" in t))
     site = await inspector.wait_for(with_button("本点位检查完毕 ➡️"))
-    assert "暗访" in (site.text or "")
+    assert "暗访" in (site.text or "") and f"第 1/{count} 个点位" in (site.text or "")
     failed_label = next(t for t in site.button_texts if "无卫生死角" in t)
     await inspector.press(site, failed_label)
     await harness.sandbox.wait_until(lambda: any(t.startswith("❌") for t in site.button_texts))
+    # A toggle keeps the site where it is in the walk.
+    assert f"第 1/{count} 个点位" in (site.text or ""), site.text
     await inspector.press(site, "本点位检查完毕 ➡️")
-    await inspector.wait_for(has("请拍一张照片"))
+    ask = await inspector.wait_for(has("请拍一张照片"))
+    assert "有卫生死角" in (ask.text or "") and "无卫生死角" not in (ask.text or "")
     await inspector.send_photo(jpeg("brown"))
     filed = await inspector.wait_for(has("已生成整改工单"))
     number = (filed.text or "").split("工单 ")[1].split("，")[0]
-    # The remaining sites pass.
-    for _ in range(10):
-        try:
-            nxt = await inspector.wait_for(with_button("本点位检查完毕 ➡️"), timeout=3)
-        except TimeoutError:
-            break
+    # The remaining sites pass, each counted in turn.
+    for index in range(2, count + 1):
+        nxt = await inspector.wait_for(with_button("本点位检查完毕 ➡️"), timeout=5)
+        assert f"第 {index}/{count} 个点位" in (nxt.text or ""), nxt.text
         await inspector.press(nxt, "本点位检查完毕 ➡️")
     done = await inspector.wait_for(has("督查完成"), timeout=10)
     assert "得分 <b>97</b>" in (done.raw.get("text") or "") or "得分 97" in (done.text or "")
     card = await cadre.wait_for(lambda m: number in (m.text or "") and bool(m.buttons), timeout=10)
-    assert "督查发现" in (card.text or "")
+    # The ticket states the fault, not the standard it failed.
+    assert "督查发现：有卫生死角或暴露垃圾" in (card.text or ""), card.text
+    assert "无卫生死角" not in (card.text or "")
     assert not any("督查" in (m.text or "") and "今天" in (m.text or "") for m in cadre.inbox), (
         "暗访 is never announced"
     )
+
+
+async def test_inspection_in_english_names_the_fault_and_counts_sites(harness: Harness) -> None:
+    await harness.cadre("Z1")
+    inspector = await harness.with_role("Inspector Qian", Role.INSPECTOR, language_code="en")
+    harness.clock.set(local(2026, 12, 10, 10, 0))
+    await inspector.send("/inspect")
+    zones = await inspector.wait_for(lambda m: any("东片区" in t for t in m.button_texts))
+    await inspector.press(zones, next(t for t in zones.button_texts if "东片区" in t))
+    site = await inspector.wait_for(with_button("Site done ➡️"))
+    assert "site 1 of " in (site.text or "")
+    label = next(t for t in site.button_texts if "No dead corners" in t)
+    await inspector.press(site, label)
+    await harness.sandbox.wait_until(lambda: any(t.startswith("❌") for t in site.button_texts))
+    assert "site 1 of " in (site.text or "")
+    await inspector.press(site, "Site done ➡️")
+    ask = await inspector.wait_for(has("take a photo"))
+    assert "Dirty corners or exposed rubbish" in (ask.text or "")
 
 
 async def test_daily_digest_reaches_leaders_with_counts_from_the_database(
@@ -225,6 +253,86 @@ async def test_daily_digest_reaches_leaders_with_counts_from_the_database(
     await harness.services.rhythm.tick()
     await harness.settle()
     assert len(digests()) == before + 1
+
+
+async def walk_failing_one_item(inspector: SimUser, zone: str = "东片区") -> str:
+    """An inspection of the zone in which one item fails, with its photo; the ticket number."""
+    await inspector.send("/inspect")
+    zones = await inspector.wait_for(lambda m: any(zone in t for t in m.button_texts))
+    await inspector.press(zones, next(t for t in zones.button_texts if zone in t))
+    site = await inspector.wait_for(with_button("本点位检查完毕 ➡️"))
+    await inspector.press(site, next(t for t in site.button_texts if "无卫生死角" in t))
+    await inspector.wait_for(lambda m: any(t.startswith("❌") for t in site.button_texts))
+    await inspector.press(site, "本点位检查完毕 ➡️")
+    await inspector.wait_for(has("请拍一张照片"))
+    await inspector.send_photo(jpeg("brown"))
+    filed = await inspector.wait_for(has("已生成整改工单"))
+    for _ in range(10):
+        try:
+            nxt = await inspector.wait_for(with_button("本点位检查完毕 ➡️"), timeout=3)
+        except TimeoutError:
+            break
+        await inspector.press(nxt, "本点位检查完毕 ➡️")
+    await inspector.wait_for(has("督查完成"), timeout=10)
+    return (filed.text or "").split("工单 ")[1].split("，")[0]
+
+
+async def test_morning_digest_counts_yesterdays_tickets_of_every_source(
+    harness: Harness,
+) -> None:
+    await harness.cadre("Z1")
+    leader = await harness.with_role("周书记", Role.LEADER)
+    inspector = await harness.with_role("钱督查", Role.INSPECTOR)
+    resident = await harness.resident("上报者")
+    # Wednesday 9 December: the inspection files a ticket, a resident reports a problem.
+    harness.clock.set(local(2026, 12, 9, 9, 30))
+    await walk_failing_one_item(inspector)
+    harness.clock.set(local(2026, 12, 9, 16, 0))
+    await file_report(harness.sandbox, resident, caption="垃圾桶满了")
+    await harness.settle()
+
+    def digests() -> list[str]:
+        return [m.text or "" for m in leader.inbox if "12月9日（周三）" in (m.text or "")]
+
+    # Down overnight, back at 15:00 on the 10th: the digest owed since 08:30 goes out at
+    # start-up, and still covers the whole of the 9th (a window ending at the send hour
+    # used to miss the morning's inspection and count the afternoon's report).
+    harness.clock.set(local(2026, 12, 9, 22, 0))
+    await harness.runtime.stop()
+    harness.clock.set(local(2026, 12, 10, 15, 0))
+    harness.runtime = await start_bot(
+        harness.runtime.settings,
+        harness.clock,
+        poll_timeout=1,
+        outbox_limits=Limits(per_chat_interval_s=0),
+    )
+    await harness.sandbox.wait_until(lambda: len(digests()) == 1, timeout=20)
+    await harness.services.rhythm.tick()
+    await harness.settle()
+    assert len(digests()) == 1
+    text = digests()[0]
+    assert "每日简报" in text and "统计时段：12月9日（周三）" in text
+    async with harness.services.db.read() as tx:
+        rows = await tx.conn.execute_fetchall(
+            "SELECT source, COUNT(*) FROM tickets WHERE community_id = ? "
+            "AND created_at >= ? AND created_at < ? GROUP BY source",
+            (
+                harness.community.id,
+                to_db_time(local(2026, 12, 9, 0, 0)),
+                to_db_time(local(2026, 12, 10, 0, 0)),
+            ),
+        )
+    in_db = {r[0]: r[1] for r in rows}
+    assert in_db == {"inspection": 1, "resident": 1}
+    assert "新上报 2（居民 1｜督查 1｜月讲评 0）" in text
+
+    # Asked for that evening, the digest covers the same day with the same figures.
+    harness.clock.set(local(2026, 12, 10, 21, 0))
+    await harness.take_all(leader)
+    await leader.send("/digest")
+    evening = await leader.wait_for(has("统计时段"))
+    assert (evening.text or "").split("\n")[1:5] == text.split("\n")[1:5]
+    await harness.runtime.stop()
 
 
 async def test_broadcast_to_500_residents_within_limits_and_blocked_users_skipped(

@@ -7,7 +7,7 @@ by hand below; a second community's tickets and events must not leak into them.
 from __future__ import annotations
 
 import sqlite3
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -15,7 +15,9 @@ import aiosqlite
 import pytest
 
 from bot.domain.models import Language
+from bot.domain.periods import DayRange
 from bot.domain.tickets import Event, EventKind, Source, Status, Ticket
+from bot.services.digest_text import digest_params
 from bot.services.digests import OverdueLine, build_digest
 from storage.database import Database, migration_scripts
 from storage.rows import to_db_time
@@ -25,6 +27,7 @@ from tests.factories import T0
 NOW = T0 + timedelta(hours=1)  # Monday 2026-11-16 10:00 in Shanghai
 H = timedelta(hours=1)
 D = timedelta(days=1)
+MINUTE = timedelta(minutes=1)
 
 
 def migrate_up_to(path: Path, last: int) -> None:
@@ -87,6 +90,33 @@ async def test_migration_006_backfills_the_community_of_existing_events(tmp_path
     assert "ticket_events_by_at" not in names
 
 
+async def test_migration_010_gives_the_reviews_zone_tickets_their_own_source(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.sqlite3"
+    migrate_up_to(path, 9)
+    at = to_db_time(NOW)
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "INSERT INTO communities (id, code, name, created_at) VALUES (1, 'c1', '一', ?)",
+            (at,),
+        )
+        conn.execute("INSERT INTO people (id, name, created_at) VALUES (1, '王', ?)", (at,))
+        conn.executemany(
+            "INSERT INTO tickets (id, community_id, number, source, reporter_person_id, "
+            "category, status, created_at, origin_key) VALUES (?, 1, ?, ?, 1, 'other', "
+            "'assigned', ?, ?)",
+            [
+                (1, "2026-0001", "inspection", at, "talk:1:3:2026-11"),
+                (2, "2026-0002", "inspection", at, "inspection:4:7:litter"),
+                (3, "2026-0003", "resident", at, None),
+            ],
+        )
+    async with Database(path) as db, db.read() as tx:
+        rows = await tx.conn.execute_fetchall("SELECT id, source FROM tickets ORDER BY id")
+    assert [tuple(r) for r in rows] == [(1, "review"), (2, "inspection"), (3, "resident")]
+
+
 async def test_an_event_for_an_unknown_ticket_is_still_refused(tmp_path: Path) -> None:
     async with Database(tmp_path / "fk.sqlite3") as db:
         with pytest.raises(sqlite3.IntegrityError):
@@ -134,6 +164,7 @@ async def seed(tx: Transaction) -> None:
         created: timedelta,
         due: timedelta,
         events: list[tuple[EventKind, timedelta]],
+        source: Source = Source.RESIDENT,
         **dates: timedelta,
     ) -> None:
         """Times are offsets before NOW (negative: after it)."""
@@ -142,7 +173,7 @@ async def seed(tx: Transaction) -> None:
                 id=0,
                 community_id=community,
                 number=f"2026-{next(seq):04d}",
-                source=Source.RESIDENT,
+                source=source,
                 reporter_person_id=reporter.id,
                 category="litter",
                 zone_id=zone,
@@ -233,6 +264,14 @@ async def seed(tx: Transaction) -> None:
         [(A, 11 * D), (EventKind.SUPPORTED, 1 * H)],
         accepted_at=11 * D,
     )
+    # T10: filed by yesterday's inspection in Z1; T11: the monthly review's zone ticket in
+    # Z2 the day before; T12: an inspection's two days ago (in the week, not yesterday).
+    for source, zone, ago in (
+        (Source.INSPECTION, z1.id, 20 * H),
+        (Source.REVIEW, z2.id, 30 * H),
+        (Source.INSPECTION, z1.id, 40 * H),
+    ):
+        await ticket(home.id, zone, Status.ASSIGNED, ago, -4 * D, [(C, ago), (Q, ago)], source)
     # The other community: everything in the window, none of it ours.
     await ticket(
         other.id,
@@ -246,15 +285,22 @@ async def seed(tx: Transaction) -> None:
     await ticket(other.id, far.id, Status.ACCEPTED, 3 * H, 2 * H, [(C, 3 * H)])
 
 
-async def test_daily_digest_counts(seeded: Database) -> None:
+async def test_daily_digest_counts_yesterday(seeded: Database) -> None:
     async with seeded.read() as tx:
         digest = await build_digest(tx, 1, NOW, 1)
-    # Events in the last 24 h: T1 created; T3 closed; T4 rectified (T9's follow is no count).
-    assert (digest.new, digest.accepted, digest.rectified, digest.closed) == (1, 0, 1, 1)
-    # Open: T1, T2, T5, T6, T9; overdue among them: T2, T5, T6; waiting for re-check: T4.
-    assert (digest.open_total, digest.overdue, digest.waiting_recheck) == (5, 3, 1)
-    # Due in the last 24 h: T4 (rectified in time) and T8 (rejected: left out).
-    assert digest.rectification_rate == 100.0
+    # Yesterday, Sunday 15 November, 00:00 to 24:00 in Shanghai: NOW - 34 h to NOW - 10 h.
+    assert digest.period == DayRange(date(2026, 11, 15), date(2026, 11, 15))
+    # Created then: T10 (inspection) and T11 (review). T3 closed (at NOW - 20 h).
+    assert (digest.new, digest.accepted, digest.rectified, digest.closed) == (2, 0, 0, 1)
+    assert digest.new_by_source == {
+        Source.RESIDENT: 0,
+        Source.INSPECTION: 1,
+        Source.REVIEW: 1,
+    }
+    # Open: T1, T2, T5, T6, T9, T10-T12; overdue among them: T2, T5, T6; re-check: T4.
+    assert (digest.open_total, digest.overdue, digest.waiting_recheck) == (8, 3, 1)
+    # Due yesterday: T2 only (at NOW - 30 h), not rectified.
+    assert (digest.due, digest.on_time, digest.rectification_rate) == (1, 0, 0.0)
     assert digest.oldest_overdue == [
         OverdueLine("2026-0006", "—", "—", "2026年11月13日", 4),
         OverdueLine("2026-0005", "东片区", "陈建国", "2026年11月14日", 3),
@@ -265,18 +311,66 @@ async def test_daily_digest_counts(seeded: Database) -> None:
     assert digest.community == "幸福里"
 
 
-async def test_weekly_digest_counts(seeded: Database) -> None:
+async def test_daily_counts_match_the_days_tickets_in_the_database(seeded: Database) -> None:
+    async with seeded.read() as tx:
+        digest = await build_digest(tx, 1, NOW, 1)
+        rows = await tx.conn.execute_fetchall(
+            "SELECT source, COUNT(*) FROM tickets WHERE community_id = 1 "
+            "AND created_at >= ? AND created_at < ? GROUP BY source",
+            (to_db_time(digest.period_start), to_db_time(digest.period_end)),
+        )
+    assert {Source(r[0]): r[1] for r in rows} == {
+        s: n for s, n in digest.new_by_source.items() if n
+    }
+
+
+async def test_the_digest_of_a_day_is_the_same_whenever_it_is_built(seeded: Database) -> None:
+    """The old window (the 24 h up to the build) held no deadline at 08:30 ("—") and T4's
+    at 21:00 (100%): the rate swung with the hour on the same data."""
+    async with seeded.read() as tx:
+        morning = await build_digest(tx, 1, NOW - 90 * MINUTE, 1)  # 08:30
+        evening = await build_digest(tx, 1, NOW + 11 * H, 1)  # 21:00
+    assert morning.period == evening.period
+    assert (morning.new, morning.closed, morning.due, morning.on_time) == (
+        evening.new,
+        evening.closed,
+        evening.due,
+        evening.on_time,
+    )
+    assert morning.rectification_rate == evening.rectification_rate == 0.0
+
+
+async def test_a_digest_without_deadlines_in_its_period_shows_no_rate(seeded: Database) -> None:
+    async with seeded.read() as tx:
+        # Tuesday 24 November: Monday the 23rd had no deadline.
+        digest = await build_digest(tx, 1, NOW + 8 * D, 1)
+    params = digest_params(digest, Language.ZH)
+    assert (digest.due, digest.rectification_rate, params["rate"]) == (0, None, "—")
+    assert params["period"] == "11月23日（周一）"
+
+
+async def test_weekly_digest_counts_last_monday_to_sunday(seeded: Database) -> None:
     async with seeded.read() as tx:
         digest = await build_digest(tx, 1, NOW, 7)
-    # New in 7 days: T1, T2, T4, T8. Accepted: T2, T4. Rectified: T3, and T4 (twice, one
-    # ticket). Closed: T3 (T8's rejection is not a closing).
-    assert (digest.new, digest.accepted, digest.rectified, digest.closed) == (4, 2, 2, 1)
-    assert (digest.open_total, digest.overdue, digest.waiting_recheck) == (5, 3, 1)
-    # Due in 7 days, T8 aside: T2, T3, T4, T5, T6; rectified by the deadline: T3, T4.
-    assert digest.rectification_rate == 40.0
-    # Created in Z1: T1, T2; in Z2: T4, T8; closed: T3 in Z2. Z3 quiet, Z4 never ticketed.
-    assert digest.per_zone == [("东片区", 2, 0), ("西片区", 2, 1), ("北片区", 0, 0)]
+    # Mon 9 – Sun 15 November: NOW - 178 h to NOW - 10 h.
+    assert digest.period == DayRange(date(2026, 11, 9), date(2026, 11, 15))
+    # New: T2, T4, T8 (residents), T10, T12 (inspections), T11 (review). Accepted: T2, T4.
+    # Rectified: T3, T4. Closed: T3 (T8's rejection is not a closing).
+    assert (digest.new, digest.accepted, digest.rectified, digest.closed) == (6, 2, 2, 1)
+    assert digest.new_by_source == {
+        Source.RESIDENT: 3,
+        Source.INSPECTION: 2,
+        Source.REVIEW: 1,
+    }
+    assert (digest.open_total, digest.overdue, digest.waiting_recheck) == (8, 3, 1)
+    # Due in the week, T8 aside: T2, T3, T5, T6; rectified by the deadline: T3.
+    assert (digest.due, digest.on_time, digest.rectification_rate) == (4, 1, 25.0)
+    # Created in Z1: T2, T10, T12; in Z2: T4, T8, T11; closed: T3 in Z2. Z3 quiet.
+    assert digest.per_zone == [("东片区", 3, 0), ("西片区", 3, 1), ("北片区", 0, 0)]
     assert len(digest.oldest_overdue) == 3
+    en = digest_params(digest, Language.EN)
+    assert en["period"] == "Mon 9 Nov – Sun 15 Nov"
+    assert (en["by_resident"], en["by_inspection"], en["by_review"]) == (3, 2, 1)
 
 
 async def test_digest_reads_index_ranges_only(seeded: Database) -> None:

@@ -76,6 +76,10 @@ async def test_each_period_is_built_once_outside_the_write_transaction(
     assert "每日简报" in texts[801][0]
     assert "daily digest" in texts[802][0]
     assert "每周简报" in texts[803][0]
+    # Monday 16 November: yesterday, and the week before, each said in the reader's language.
+    assert "统计时段：11月15日（周日）" in texts[801][0]
+    assert "Covers: Sun 15 Nov" in texts[802][0]
+    assert "统计时段：11月9日（周一）至11月15日（周日）" in texts[803][0]
 
     # Later ticks the same day build and send nothing.
     again = await services.rhythm.tick()

@@ -232,8 +232,8 @@ class TestExport:
         assert summary[3:] == ["定期", 96, 2, tickets[1].number]
         details = rows(wb["督查明细"])
         assert [d[3] for d in details] == [
-            "无乱贴乱画、无未经审批的广告招牌",
-            "无卫生死角，垃圾清运及时、无暴露垃圾",
+            "有乱贴乱画或未经审批的广告招牌",
+            "有卫生死角或暴露垃圾，垃圾清运不及时",
         ]
         assert details[1][5] == tickets[1].number
         _, data = await services.exports.export(admin, NOVEMBER, "scores", "xlsx")
