@@ -31,6 +31,7 @@ from bot.services.container import Services
 from handlers import (
     admin,
     common,
+    console,
     errors,
     export,
     gatekeeper,
@@ -99,6 +100,7 @@ def build_application(
     application.add_handlers(export.handlers(), group=0)
     application.add_handlers(admin.handlers(), group=0)
     application.add_handlers(open311.handlers(), group=0)
+    application.add_handlers(console.handlers(), group=0)
     application.add_handlers(groups.handlers(), group=0)
     application.add_handlers(common.handlers(), group=0)
     application.add_handlers(inbox.handlers(), group=0)

@@ -35,6 +35,8 @@ class Settings:
     web_port: int | None = None
     web_listen: str = "0.0.0.0"
     public_url: str | None = None
+    # The console map's tile URL template; "" draws the points on a plain background.
+    map_tiles: str | None = None
 
     def __repr__(self) -> str:
         masked = self.token.split(":", 1)[0] + ":***" if self.token else "<none>"
@@ -79,6 +81,7 @@ class Settings:
             web_port=_optional_port(env, "JIAYUAN_WEB_PORT"),
             web_listen=env.get("JIAYUAN_WEB_LISTEN", "0.0.0.0").strip() or "0.0.0.0",
             public_url=_optional_url(env, "JIAYUAN_PUBLIC_URL"),
+            map_tiles=env.get("JIAYUAN_MAP_TILES"),
         )
 
 

@@ -8,6 +8,7 @@ import aiosqlite
 
 from storage.bookkeeping import OccurrenceLog, UpdateLog
 from storage.communities import CommunityRepository
+from storage.console import ConsoleRepository
 from storage.groups import GroupRepository
 from storage.ledgers import LedgerQueries
 from storage.open311 import Open311Repository
@@ -37,6 +38,10 @@ class Transaction:
     @cached_property
     def communities(self) -> CommunityRepository:
         return CommunityRepository(self.conn)
+
+    @cached_property
+    def console(self) -> ConsoleRepository:
+        return ConsoleRepository(self.conn)
 
     @cached_property
     def open311(self) -> Open311Repository:

@@ -9,6 +9,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.services.announcements import AnnouncementService
 from bot.services.communities import CommunityService
+from bot.services.console import ConsoleService
 from bot.services.deadlines import DeadlineService
 from bot.services.digests import DigestService
 from bot.services.exports import ExportService
@@ -52,12 +53,15 @@ class Services:
     review: ReviewService
     ratings: RatingService
     open311: Open311Service
+    console: ConsoleService
 
     @classmethod
     def build(cls, settings: Settings, db: Database, clock: Clock) -> Services:
         ready = asyncio.Event()
         reports = ReportService(db, clock, ready)
         volunteers = VolunteerService(db, clock, ready)
+        tickets = TicketService(db, clock, ready)
+        ratings = RatingService(db, clock, ready)
         return cls(
             settings=settings,
             db=db,
@@ -67,7 +71,7 @@ class Services:
             invites=InviteService(db, clock, ready),
             communities=CommunityService(db, clock, ready),
             reports=reports,
-            tickets=TicketService(db, clock, ready),
+            tickets=tickets,
             notices=NoticeService(db, clock, ready, data_dir=settings.data_dir),
             deadlines=DeadlineService(db, clock, ready),
             pending=PendingService(db, clock, ready),
@@ -79,6 +83,16 @@ class Services:
             exports=ExportService(db, clock, ready),
             scoring=ScoringService(db, clock, ready),
             review=ReviewService(db, clock, ready, reports=reports, data_dir=settings.data_dir),
-            ratings=RatingService(db, clock, ready),
+            ratings=ratings,
             open311=Open311Service(db, clock, ready, reports=reports),
+            console=ConsoleService(
+                db,
+                clock,
+                ready,
+                token=settings.token,
+                super_admins=settings.admins,
+                tickets=tickets,
+                volunteers=volunteers,
+                ratings=ratings,
+            ),
         )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.web import open311
+from bot.web import console, open311
 
 if TYPE_CHECKING:
     from bot.app import Runtime
@@ -19,7 +19,11 @@ def build_web_app(runtime: Runtime, *, with_webhook: bool = False) -> web.Applic
     app = web.Application(
         client_max_size=open311.MAX_BODY, middlewares=[open311.errors_as_documents]
     )
-    app.router.add_routes(open311.routes(runtime.services, runtime.settings.public_url))
+    settings = runtime.settings
+    app.router.add_routes(open311.routes(runtime.services, settings.public_url))
+    app.router.add_routes(
+        console.routes(runtime.services, settings.public_url, settings.map_tiles)
+    )
     if with_webhook:
         from bot.webhook import webhook_route
 
