@@ -19,6 +19,7 @@ VOLUNTEER = "vo1"
 INSPECT = "in1"
 RATING = "hh1"
 INVITE = "iv1"
+TREND = "tr1"
 
 _PART = re.compile(r"^[A-Za-z0-9_-]{1,24}$")
 MAX_ID = 2**62  # within SQLite's INTEGER

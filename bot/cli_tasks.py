@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 
@@ -12,7 +11,8 @@ from bot.domain.errors import JiayuanError
 from bot.domain.models import Language
 from bot.domain.scoring import YearMonth
 from bot.i18n import both, t
-from bot.importer import ImportFailed, load_plan
+from bot.importer import ImportFailed
+from bot.importer.worker import load_plan_isolated
 from bot.services.container import Services
 from bot.services.invites import INVITE_PREFIX
 from storage.database import Database
@@ -23,7 +23,7 @@ async def import_file(
 ) -> int:
     """Load a community, all or nothing; print what was imported and cadres' invites."""
     try:
-        plan = await asyncio.to_thread(load_plan, path, community_code=community_code)
+        plan = await load_plan_isolated(path, community_code=community_code)
     except ImportFailed as failed:
         print(
             f"导入失败，未导入任何内容 / import failed, nothing imported:\n{failed}",

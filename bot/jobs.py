@@ -64,7 +64,15 @@ async def tick_all(services: Services) -> int:
     """What is due now, from the database: reminders, escalations, the monthly rhythm."""
     fired = 0
     # Each part on its own: one failing must not hold the others back a minute.
-    for part in (services.deadlines, services.rhythm, services.review, services.ratings):
+    # The calendar goes first: new holiday data re-dates deadlines before they are read.
+    parts = (
+        services.calendar,
+        services.deadlines,
+        services.rhythm,
+        services.review,
+        services.ratings,
+    )
+    for part in parts:
         try:
             result = await part.tick()
         except Exception:

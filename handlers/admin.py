@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
 import html
 import logging
 import tempfile
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Document, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import callbacks
 from bot.domain.access import Actor
-from bot.domain.errors import InvalidInput, NotAllowed
-from bot.domain.models import Role
-from bot.importer import ImportFailed, load_plan
+from bot.domain.errors import InvalidInput, JiayuanError, NotAllowed
+from bot.domain.models import Language, Role
+from bot.importer import ImportFailed
+from bot.importer.worker import load_plan_isolated
 from bot.services.invites import INVITE_PREFIX
 from handlers.base import Ctx, answer, command_args, deep_link, edit, parse_id, reply
+from handlers.errors import tell_error
 
 log = logging.getLogger(__name__)
 
@@ -250,9 +252,12 @@ async def holiday(update: Update, ctx: Ctx) -> None:
         raise InvalidInput("admin.usage_holiday") from None
     workday = len(args) > 1 and args[1].lower() in ("workday", "上班", "调休")
     note = " ".join(args[2:] if workday else args[1:])
-    await ctx.svc.communities.set_day(actor, day, workday, note)
+    moved = await ctx.svc.communities.set_day(actor, day, workday, note)
     key = "admin.workday_set" if workday else "admin.holiday_set"
-    await reply(update, ctx.t(key, day=day.isoformat()))
+    text = ctx.t(key, day=day.isoformat())
+    if moved:
+        text += "\n" + ctx.t("calendar.redated_count", count=moved)
+    await reply(update, text)
 
 
 async def community(update: Update, ctx: Ctx) -> None:
@@ -308,25 +313,42 @@ async def import_document(update: Update, ctx: Ctx) -> None:
     if (document.file_size or 0) > MAX_IMPORT_MB * 1024 * 1024:
         await reply(update, ctx.t("admin.import_too_big", max_mb=MAX_IMPORT_MB))
         return
-    file = await document.get_file()
-    with tempfile.TemporaryDirectory() as tmp:
-        # The name is user input: only its suffix is used, never as a path.
-        path = Path(tmp) / f"upload{Path(name.replace(chr(0), '')).suffix.lower()}"
-        await file.download_to_drive(path)
-        code = None
-        if path.suffix.lower() == ".csv":
-            overview = await ctx.svc.communities.overview(actor.community_id or 0)
-            code = overview.community.code
-        try:
-            plan = await asyncio.to_thread(load_plan, path, community_code=code)
-        except ImportFailed as failed:
-            await reply(update, ctx.t("admin.import_failed", errors=str(failed)[:3500]))
-            return
-    if not actor.super_admin and actor.community_id is not None:
-        current = await ctx.svc.communities.overview(actor.community_id)
-        if plan.code != current.community.code:
-            raise NotAllowed()
-    summary = await ctx.svc.communities.apply_plan(plan)
+    # The poller takes the next updates only after this returns, so the file is read in
+    # the background: nobody waits for it. Application.stop() waits for the task.
+    ctx.application.create_task(
+        _import(update, ctx, actor, document), update=update, name=f"import:{message.chat_id}"
+    )
+
+
+async def _import(update: Update, ctx: Ctx, actor: Actor, document: Document) -> None:
+    """Download, read in a worker process, then write in one transaction and answer."""
+    try:
+        file = await document.get_file()
+        with tempfile.TemporaryDirectory() as tmp:
+            # The name is user input: only its suffix is used, never as a path.
+            name = (document.file_name or "").replace(chr(0), "")
+            suffix = Path(name).suffix.lower()
+            path = Path(tmp) / f"upload{suffix}"
+            await file.download_to_drive(path)
+            code = None
+            if path.suffix.lower() == ".csv":
+                overview = await ctx.svc.communities.overview(actor.community_id or 0)
+                code = overview.community.code
+            try:
+                plan = await load_plan_isolated(path, community_code=code)
+            except ImportFailed as failed:
+                errors = _problems(failed, path.name, Path(name).name, ctx.lang is Language.EN)
+                await reply(update, ctx.t("admin.import_failed", errors=errors[:3500]))
+                return
+        if not actor.super_admin and actor.community_id is not None:
+            current = await ctx.svc.communities.overview(actor.community_id)
+            if plan.code != current.community.code:
+                raise NotAllowed()
+        summary = await ctx.svc.communities.apply_plan(plan)
+    except JiayuanError as refused:
+        # Said here, in the reader's language: the error handler's context has no actor.
+        await tell_error(update, ctx, refused)
+        return
     lines = [
         ctx.t(
             "admin.import_done",
@@ -344,6 +366,16 @@ async def import_document(update: Update, ctx: Ctx) -> None:
                 ctx.t("admin.import_invite_line", zone=zone_code, name=cadre_name, link=link)
             )
     await reply(update, "\n".join(lines))
+
+
+def _problems(failed: ImportFailed, upload: str, sent: str, english: bool) -> str:
+    """One line per problem in the reader's language; the file named as the admin sent it."""
+    return "\n".join(
+        (replace(error, sheet=sent) if error.sheet == upload and sent else error).text(
+            english=english
+        )
+        for error in failed.errors
+    )
 
 
 def _date(value: datetime, ctx: Ctx) -> str:

@@ -3,6 +3,8 @@ desktop browser, and the Mini App on the chat's menu button and a button of the 
 
 from __future__ import annotations
 
+import contextlib
+
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -37,12 +39,11 @@ async def console(update: Update, ctx: Ctx) -> None:
         # Telegram opens Mini Apps over https only.
         app = WebAppInfo(f"{base}{PREFIX}/app")
         rows.append([InlineKeyboardButton("📱 " + ctx.t("console.command_button"), web_app=app)])
-        try:
+        # Failing, only the menu shortcut is lost; the buttons below still work.
+        with contextlib.suppress(TelegramError):
             await ctx.bot.set_chat_menu_button(
                 chat.id, MenuButtonWebApp(ctx.t("console.title"), app)
             )
-        except TelegramError:
-            pass  # only the menu shortcut is lost; the buttons below still work
     await reply(update, ctx.t("console.command_link", url=link), InlineKeyboardMarkup(rows))
 
 

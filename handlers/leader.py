@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import BaseHandler, CommandHandler, filters
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
+from bot import callbacks
 from bot.domain.errors import InvalidInput
 from bot.domain.scoring import YearMonth
 from bot.render.trend import render_trend
 from bot.render.worker import run_image_work
 from bot.services.digest_text import digest_params
-from handlers.base import Ctx, reply
+from handlers.base import Ctx, answer, reply
 
 PRIVATE = filters.ChatType.PRIVATE
 NOT_EDITED = ~filters.UpdateType.EDITED
@@ -51,12 +52,39 @@ async def broadcast(update: Update, ctx: Ctx) -> None:
 
 
 async def trend(update: Update, ctx: Ctx) -> None:
-    """/trend ZONE — the zone's 12-month score trend as a picture."""
+    """/trend ZONE — the zone's 12-month score trend as a picture; without a zone, the
+    zones as buttons."""
     actor, _ = ctx.require_actor()
     if not ctx.args:
-        raise InvalidInput("review.usage_trend")
+        zones = await ctx.svc.scoring.trend_zones(actor)
+        if not zones:
+            raise InvalidInput("review.usage_trend")
+        buttons = [
+            InlineKeyboardButton(z.name, callback_data=callbacks.build(callbacks.TREND, "z", z.id))
+            for z in zones
+        ]
+        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+        await reply(update, ctx.t("review.trend_pick"), InlineKeyboardMarkup(rows))
+        return
+    await _send_trend(update, ctx, " ".join(ctx.args))
+
+
+async def on_trend_button(update: Update, ctx: Ctx) -> None:
+    """A zone pressed under /trend: drawn if the presser may still see trends."""
+    query = update.callback_query
+    assert query is not None
+    cb = callbacks.parse(query.data, expect=callbacks.TREND)
+    if cb.action != "z":
+        raise callbacks.StaleButton(query.data)
+    await _send_trend(update, ctx, cb.int_arg())
+    await answer(query)
+
+
+async def _send_trend(update: Update, ctx: Ctx, zone_query: str | int) -> None:
+    # The service re-checks the role: a button may be pressed after the role was revoked.
+    actor, _ = ctx.require_actor()
     last = YearMonth.of(ctx.svc.clock.now().astimezone(ctx.svc.settings.tz).date())
-    zone, points = await ctx.svc.scoring.trend(actor, " ".join(ctx.args), last)
+    zone, points = await ctx.svc.scoring.trend(actor, zone_query, last)
     png = await run_image_work(render_trend, zone.name, points)
     chat = update.effective_chat
     assert chat is not None
@@ -78,4 +106,5 @@ def handlers() -> list[BaseHandler[Update, Ctx, None]]:
         CommandHandler("announce", announce, filters=private),
         CommandHandler("broadcast", broadcast, filters=private),
         CommandHandler("trend", trend, filters=private),
+        CallbackQueryHandler(on_trend_button, pattern=callbacks.pattern(callbacks.TREND)),
     ]

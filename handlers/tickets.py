@@ -12,16 +12,28 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot import callbacks
+from bot.domain.access import Actor
 from bot.domain.errors import InvalidInput, JiayuanError
-from bot.domain.tickets import Rating, RejectReason, Ticket
-from bot.services.messages import keyboard
+from bot.domain.tickets import (
+    EXTENSION_DAY_CHOICES,
+    MAX_EXTENSION_DAYS,
+    Rating,
+    RejectReason,
+    Ticket,
+)
+from bot.i18n import Safe
+from bot.services.messages import keyboard, localized
 from bot.services.ticket_cards import (
+    event_note,
     format_due,
     format_local,
+    open_button,
+    queue_action,
     recheck_buttons,
     ticket_buttons_for_cadre,
 )
-from handlers.base import Ctx, answer, clear_buttons, reply, set_buttons
+from bot.services.tickets import Timeline
+from handlers.base import Ctx, answer, clear_buttons, parse_id, reply, set_buttons
 from handlers.photos import receive_photo
 
 log = logging.getLogger(__name__)
@@ -49,11 +61,24 @@ async def on_button(update: Update, ctx: Ctx) -> None:
     cb = callbacks.parse(query.data, expect=callbacks.TICKET)
     ticket_id = cb.int_arg(0)
     svc = ctx.svc.tickets
-    if cb.action == "acc":
+    if cb.action in ("acc", "qac"):
         ticket = await svc.accept(actor, ticket_id)
         await answer(query, ctx.t("tickets.accepted_short", number=ticket.number))
-        await set_buttons(update, _markup(ctx, ticket))
-        await reply(update, ctx.t("tickets.accepted", number=ticket.number, due=_due(ctx, ticket)))
+        if cb.action == "qac":  # pressed in /tickets: the list's buttons follow the queue
+            await set_buttons(update, _queue_markup(ctx, actor, await svc.queue(actor)))
+        else:
+            await set_buttons(update, _markup(ctx, ticket))
+        # Accepted late: say since when it is overdue rather than a date already past.
+        key = (
+            "tickets.accepted_overdue"
+            if ticket.overdue_at(ctx.svc.clock.now())
+            else "tickets.accepted"
+        )
+        await reply(update, ctx.t(key, number=ticket.number, due=_due(ctx, ticket)))
+    elif cb.action == "opn":
+        timeline = await svc.timeline_of(actor, ticket_id)
+        await answer(query)
+        await _send_timeline(update, ctx, timeline)
     elif cb.action == "tra":
         zones = await svc.transfer_targets(actor, ticket_id)
         rows = [[_button(z.name, "trz", ticket_id, z.id)] for z in zones[:20]]
@@ -88,9 +113,21 @@ async def on_button(update: Update, ctx: Ctx) -> None:
         await answer(query)
         await reply(update, ctx.t("tickets.ask_after_photo", number=ticket.number))
     elif cb.action == "ext":
-        ticket = await svc.await_input(actor, ticket_id, "extension")
+        ticket = await svc.start_extension(actor, ticket_id)
+        rows = [
+            [
+                _button(ctx.t("tickets.extension_days_button", days=d), "exd", ticket_id, d)
+                for d in EXTENSION_DAY_CHOICES
+            ]
+        ]
         await answer(query)
-        await reply(update, ctx.t("tickets.ask_extension_reason", number=ticket.number))
+        text = ctx.t("tickets.ask_extension_days", number=ticket.number, max=MAX_EXTENSION_DAYS)
+        await reply(update, text, InlineKeyboardMarkup(rows))
+    elif cb.action == "exd":
+        ticket = await svc.choose_extension_days(actor, ticket_id, cb.int_arg(1))
+        await answer(query)
+        await clear_buttons(update)
+        await _ask_extension_reason(update, ctx, ticket, cb.int_arg(1))
     elif cb.action in ("exy", "exn"):
         ticket = await svc.decide_extension(actor, ticket_id, grant=cb.action == "exy")
         await answer(query)
@@ -162,6 +199,15 @@ async def _answer(
         ticket = await svc.reopen(actor, ticket_id, reason, evidence)
         await reply(update, ctx.t("tickets.reopened", number=ticket.number, due=_due(ctx, ticket)))
         return True
+    if kind == "extension_days":
+        days = parse_id(text)
+        if days is None or not 1 <= days <= MAX_EXTENSION_DAYS:
+            # Asked again, not dropped: the question stays open for a valid number.
+            await reply(update, ctx.t("tickets.extension_days_range", max=MAX_EXTENSION_DAYS))
+            return True
+        ticket = await svc.choose_extension_days(actor, ticket_id, days)
+        await _ask_extension_reason(update, ctx, ticket, days)
+        return True
     if not text:
         await reply(update, ctx.t("tickets.reason_needed"))
         return True
@@ -173,8 +219,9 @@ async def _answer(
         ticket = await svc.reject(actor, ticket_id, RejectReason(payload), text)
         await reply(update, ctx.t("tickets.rejected", number=ticket.number))
     elif kind == "extension":
-        ticket = await svc.ask_extension(actor, ticket_id, text)
-        await reply(update, ctx.t("tickets.extension_sent", number=ticket.number))
+        days = int(payload) if payload.isascii() and payload.isdigit() else 0
+        ticket = await svc.ask_extension(actor, ticket_id, text, days)
+        await reply(update, ctx.t("tickets.extension_sent", number=ticket.number, days=days))
     else:
         await svc.clear_pending(person)
         return False
@@ -196,7 +243,28 @@ async def list_queue(update: Update, ctx: Ctx) -> None:
         if params.get("unreachable_cadre"):
             flag += ctx.t("tickets.queue_unreachable", cadre=params["unreachable_cadre"])
         lines.append(flag + _line(ctx, ticket, params))
-    await reply(update, "\n".join(lines))
+    await reply(update, "\n".join(lines), _queue_markup(ctx, actor, found))
+
+
+def _queue_markup(
+    ctx: Ctx, actor: Actor, found: list[tuple[Ticket, dict[str, object]]]
+) -> InlineKeyboardMarkup | None:
+    """A row per ticket: its next step (accept or report the fix) and its card."""
+    now = ctx.svc.clock.now()
+    rows = []
+    for ticket, _ in found:
+        flag = "🔴 " if ticket.overdue_at(now) else ""
+        row = []
+        step = queue_action(ticket)
+        if step is not None:
+            label, data = step
+            row.append(
+                InlineKeyboardButton(f"{flag}{ticket.number} {ctx.t(label)}", callback_data=data)
+            )
+        label = ctx.t("tickets.open_button", number=ticket.number)
+        row.append(InlineKeyboardButton(label, callback_data=open_button(ticket)))
+        rows.append(row)
+    return InlineKeyboardMarkup(rows) if rows else None
 
 
 async def list_mine(update: Update, ctx: Ctx) -> None:
@@ -223,26 +291,36 @@ async def list_recheck(update: Update, ctx: Ctx) -> None:
 
 
 async def show_ticket(update: Update, ctx: Ctx) -> None:
-    """/ticket 2026-0042 — the timeline with before/after photos, to those allowed."""
+    """/ticket 2026-0042 (or /ticket 42, this year's) — the timeline with before/after
+    photos and the buttons for what the viewer may do now, to those allowed."""
     actor, _ = ctx.require_actor()
     if not ctx.args:
         raise InvalidInput("tickets.usage_ticket")
-    timeline = await ctx.svc.tickets.timeline(actor, ctx.args[0])
-    tz = ctx.svc.settings.timezone
+    await _send_timeline(update, ctx, await ctx.svc.tickets.timeline(actor, ctx.args[0]))
+
+
+async def _send_timeline(update: Update, ctx: Ctx, timeline: Timeline) -> None:
+    tz = timeline.timezone
     lines = [_line(ctx, timeline.ticket, timeline.params)]
     for event in timeline.events:
         who = timeline.people.get(event.actor_person_id or 0, "")
-        note = f" — {event.note}" if event.note and not event.note.isdigit() else ""
+        note_key, note_params = event_note(event, timeline.ticket, tz)
         lines.append(
             ctx.t(
                 "tickets.event_line",
                 at=format_local(event.at, tz),
                 event=ctx.t(f"events.{event.kind.value}"),
                 who=who,
-                note=note,
+                # Already escaped piece by piece inside t().
+                note=Safe(ctx.t(note_key, **localized(ctx.lang, note_params))),
             )
         )
-    await reply(update, "\n".join(lines))
+    markup = (
+        InlineKeyboardMarkup.de_json(keyboard(ctx.lang, timeline.actions), ctx.bot)
+        if timeline.actions
+        else None
+    )
+    await reply(update, "\n".join(lines), markup)
     media = []
     for photo in timeline.photos[:10]:
         data = (ctx.svc.settings.data_dir / photo.path).read_bytes()
@@ -278,6 +356,10 @@ def _line(ctx: Ctx, ticket: Ticket, params: dict[str, object]) -> str:
         due=params["due"],
         supporters=ticket.supporters,
     )
+
+
+async def _ask_extension_reason(update: Update, ctx: Ctx, ticket: Ticket, days: int) -> None:
+    await reply(update, ctx.t("tickets.ask_extension_reason", number=ticket.number, days=days))
 
 
 def _due(ctx: Ctx, ticket: Ticket) -> str:

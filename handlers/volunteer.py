@@ -7,6 +7,7 @@ import csv
 import html
 import io
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from telegram import (
     InlineKeyboardButton,
@@ -180,12 +181,18 @@ async def roster(update: Update, ctx: Ctx) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["姓名 name", "电话 phone", "状态 status", "签到 check-in", "时长 hours"])
+    # Whoever opens the file reads the status in their language and times on the local clock.
+    confirmed, waitlisted = (
+        ctx.t("volunteer.status_confirmed"),
+        ctx.t("volunteer.status_waitlisted"),
+    )
+    tz = ZoneInfo(ctx.svc.settings.timezone)
     for person, signup, hours in found.confirmed:
-        writer.writerow(
-            [person.name, person.phone or "", "confirmed", signup.checked_in_at or "", hours]
-        )
+        checked_in = signup.checked_in_at
+        local = f"{checked_in.astimezone(tz):%Y-%m-%d %H:%M}" if checked_in else ""
+        writer.writerow([person.name, person.phone or "", confirmed, local, hours])
     for person, _signup in found.waiting:
-        writer.writerow([person.name, person.phone or "", "waitlisted", "", 0])
+        writer.writerow([person.name, person.phone or "", waitlisted, "", 0])
     chat = update.effective_chat
     assert chat is not None
     await chat.send_document(

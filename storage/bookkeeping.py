@@ -32,6 +32,11 @@ class UpdateLog(Repository):
             (update_id, to_db_time(now)),
         )
 
+    async def latest(self) -> int | None:
+        """The highest update id processed (and not yet pruned), if any."""
+        found = await self._scalar("SELECT MAX(update_id) FROM processed_updates")
+        return int(found) if found is not None else None
+
     async def prune_before(self, cutoff: datetime) -> int:
         return await self._exec(
             "DELETE FROM processed_updates WHERE processed_at < ?", (to_db_time(cutoff),)

@@ -26,7 +26,7 @@ _COLUMNS = (
     "community_id, number, source, reporter_person_id, category, zone_id, building_id, site_id, "
     "lat, lon, description, status, assignee_person_id, created_at, dispatched_at, due_at, "
     "accepted_at, rectified_at, closed_at, reopen_count, transfer_count, supporters, anonymous, "
-    "share_phone, rating, extension_reason, version"
+    "share_phone, rating, extension_reason, version, extension_days"
 )
 # In a cadre's hands: what an unreachable cadre leaves waiting.
 _HELD = (Status.ASSIGNED.value, Status.ACCEPTED.value)
@@ -83,7 +83,7 @@ class TicketRepository(Repository):
 
     async def add(self, ticket: Ticket, origin_key: str | None) -> Ticket:
         new_id = await self._insert(
-            f"INSERT INTO tickets ({_COLUMNS}, origin_key) VALUES ({', '.join('?' * 28)})",
+            f"INSERT INTO tickets ({_COLUMNS}, origin_key) VALUES ({', '.join('?' * 29)})",
             (*_values(ticket), origin_key),
         )
         return await self.get(new_id)
@@ -518,6 +518,35 @@ class CalendarRepository(Repository):
         # A day off more or less moves the working-day deadlines ahead of every ticket.
         await TicketRepository(self._conn).replan_community(community_id)
 
+    async def fingerprints(self) -> dict[int, str]:
+        """Each community's calendar snapshot fingerprint (communities without one are absent)."""
+        rows = await self._all("SELECT community_id, fingerprint FROM calendar_snapshots")
+        return {r["community_id"]: r["fingerprint"] for r in rows}
+
+    async def fingerprint(self, community_id: int) -> str | None:
+        found = await self._scalar(
+            "SELECT fingerprint FROM calendar_snapshots WHERE community_id = ?", (community_id,)
+        )
+        return None if found is None else str(found)
+
+    async def snapshot(self, community_id: int) -> str | None:
+        """The calendar data (JSON) this community's deadlines were last counted with."""
+        found = await self._scalar(
+            "SELECT data FROM calendar_snapshots WHERE community_id = ?", (community_id,)
+        )
+        return None if found is None else str(found)
+
+    async def save_snapshot(
+        self, community_id: int, fingerprint: str, data: str, now: datetime
+    ) -> None:
+        await self._exec(
+            "INSERT INTO calendar_snapshots (community_id, fingerprint, data, updated_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (community_id) DO UPDATE SET "
+            "fingerprint = excluded.fingerprint, data = excluded.data, "
+            "updated_at = excluded.updated_at",
+            (community_id, fingerprint, data, to_db_time(now)),
+        )
+
 
 class BlockRepository(Repository):
     async def is_blocked(self, community_id: int, person_id: int) -> bool:
@@ -575,6 +604,7 @@ def _values(t: Ticket) -> tuple[object, ...]:
         t.rating.value if t.rating else None,
         t.extension_reason,
         t.version,
+        t.extension_days,
     )
 
 
@@ -613,6 +643,7 @@ def _to_ticket(row: sqlite3.Row) -> Ticket:
         rating=Rating(row["rating"]) if row["rating"] else None,
         extension_reason=row["extension_reason"],
         version=row["version"],
+        extension_days=row["extension_days"],
     )
 
 

@@ -17,6 +17,9 @@ from bot.domain.errors import Conflict, InvalidInput, NotAllowed
 from bot.domain.models import Role
 
 MAX_REASON = 500
+# The working days a cadre may ask for in one extension, and the ones offered as buttons.
+MAX_EXTENSION_DAYS = 10
+EXTENSION_DAY_CHOICES = (2, 3, 5)
 
 
 class Status(StrEnum):
@@ -68,6 +71,7 @@ class EventKind(StrEnum):
     EXTENSION_GRANTED = "extension_granted"
     EXTENSION_REFUSED = "extension_refused"
     ESCALATED = "escalated"
+    REDATED = "redated"  # the working-day calendar moved the due day
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +112,7 @@ class Ticket:
     rating: Rating | None = None
     extension_reason: str | None = None
     version: int = 1
+    extension_days: int | None = None  # asked for with the pending extension
 
     @property
     def is_open(self) -> bool:
@@ -161,6 +166,21 @@ def can_recheck(actor: Actor, ticket: Ticket) -> bool:
         ticket.reporter_person_id == actor.person_id
         or actor.has(Role.INSPECTOR)
         or actor.is_admin()
+    )
+
+
+def is_rated(ticket: Ticket) -> bool:
+    """Only a resident's report is rated (满意率): an inspection finding has no one to satisfy,
+    and its inspector's re-check is a check, not an opinion. Supporters do not rate."""
+    return ticket.source is Source.RESIDENT
+
+
+def can_rate(actor: Actor, ticket: Ticket) -> bool:
+    return (
+        is_rated(ticket)
+        and ticket.reporter_person_id == actor.person_id
+        and ticket.status is Status.CLOSED
+        and ticket.rating is None
     )
 
 
@@ -287,6 +307,8 @@ def rate(
 ) -> tuple[Ticket, list[Event]]:
     if ticket.reporter_person_id != actor.person_id:
         raise NotAllowed("tickets.only_reporter_rates")
+    if not is_rated(ticket):
+        raise NotAllowed("tickets.inspection_not_rated")
     _expect(ticket, Status.CLOSED)
     if ticket.rating is not None:
         raise Conflict("tickets.already_rated")
@@ -294,17 +316,46 @@ def rate(
     return new, [Event(EventKind.RATED, actor.person_id, now, rating.value)]
 
 
-def ask_extension(
-    ticket: Ticket, actor: Actor, now: datetime, reason: str
-) -> tuple[Ticket, list[Event]]:
+def check_extension_days(days: int) -> int:
+    if not 1 <= days <= MAX_EXTENSION_DAYS:
+        raise InvalidInput("tickets.extension_days_range", max=MAX_EXTENSION_DAYS)
+    return days
+
+
+def extension_note(days: int, reason: str) -> str:
+    """The request's event note: the days first, so a timeline can show them."""
+    return f"{days}{_DAYS_MARK}{reason}"
+
+
+def split_extension_note(note: str) -> tuple[int | None, str]:
+    """(days, reason) from an extension request's note; days None for older notes."""
+    head, mark, rest = note.partition(_DAYS_MARK)
+    if mark and head.isascii() and head.isdigit():
+        return int(head), rest
+    return None, note
+
+
+_DAYS_MARK = "d: "
+
+
+def can_ask_extension(actor: Actor, ticket: Ticket) -> None:
     if not is_handler(actor, ticket):
         raise NotAllowed("tickets.not_yours")
     _expect(ticket, Status.ASSIGNED, Status.ACCEPTED)
     if ticket.extension_reason is not None:
         raise Conflict("tickets.extension_pending")
+
+
+def ask_extension(
+    ticket: Ticket, actor: Actor, now: datetime, reason: str, days: int
+) -> tuple[Ticket, list[Event]]:
+    """The cadre asks for ``days`` more working days, with a reason, for a leader to decide."""
+    can_ask_extension(actor, ticket)
+    check_extension_days(days)
     note = _reason(reason)
-    new = _bump(ticket, extension_reason=note)
-    return new, [Event(EventKind.EXTENSION_ASKED, actor.person_id, now, note)]
+    new = _bump(ticket, extension_reason=note, extension_days=days)
+    event = Event(EventKind.EXTENSION_ASKED, actor.person_id, now, extension_note(days, note))
+    return new, [event]
 
 
 def decide_extension(
@@ -318,7 +369,7 @@ def decide_extension(
     if ticket.extension_reason is None:
         raise Conflict("tickets.no_extension_pending")
     if new_due_at is None:
-        new = _bump(ticket, extension_reason=None)
+        new = _bump(ticket, extension_reason=None, extension_days=None)
         return new, [Event(EventKind.EXTENSION_REFUSED, actor.person_id, now)]
-    new = _bump(ticket, extension_reason=None, due_at=new_due_at)
+    new = _bump(ticket, extension_reason=None, extension_days=None, due_at=new_due_at)
     return new, [Event(EventKind.EXTENSION_GRANTED, actor.person_id, now, new_due_at.isoformat())]

@@ -10,10 +10,13 @@ Rules, in order of precedence, for a calendar date ``d``:
 1. Admin overrides (创建办 settings): ``extra_workdays`` → working, ``extra_holidays`` → off.
 2. Official data, only if ``d.year`` is in ``known_years``: ``workdays`` (调休上班) →
    working, ``holidays`` → off.
-3. Otherwise Monday to Friday are working days, Saturday and Sunday are not.
+3. Otherwise (a year whose arrangement is not published yet) the statutory days off
+   fixed by law, ``statutory_holidays`` → off. This is an estimate: the State Council
+   usually lengthens the breaks with make-up working days, which nobody can know ahead.
+4. Otherwise Monday to Friday are working days, Saturday and Sunday are not.
 
-Years outside ``known_years`` therefore fall back to plain Mon–Fri plus admin entries; use
-`WorkCalendar.unknown_years` to find them so the caller can log a warning.
+Use `WorkCalendar.unknown_years` to find the estimated years so the caller can tell
+the admins.
 
 Deadline convention: a ticket dispatched (派单) on local day D is due by the end of the
 N-th working day *after* D. D itself never counts, even when it is a working day, so a
@@ -32,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-__all__ = ["WorkCalendar"]
+__all__ = ["WorkCalendar", "moved_due"]
 
 _ONE_DAY = timedelta(days=1)
 # Saturday and Sunday; date.weekday() numbers Monday as 0.
@@ -58,6 +61,8 @@ class WorkCalendar:
     """Admin-declared days off; they win over official data, in any year."""
     extra_workdays: frozenset[date] = field(default_factory=frozenset)
     """Admin-declared working days; they win over official data, in any year."""
+    statutory_holidays: frozenset[date] = field(default_factory=frozenset)
+    """Days off fixed by law (法定节假日 and their 补假), only for years not in ``known_years``."""
 
     def __post_init__(self) -> None:
         # A date in both sets would make the answer depend on check order; refuse it so a
@@ -81,12 +86,13 @@ class WorkCalendar:
             known_years=self.known_years,
             extra_holidays=frozenset(extra_holidays),
             extra_workdays=frozenset(extra_workdays),
+            statutory_holidays=self.statutory_holidays,
         )
 
     # -- single days -------------------------------------------------------------------
 
     def is_workday(self, d: date) -> bool:
-        """Return True if ``d`` is a working day (admin, then official data, then Mon–Fri)."""
+        """Return True if ``d`` is a working day (admin, official, statutory, then Mon–Fri)."""
         if d in self.extra_workdays:
             return True
         if d in self.extra_holidays:
@@ -96,6 +102,8 @@ class WorkCalendar:
                 return True
             if d in self.holidays:
                 return False
+        elif d in self.statutory_holidays:
+            return False
         return d.weekday() not in _WEEKEND
 
     def next_workday(self, d: date) -> date:
@@ -113,7 +121,7 @@ class WorkCalendar:
         return d
 
     def unknown_years(self, dates: Iterable[date]) -> set[int]:
-        """Return the years of ``dates`` that fall back to Mon–Fri (not in ``known_years``)."""
+        """Return the years of ``dates`` that are estimated (not in ``known_years``)."""
         return {d.year for d in dates if d.year not in self.known_years}
 
     # -- arithmetic --------------------------------------------------------------------
@@ -182,3 +190,17 @@ class WorkCalendar:
     def is_due_reminder_day(self, today: date, due: date) -> bool:
         """Return True if ``today`` is the working day right before the due day ``due``."""
         return today == self.previous_workday(due)
+
+
+def moved_due(old: WorkCalendar, new: WorkCalendar, start: date, due: date) -> date:
+    """Return the due day that ``new`` gives a deadline counted from ``start`` under ``old``.
+
+    The deadline keeps its number of working days after ``start`` (whatever made it: the
+    rectify period, an extension, a re-opening), so a day off added before the due day
+    pushes it back, and a make-up working day pulls it forward. A due day on or before
+    ``start`` is returned unchanged: there is nothing to count.
+    """
+    if due <= start:
+        return due
+    n = old.workdays_between(start, due)
+    return new.add_workdays(start, n) if n else due

@@ -8,7 +8,9 @@ CRLF line endings).
 Cell values keep their type: numbers stay numbers, ``date``/``datetime``/``time`` become
 real Excel dates with a number format (a timezone-aware value is written as its wall-clock
 time in its own zone: convert to the community's zone first), ``None`` is an empty cell and
-an enum is written as its value. Anything else is written as ``str(value)``.
+an enum is written as its value. A ``Percent`` (a fraction) is a number with a percent
+format in xlsx, so Excel can sum and average it, and "81.3%" in CSV. Anything else is
+written as ``str(value)``.
 
 Spreadsheet formula injection: a ledger holds residents' text, and a complaint that starts
 with ``=``, ``+``, ``-`` or ``@`` (or a tab or CR) would run as a formula when the file is
@@ -26,7 +28,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
 from typing import Any
 
@@ -34,7 +36,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-__all__ = ["MAX_WIDTH", "Ledger", "sheet_names", "write_csv", "write_xlsx"]
+__all__ = ["MAX_WIDTH", "Ledger", "Percent", "sheet_names", "write_csv", "write_xlsx"]
 
 MAX_WIDTH = 60  # column width cap, in Excel's character units
 _MIN_WIDTH = 6
@@ -48,12 +50,27 @@ _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _DATE_FORMAT = "yyyy-mm-dd"
 _DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 _TIME_FORMAT = "hh:mm"
+_PERCENT_FORMAT = "0.0%"
 
 _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="F2EFEA")
 _HEADER_BORDER = Border(bottom=Side(style="thin", color="808080"))
 _HEADER_ALIGN = Alignment(horizontal="center", vertical="center", wrap_text=True)
 _WRAP_ALIGN = Alignment(vertical="top", wrap_text=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Percent:
+    """A rate as a fraction (0.8125), shown as a percentage with one decimal (81.3%)."""
+
+    fraction: float
+
+    def __str__(self) -> str:
+        # Half up on the decimal the fraction reads as, as an office would round by hand.
+        percent = (Decimal(repr(self.fraction)) * 100).quantize(
+            Decimal("0.1"), rounding=ROUND_HALF_UP
+        )
+        return f"{percent}%"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +111,8 @@ def _plain(value: object) -> object:
         value = value.replace(tzinfo=None)
     if isinstance(value, float | Decimal) and not math.isfinite(value):
         return None  # Excel has no NaN or infinity
+    if isinstance(value, Percent) and not math.isfinite(value.fraction):
+        return None
     return value
 
 
@@ -160,6 +179,9 @@ def _put(ws: Any, row: int, column: int, value: object) -> None:
         return
     if isinstance(value, bool | int | float | Decimal):
         cell.value = value
+    elif isinstance(value, Percent):
+        cell.value = value.fraction
+        cell.number_format = _PERCENT_FORMAT
     elif isinstance(value, datetime):
         cell.value = value
         cell.number_format = _DATETIME_FORMAT
@@ -233,7 +255,7 @@ def _csv_value(value: object) -> str:
         return value.isoformat()
     if isinstance(value, time):
         return value.strftime("%H:%M:%S" if value.second else "%H:%M")
-    if isinstance(value, int | float | Decimal):
+    if isinstance(value, int | float | Decimal | Percent):
         return str(value)
     text = str(value).replace("\x00", "")
     return "'" + text if _is_risky(text) else text

@@ -1,7 +1,10 @@
 """Import a community (zones, buildings, the site ledger) from .xlsx, .yaml or .csv files.
 
 `load_plan` returns a validated `CommunityPlan` or raises `ImportFailed` listing every bad
-row; nothing is ever half-imported. Samples live in `bot/examples/`.
+row; nothing is ever half-imported. Samples live in `bot/examples/`. The bot and the CLI
+read files people send through `bot.importer.worker.load_plan_isolated`, which runs
+`load_plan` in a child process under a time limit and a memory cap (not re-exported here:
+`python -m bot.importer.worker` must not find itself imported by its own package).
 """
 
 from bot.importer.errors import ImportFailed, RowError

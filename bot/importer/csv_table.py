@@ -1,4 +1,4 @@
-"""Read one table (zones, buildings or sites) from a UTF-8 CSV file.
+"""Read one table (zones, buildings or sites) from a CSV file in UTF-8 or GBK/GB18030.
 
 A CSV file holds a single table, recognised from its header, and *adds to* an existing
 community named by the caller (`--community CODE`); storage merges it.
@@ -16,27 +16,57 @@ from bot.importer.errors import Problems, fail
 from bot.importer.schema import TableKind
 from bot.importer.tabular import content_rows, read_table, score_header
 
+# Rows read per file, blank rows included: far above MAX_ROWS_PER_TABLE, so a real table
+# is never cut short, yet a flood of rows is refused without holding it all.
+MAX_CSV_ROWS = 20_000
+
 
 def _decode(path: Path) -> str:
     data = path.read_bytes()
+    # A workbook or picture renamed .csv; UTF-16 ("Unicode text") also has NULs, but says
+    # so in its BOM and gets the message about encodings below.
+    if b"\x00" in data and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise fail(
+            path.name,
+            "这不是文本格式的 CSV 文件（可能是改了扩展名的表格或图片）",
+            "this is not a text CSV file (a renamed workbook or picture?)",
+        )
     try:
         # utf-8-sig drops the BOM Excel writes for "CSV UTF-8".
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
+        pass
+    try:
+        # Excel's plain "CSV (comma delimited)" on a Chinese Windows writes GBK, which
+        # GB18030 contains; UTF-8 goes first as GBK text is almost never valid UTF-8.
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
         raise fail(
             path.name,
-            "CSV 文件不是 UTF-8 编码；在 Excel 中请“另存为 CSV UTF-8(逗号分隔)”",
-            'the CSV file is not UTF-8; in Excel use "Save as: CSV UTF-8 (comma delimited)"',
+            "CSV 文件的编码无法识别（应为 UTF-8 或 GBK）；在 Excel 中请“另存为 CSV UTF-8"
+            "(逗号分隔)”",
+            "the CSV file's encoding is not UTF-8 or GBK; in Excel use "
+            '"Save as: CSV UTF-8 (comma delimited)"',
         ) from None
 
 
 def _rows(path: Path) -> list[tuple[int, Sequence[object]]]:
     # Excel shows each CSV record as one row, even one with a quoted line break.
     reader = csv.reader(io.StringIO(_decode(path), newline=""))
+    rows: list[tuple[int, Sequence[object]]] = []
     try:
-        return [(number, cells) for number, cells in enumerate(reader, start=1)]
+        for number, cells in enumerate(reader, start=1):
+            if number > MAX_CSV_ROWS:
+                raise fail(
+                    path.name,
+                    f"文件超过 {MAX_CSV_ROWS} 行（含空行），这是不是别的文件？",
+                    f"the file goes past row {MAX_CSV_ROWS} (blank rows included); "
+                    "is this the right file?",
+                )
+            rows.append((number, cells))
     except csv.Error as exc:
         raise fail(path.name, f"CSV 格式错误：{exc}", f"malformed CSV: {exc}") from None
+    return rows
 
 
 def _detect(path: Path, rows: list[tuple[int, Sequence[object]]]) -> TableKind:

@@ -30,6 +30,17 @@ class RowError:
             where += f" [{self.column}]"
         return f"{where}: {self.reason_zh} ({self.reason_en})"
 
+    def text(self, *, english: bool) -> str:
+        """The problem in one language, located as in `str()`: "片区 第5行 [电话]: …"."""
+        where = self.sheet
+        if self.row > 0 and english:
+            where += f" {'item' if self.item else 'row'} {self.row}"
+        elif self.row > 0:
+            where += f" 第{self.row}{'项' if self.item else '行'}"
+        if self.column:
+            where += f" [{self.column}]"
+        return f"{where}: {self.reason_en if english else self.reason_zh}"
+
 
 class ImportFailed(Exception):
     """The file could not be turned into a plan; `errors` lists every problem found."""

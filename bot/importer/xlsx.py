@@ -25,18 +25,71 @@ _NOT_XLSX_ZH = (
 )
 _NOT_XLSX_EN = "not a valid .xlsx file (an old .xls or a renamed file?); save it as .xlsx"
 
+# An .xlsx is a zip that openpyxl inflates as it reads (and wholly, for shared strings), so
+# a few hundred KB can unpack to gigabytes. A community ledger unpacks to a few MB at most
+# and spreadsheet XML compresses about 10:1; these are checked before openpyxl opens it.
+MAX_UNPACKED_BYTES = 40 * 1024 * 1024
+MAX_MEMBERS = 500
+MAX_RATIO = 200
+# Small members (styles, an empty sheet) may compress far better than that, harmlessly.
+_RATIO_FROM_BYTES = 1024 * 1024
+# Rows streamed per sheet, blank rows included (openpyxl yields one for every skipped row
+# number): far above MAX_ROWS_PER_TABLE, so a real table is never cut short.
+MAX_SHEET_ROWS = 20_000
+# openpyxl pads each row out to its last cell; no ledger has more columns than this, and
+# cells past it (column CV) are not read.
+MAX_COLUMNS = 100
+
 
 def _sheet_rows(sheet: ReadOnlyWorksheet) -> Iterator[tuple[int, Sequence[object]]]:
     # Some producers write a wrong <dimension>; resetting makes openpyxl read every row.
     sheet.reset_dimensions()
-    for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+    rows = sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True)
+    for number, cells in enumerate(rows, start=1):
+        if number > MAX_SHEET_ROWS:
+            raise fail(
+                str(sheet.title),
+                f"工作表超过 {MAX_SHEET_ROWS} 行（含空行），这是不是别的文件？"
+                "请删掉多余的行后再发送",
+                f"the sheet goes past row {MAX_SHEET_ROWS} (blank rows included); is this "
+                "the right file? Delete the extra rows and send it again",
+            )
         yield number, tuple(cells)
+
+
+def _check_archive(path: Path) -> None:
+    """Refuse a zip that would unpack to far more than any ledger, before inflating it."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise fail(path.name, _NOT_XLSX_ZH, _NOT_XLSX_EN) from None
+    unpacked = sum(member.file_size for member in members)
+    swollen = [
+        member
+        for member in members
+        if member.file_size > _RATIO_FROM_BYTES
+        and member.file_size > MAX_RATIO * max(member.compress_size, 1)
+    ]
+    if len(members) > MAX_MEMBERS or unpacked > MAX_UNPACKED_BYTES or swollen:
+        # zipfile stops inflating a member at its listed size, so these sums are a bound.
+        raise fail(
+            path.name,
+            f"这个 xlsx 解压后异常大（{unpacked // 1024 // 1024} MB，{len(members)} 个部件；"
+            f"台账最多 {MAX_UNPACKED_BYTES // 1024 // 1024} MB），不像是台账文件。"
+            "请在 Excel/WPS 中打开后“另存为 .xlsx”再发送",
+            f"this .xlsx unpacks to an abnormal size ({unpacked // 1024 // 1024} MB in "
+            f"{len(members)} parts; a ledger is at most {MAX_UNPACKED_BYTES // 1024 // 1024} "
+            "MB), so it is not read. Open it in Excel or WPS, save it as .xlsx and send it "
+            "again",
+        )
 
 
 def read_xlsx(path: Path, problems: Problems) -> Source:
     """Locate every value in the workbook; problems with sheets and headers go to `problems`."""
     if not zipfile.is_zipfile(path):
         raise fail(path.name, _NOT_XLSX_ZH, _NOT_XLSX_EN)
+    _check_archive(path)
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError):

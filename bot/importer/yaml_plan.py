@@ -39,13 +39,48 @@ _ZONE_LABELS = {
 }
 
 
+# libyaml when present: the pure-Python parser takes seconds on a large file.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# A community is three levels deep (zones → deputies → person); deeper is not a ledger,
+# and a very deep file would exhaust the composer's recursion.
+MAX_DEPTH = 20
+
+
+def _check_events(path: Path, text: str) -> None:
+    """Refuse aliases and deep nesting before anything is built from the file.
+
+    An alias (`*name`) repeats an anchored value; nine levels of ten make a "billion laughs"
+    file of under 1 KB that names 10⁹ values. A ledger never needs one.
+    """
+    depth = 0
+    for event in yaml.parse(text, Loader=_LOADER):
+        line = event.start_mark.line + 1 if event.start_mark is not None else 0
+        if isinstance(event, yaml.AliasEvent):
+            raise fail(
+                path.name,
+                f"第{line}行用了 YAML 别名（*{event.anchor}）；台账里请把内容直接写出来",
+                f"line {line} uses a YAML alias (*{event.anchor}); write the values out in full",
+            )
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise fail(
+                    path.name,
+                    f"第{line}行嵌套太深（最多{MAX_DEPTH}层）",
+                    f"line {line} is nested too deep (at most {MAX_DEPTH} levels)",
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
 def _load(path: Path) -> object:
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
         raise fail(path.name, "YAML 文件应为 UTF-8 编码", "the YAML file must be UTF-8") from None
     try:
-        return yaml.safe_load(text)
+        _check_events(path, text)
+        return yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 0

@@ -23,6 +23,7 @@ import logging
 import os
 import shutil
 import subprocess
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from PIL import ImageFont
 __all__ = [
     "FONT_ENV",
     "FontSource",
+    "drawable",
     "find_cjk_font",
     "has_cjk_font",
     "has_glyph",
@@ -86,6 +88,35 @@ def has_glyph(font: ImageFont.FreeTypeFont | ImageFont.ImageFont, char: str) -> 
     # U+10FFFD is a private-use code point no font maps; what it draws is the notdef glyph.
     notdef = font.getmask("\U0010fffd")
     return (mask.size, bytes(mask)) != (notdef.size, bytes(notdef))
+
+
+# Joiners, presentation selectors, keycap marks, skin tones and flag tags: parts of an
+# emoji sequence that mean nothing once the pictograph itself is left out.
+_EMOJI_PARTS = frozenset("\u200d\ufe0e\ufe0f\u20e3")
+
+
+def _emoji_part(ch: str) -> bool:
+    cp = ord(ch)
+    return ch in _EMOJI_PARTS or 0x1F3FB <= cp <= 0x1F3FF or 0xE0020 <= cp <= 0xE007F
+
+
+def drawable(text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont) -> str:
+    """``text`` without the emoji and pictographs ``font`` has no glyph for.
+
+    Names such as "王建国🌸" would otherwise show a box on a notice or ranking board; no
+    CJK font we use has colour emoji, so the flower is left out of the image (the chat
+    message still has it). Symbols the font does draw (℃, ★ …) stay.
+    """
+    if text.isascii():
+        return text
+    kept = []
+    for ch in text:
+        if _emoji_part(ch):
+            continue
+        if unicodedata.category(ch) in ("So", "Sk") and not has_glyph(font, ch):
+            continue
+        kept.append(ch)
+    return "".join(kept)
 
 
 def _covers_cjk(font: ImageFont.FreeTypeFont) -> bool:

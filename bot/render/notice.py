@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,9 +31,10 @@ from datetime import date, datetime
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
-from bot.render.fonts import has_glyph, load_font
+from bot.render.fonts import drawable, has_glyph, load_font
 
 __all__ = [
+    "A4_RATIO",
     "NOTICE_WIDTH",
     "NoticeData",
     "format_date_zh",
@@ -46,6 +48,8 @@ log = logging.getLogger(__name__)
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 NOTICE_WIDTH = 1080
+# An A4 page is 1 : √2; a notice taller than that would be shrunk to fit when printed.
+A4_RATIO = 2**0.5
 ELLIPSIS = "…"
 
 # Geometry (pixels). The image is a phone-screen-wide sheet; Telegram shows it full width.
@@ -53,9 +57,11 @@ _MARGIN = 56
 _CONTENT_W = NOTICE_WIDTH - 2 * _MARGIN
 _LABEL_W = 150
 _CELL_PAD = 20
-_ROW_H = 66
-_PHOTO_BOX = (520, 390)
-_DESCRIPTION_MAX_LINES = 8
+_ROW_H = 60
+# The before-photo sits at the right of the description, not in a row of its own, so the
+# whole notice fits an A4 page at a legible text size.
+_PHOTO_BOX = (380, 300)
+_DESCRIPTION_MAX_LINES = 7
 _CANVAS_MAX_H = 4000  # drawn on a tall sheet, then cropped to what was used
 
 # Colours: the red of official headings, near-black ink, thin grey rules.
@@ -203,7 +209,7 @@ def wrap_text(text: str, font: Font, max_width: float, max_lines: int | None = N
     # shown; cutting first bounds the work for a hostile 100 000-character text.
     budget = (limit + 1) * max(1, int(max_width))
     cut = len(text) > budget
-    for paragraph in _clean(text[:budget], single_line=False).split("\n"):
+    for paragraph in _clean(drawable(text[:budget], font), single_line=False).split("\n"):
         lines.extend(_wrap_paragraph(paragraph.strip(), font, max_width, limit - len(lines)))
         if len(lines) > limit:
             break
@@ -278,16 +284,32 @@ class _Cell:
     lines: Sequence[str] = ()
     fill: tuple[int, int, int] = _INK
     bold: bool = False
-    photo: Image.Image | None = None
+    photo: Image.Image | None = None  # with lines: the text at the left, the photo right
     options: Sequence[str] = ()  # tick boxes to fill in by hand, drawn on the first line
     min_height: int = 0
 
 
-def _row(sheet: _Sheet, cells: Sequence[_Cell], body: Font, label_font: Font) -> None:
-    """Draw one table row of label/value pairs sharing the content width equally."""
+def _value_widths(count: int, shares: Sequence[int] | None = None) -> list[int]:
+    """The width of each value column: equal, or in proportion to ``shares``."""
+    total = _CONTENT_W - _LABEL_W * count
+    weights = list(shares) if shares is not None else [1] * count
+    widths = [total * w // sum(weights) for w in weights]
+    widths[-1] += total - sum(widths)
+    return widths
+
+
+def _row(
+    sheet: _Sheet,
+    cells: Sequence[_Cell],
+    body: Font,
+    label_font: Font,
+    shares: Sequence[int] | None = None,
+) -> None:
+    """Draw one table row of label/value pairs sharing the content width (equally, or in
+    proportion to ``shares``)."""
     size = _font_px(body)
     line_h = round(size * 1.5)
-    value_w = (_CONTENT_W - _LABEL_W * len(cells)) // len(cells)
+    value_ws = _value_widths(len(cells), shares)
     heights = [_ROW_H, *(c.min_height for c in cells)]
     for cell in cells:
         if cell.photo is not None:
@@ -297,16 +319,17 @@ def _row(sheet: _Sheet, cells: Sequence[_Cell], body: Font, label_font: Font) ->
     height = max(heights)
     top, bottom = sheet.y, sheet.y + height
     x = _MARGIN
-    for cell in cells:
+    for cell, value_w in zip(cells, value_ws, strict=True):
         sheet.draw.rectangle((x, top, x + _LABEL_W, bottom), fill=_LABEL_BG)
         sheet.text((x + _LABEL_W / 2, top + height / 2), cell.label, label_font, anchor="mm")
         vx = x + _LABEL_W + _CELL_PAD
         if cell.photo is not None:
-            sheet.image.paste(cell.photo, (vx, top + _CELL_PAD))
-            left, upper = vx, top + _CELL_PAD
+            left = vx if not cell.lines else x + _LABEL_W + value_w - _CELL_PAD - cell.photo.width
+            upper = top + _CELL_PAD
+            sheet.image.paste(cell.photo, (left, upper))
             right, lower = left + cell.photo.width - 1, upper + cell.photo.height - 1
             sheet.draw.rectangle((left, upper, right, lower), outline=(200, 200, 200))
-        elif cell.options:
+        if cell.options:
             _options(sheet, vx, top + _ROW_H / 2, cell.options, body)
         elif len(cell.lines) == 1 and height == _ROW_H:
             sheet.text((vx, top + height / 2), cell.lines[0], body, cell.fill, "lm", cell.bold)
@@ -317,12 +340,10 @@ def _row(sheet: _Sheet, cells: Sequence[_Cell], body: Font, label_font: Font) ->
         # Vertical rules: after the label and after the value.
         sheet.draw.line([(x + _LABEL_W, top), (x + _LABEL_W, bottom)], fill=_RULE, width=1)
         x += _LABEL_W + value_w
+        if x < _MARGIN + _CONTENT_W:
+            sheet.draw.line([(x, top), (x, bottom)], fill=_RULE, width=1)
     # Frame of the row; rows share edges, so each row draws its own bottom line.
     sheet.draw.rectangle((_MARGIN, top, _MARGIN + _CONTENT_W, bottom), outline=_RULE, width=2)
-    inner = _MARGIN + _LABEL_W + value_w
-    for _ in cells[1:]:
-        sheet.draw.line([(inner, top), (inner, bottom)], fill=_RULE, width=1)
-        inner += _LABEL_W + value_w
     sheet.y = bottom
 
 
@@ -358,7 +379,7 @@ def _thumbnail(photo: bytes) -> Image.Image | None:
 
 def _cut_line(sheet: _Sheet, small: Font) -> None:
     """A dashed line across the sheet, scissors at the left, "沿此线剪开" in the middle."""
-    y = sheet.y + 44
+    y = sheet.y + 34
     x = 0
     while x < NOTICE_WIDTH:
         sheet.draw.line([(x, y), (min(x + 14, NOTICE_WIDTH), y)], fill=_MUTED, width=2)
@@ -374,7 +395,7 @@ def _cut_line(sheet: _Sheet, small: Font) -> None:
         sheet.text((sx, y), "✂", small, _MUTED, anchor="lm")
     else:
         _draw_scissors(sheet.draw, sx, y)
-    sheet.y = y + 44
+    sheet.y = y + 34
 
 
 def _draw_scissors(draw: ImageDraw.ImageDraw, x: float, y: float) -> None:
@@ -387,29 +408,36 @@ def _draw_scissors(draw: ImageDraw.ImageDraw, x: float, y: float) -> None:
 
 
 def render_notice(notice: NoticeData) -> bytes:
-    """Draw the two-part rectification notice and return it as PNG bytes."""
-    title_font = load_font(64)
+    """Draw the two-part rectification notice and return it as PNG bytes.
+
+    The sheet is 1080 pixels wide and at most as tall as an A4 page of that width; should
+    some font make it taller, the page is widened instead of the text shrunk.
+    """
+    title_font = load_font(60)
     heading_font = load_font(40)
     body = load_font(30)
     label_font = load_font(28)
     small = load_font(24)
     value_w1 = _CONTENT_W - _LABEL_W - 2 * _CELL_PAD
     value_w2 = (_CONTENT_W - 2 * _LABEL_W) // 2 - 2 * _CELL_PAD
+    # The issue time ("2026年12月21日 09:05") needs more room than the deadline beside it.
+    time_shares = (11, 9)
+    issued_w, deadline_w = (w - 2 * _CELL_PAD for w in _value_widths(2, time_shares))
     issued = format_datetime_zh(notice.issued_at)
     deadline = format_date_zh(notice.deadline)
 
     sheet = _Sheet.new()
 
     # --- 第一联 责任单位联 -------------------------------------------------------------
-    sheet.y = 56
+    sheet.y = 44
     community = _one_line(notice.community, body, _CONTENT_W)
     sheet.text((NOTICE_WIDTH / 2, sheet.y + 15), community, body, _INK, "mm")
-    sheet.heading(sheet.y + 112, "整改通知单", title_font, 18)
-    sheet.y += 140
+    sheet.heading(sheet.y + 100, "整改通知单", title_font, 18)
+    sheet.y += 122
     # The red double rule under an official heading (红头).
     sheet.rule(sheet.y, 4, _RED)
     sheet.rule(sheet.y + 9, 1, _RED)
-    sheet.y += 50
+    sheet.y += 44
     sheet.number_line(notice.ticket_no, "第一联 · 责任单位联", body, label_font)
 
     responsible = [
@@ -422,49 +450,50 @@ def render_notice(notice: NoticeData) -> bytes:
     _row(
         sheet, [_Cell("问题类别", [_one_line(notice.category, body, value_w1)])], body, label_font
     )
-    description = wrap_text(notice.description, body, value_w1, _DESCRIPTION_MAX_LINES)
+    thumb = _thumbnail(notice.before_photo) if notice.before_photo else None
+    text_w = value_w1 - (thumb.width + _CELL_PAD if thumb is not None else 0)
+    broken_photo = bool(notice.before_photo) and thumb is None
+    description = wrap_text(
+        notice.description, body, text_w, _DESCRIPTION_MAX_LINES - int(broken_photo)
+    )
+    if broken_photo:
+        # The notice is still worth sending without its picture; say why it is missing.
+        description = [*description, "（照片无法显示）"]
     _row(
         sheet,
-        [_Cell("问题描述", description or ["（无）"], min_height=150)],
+        [_Cell("问题描述", description or ["（无）"], photo=thumb, min_height=130)],
         body,
         label_font,
     )
-    if notice.before_photo:
-        thumb = _thumbnail(notice.before_photo)
-        cell = (
-            _Cell("现场照片", photo=thumb)
-            if thumb is not None
-            else _Cell("现场照片", ["（照片无法显示）"], fill=_MUTED)
-        )
-        _row(sheet, [cell], body, label_font)
     _row(
         sheet,
         [
-            _Cell("下发时间", [_one_line(issued, body, value_w2)]),
-            _Cell("整改期限", [_one_line(deadline, body, value_w2)], fill=_RED, bold=True),
+            # Two lines (date, then time) rather than an ellipsis if a font runs wide.
+            _Cell("下发时间", wrap_text(issued, body, issued_w, 2)),
+            _Cell("整改期限", [_one_line(deadline, body, deadline_w)], fill=_RED, bold=True),
         ],
         body,
         label_font,
+        time_shares,
     )
 
-    sheet.y += 22
+    sheet.y += 16
     note = "请于整改期限前完成整改并上传整改后照片，到期后督查人员将现场复查（回头看）。"
     # Narrower than the content: hanging punctuation may overshoot a line by one glyph.
     for line in wrap_text(note, small, _CONTENT_W - 30):
         sheet.text((_MARGIN, sheet.y + 18), line, small, _MUTED, "lm")
-        sheet.y += 36
-    sheet.y += 18
+        sheet.y += 34
+    sheet.y += 10
     right = _MARGIN + _CONTENT_W
     sheet.text((right, sheet.y + 18), community, body, _INK, "rm")
-    sheet.text((right, sheet.y + 62), format_date_zh(notice.issued_at), body, _INK, "rm")
-    sheet.y += 100
+    sheet.text((right, sheet.y + 58), format_date_zh(notice.issued_at), body, _INK, "rm")
+    sheet.y += 70
 
     _cut_line(sheet, small)
 
     # --- 第二联 督查留存联 -------------------------------------------------------------
-    sheet.y += 14
-    sheet.heading(sheet.y + 44, "督查留存联", heading_font, 14)
-    sheet.y += 90
+    sheet.heading(sheet.y + 40, "督查留存联", heading_font, 14)
+    sheet.y += 76
     sheet.number_line(notice.ticket_no, "第二联 · 回头看复查用", body, label_font)
     _row(sheet, place, body, label_font)
     _row(
@@ -479,7 +508,7 @@ def render_notice(notice: NoticeData) -> bytes:
     _row(sheet, responsible, body, label_font)
     _row(
         sheet,
-        [_Cell("整改情况", options=("已整改", "部分整改", "未整改"), min_height=180)],
+        [_Cell("整改情况", options=("已整改", "部分整改", "未整改"), min_height=90)],
         body,
         label_font,
     )
@@ -489,9 +518,14 @@ def render_notice(notice: NoticeData) -> bytes:
         body,
         label_font,
     )
-    sheet.y += 56
+    sheet.y += 32
 
-    image = sheet.image.crop((0, 0, NOTICE_WIDTH, min(sheet.y, _CANVAS_MAX_H)))
+    height = min(sheet.y, _CANVAS_MAX_H)
+    image = sheet.image.crop((0, 0, NOTICE_WIDTH, height))
+    if height > NOTICE_WIDTH * A4_RATIO:
+        wider = Image.new("RGB", (math.ceil(height / A4_RATIO), height), _WHITE)
+        wider.paste(image, ((wider.width - NOTICE_WIDTH) // 2, 0))
+        image = wider
     out = io.BytesIO()
     image.save(out, "PNG")
     return out.getvalue()

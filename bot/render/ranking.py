@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageDraw, ImageFont
 
-from bot.render.fonts import load_font
+from bot.render.fonts import drawable, load_font
 from bot.render.notice import ELLIPSIS, wrap_text
 
 __all__ = [
@@ -150,7 +150,9 @@ def _threshold(value: float) -> str:
 
 
 def fit_line(text: str, font: Font, width: float) -> str:
-    """``text`` on one line, cut with "…" (mid-word if need be) when wider than ``width``."""
+    """``text`` on one line, cut with "…" (mid-word if need be) when wider than ``width``;
+    emoji the font cannot draw are left out."""
+    text = drawable(text, font)
     text = "".join(" " if unicodedata.category(ch)[0] in "CZ" else ch for ch in text)
     text = " ".join(text.split())[:_MAX_CHARS]
     if font.getlength(text) <= width:

@@ -1,6 +1,8 @@
 """Render a zone's monthly score trend (月度得分走势) as a PNG line chart.
 
-Usually twelve months, oldest first, labelled the way the caller wants ("1月" … "12月").
+Usually twelve months, oldest first, labelled the way the caller wants: "2026年1月" puts
+"1月" on the axis and the year under the first month and under each January, so a chart
+that spans two years says which; a label without "年" is drawn as it is.
 A month without a score (None) leaves a gap in the line and is marked 未评分 on the axis.
 The dashed threshold lines show where a talk (约谈, below 83) and an award (85 and above)
 begin. The y axis runs from 100 down to 60, or lower when a score is lower, so that a
@@ -21,13 +23,14 @@ from PIL import Image, ImageDraw, ImageFont
 from bot.render.fonts import load_font
 from bot.render.ranking import fit_line
 
-__all__ = ["TREND_HEIGHT", "TREND_WIDTH", "render_trend", "y_range"]
+__all__ = ["TREND_HEIGHT", "TREND_WIDTH", "YEAR_MARK", "render_trend", "y_range"]
 
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 RGB = tuple[int, int, int]
 
 TREND_WIDTH = 1080
 TREND_HEIGHT = 740
+YEAR_MARK = "年"  # splits a label such as "2026年1月" into the year and the month
 
 # The plot area; the left margin holds the y labels, the right one the threshold labels.
 _LEFT, _RIGHT = 104, TREND_WIDTH - 150
@@ -150,9 +153,17 @@ def render_trend(
         draw.text((cx, cy), "暂无评分数据", font=label_font, fill=_MUTED, anchor="mm")
     slot = (_RIGHT - _LEFT) / max(1, len(points))
     xs = [_LEFT + (i + 0.5) * slot for i in range(len(points))]
+    shown_year = ""
     for x, (label, value) in zip(xs, points, strict=True):
         draw.line([(x, _BOTTOM), (x, _BOTTOM + 6)], fill=_AXIS, width=2)
         colour = _INK if value is not None else _MUTED
+        year, marked, month = label.partition(YEAR_MARK)
+        if marked:
+            label = month
+            if year != shown_year:
+                # The year once where it starts: twelve "2026年" would not fit the slots.
+                draw.text((x, _BOTTOM + 62), year + YEAR_MARK, font=tiny, fill=_MUTED, anchor="mm")
+                shown_year = year
         text = fit_line(label, label_font, slot - 4)
         draw.text((x, _BOTTOM + 30), text, font=label_font, fill=colour, anchor="mm")
         if value is None:

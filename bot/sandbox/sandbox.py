@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from bot.sandbox.errors import SandboxError
 from bot.sandbox.faults import FaultInjector
 from bot.sandbox.flood import FloodControl, FloodLimits
-from bot.sandbox.records import ChatRecord
+from bot.sandbox.records import ChatRecord, check_status
 from bot.sandbox.sent import CallbackAnswer, SandboxEvent
 from bot.sandbox.server import BotApiServer, RequestRecord
 from bot.sandbox.spec import ApiSpec
@@ -53,7 +53,10 @@ class Sandbox:
         privacy_mode: bool = False,
         max_poll_timeout: float = 50.0,
         webhook_timing: WebhookTiming | None = None,
+        first_update_id: int = 1,
     ) -> None:
+        """``first_update_id``: where update ids start. Telegram's only ever grow, so a
+        world standing in for one a bot already talked to continues past the ids it saw."""
         self.token = token
         self.host = host
         self._port = port
@@ -64,6 +67,7 @@ class Sandbox:
             bot_name=bot_name,
             clock=clock,
             privacy_mode=privacy_mode,
+            first_update_id=first_update_id,
         )
         self.flood = FloodControl(limits=limits if limits is not None else FloodLimits())
         self.faults = FaultInjector()
@@ -177,11 +181,13 @@ class Sandbox:
         language_code: str | None = None,
         user_id: int | None = None,
         phone_number: str | None = None,
+        started: bool = False,
     ) -> SimUser:
         """Create a person (ids count up from 1001 unless ``user_id`` is given).
 
         ``phone_number`` is what a "share contact" keyboard button sends (default
-        ``+86139`` and the zero-padded user id).
+        ``+86139`` and the zero-padded user id). ``started``: the person wrote to the bot
+        before this world began, so their private chat exists without a new update.
         """
         record = self.world.add_user(
             first_name,
@@ -190,6 +196,9 @@ class Sandbox:
             language_code=language_code,
             user_id=user_id,
         )
+        if started:
+            record.started = True
+            self.world.private_chat(record)
         user = SimUser(self, record, phone_number)
         self._users[record.id] = user
         return user
@@ -205,12 +214,15 @@ class Sandbox:
         by: SimUser | None = None,
         chat_id: int | None = None,
         username: str | None = None,
+        bot_joined_before: bool = False,
     ) -> SimGroup:
         """Create a group with members (status by user; a plain list means "member").
 
         With ``add_bot`` the bot is then added by ``by`` (default: the creator, else an
         administrator, else a member), which queues my_chat_member and a
-        new_chat_members message, as when someone adds a bot at Telegram.
+        new_chat_members message, as when someone adds a bot at Telegram. With
+        ``bot_joined_before`` the bot is already in it with ``bot_status`` and no update is
+        queued: a group the bot was added to before this world began.
         """
         pairs: list[tuple[SimUser, str]]
         if members is None:
@@ -219,6 +231,8 @@ class Sandbox:
             pairs = list(members.items())
         else:
             pairs = [(user, "member") for user in members]
+        if bot_joined_before:
+            check_status(bot_status)
         record = self.world.add_group(
             title,
             [(user.record, status) for user, status in pairs],
@@ -227,7 +241,9 @@ class Sandbox:
             username=username,
         )
         group = self._register_group(record)
-        if add_bot:
+        if bot_joined_before:
+            record.bot_status = bot_status
+        elif add_bot:
             group.add_bot(bot_status, by=by)
         return group
 

@@ -71,10 +71,11 @@ class World:
         bot_name: str,
         clock: Clock | None = None,
         privacy_mode: bool = False,
+        first_update_id: int = 1,
     ) -> None:
         self.signal = ChangeSignal()
         self.members = Membership(self)
-        self.updates = UpdateQueue(self.signal)
+        self.updates = UpdateQueue(self.signal, first_update_id)
         self.files = FileStore()
         self.bot = UserRecord(id=bot_id, first_name=bot_name, username=bot_username, is_bot=True)
         self.privacy_mode = privacy_mode

@@ -14,6 +14,7 @@ from bot.domain.errors import InvalidInput, NotAllowed, NotFound
 from bot.domain.models import Community, GroupChat, Invite, Role, Site, Zone
 from bot.domain.rules import CommunityRules
 from bot.services.base import Service
+from bot.services.calendar_changes import calendar_for, redate_open_tickets
 from storage.transaction import Transaction
 
 log = logging.getLogger(__name__)
@@ -107,11 +108,21 @@ class CommunityService(Service):
         log.info("rule changed community_id=%s key=%s", community_id, key)
         return changed
 
-    async def set_day(self, actor: Actor, day: date, workday: bool, note: str) -> None:
-        """An extra holiday (or make-up working day) on top of the official calendar."""
+    async def set_day(self, actor: Actor, day: date, workday: bool, note: str) -> int:
+        """An extra holiday (or make-up working day) on top of the official calendar.
+
+        Open deadlines it moves are re-dated and their cadres told; returns how many."""
         community_id = _admin_community(actor)
+        now = self.clock.now()
         async with self.db.transaction() as tx:
+            before = await calendar_for(tx, community_id)
             await tx.calendar.set_override(community_id, day, workday, note[:64])
+            after = await calendar_for(tx, community_id)
+            community = await tx.communities.get(community_id)
+            moved = await redate_open_tickets(tx, community, before, after, now, actor.person_id)
+        if moved:
+            self._wake_outbox()
+        return moved
 
     async def find_by_code(self, code: str) -> Community | None:
         async with self.db.read() as tx:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.config import Settings
 from bot.services.announcements import AnnouncementService
+from bot.services.calendar_changes import CalendarService
 from bot.services.communities import CommunityService
 from bot.services.console import ConsoleService
 from bot.services.deadlines import DeadlineService
@@ -52,6 +53,7 @@ class Services:
     scoring: ScoringService
     review: ReviewService
     ratings: RatingService
+    calendar: CalendarService
     open311: Open311Service
     console: ConsoleService
 
@@ -95,4 +97,5 @@ class Services:
                 volunteers=volunteers,
                 ratings=ratings,
             ),
+            calendar=CalendarService(db, clock, ready, super_admins=settings.admins),
         )

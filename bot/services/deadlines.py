@@ -5,20 +5,24 @@ up once and nothing fires twice."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.domain.models import Community, Person, Role
+from bot.domain.models import Community, Language, Person, Role
 from bot.domain.reports import Draft
 from bot.domain.rules import CommunityRules
 from bot.domain.tickets import OPEN_STATUSES, Event, EventKind, Status, Ticket
 from bot.domain.workdays import WorkCalendar
+from bot.i18n import Safe, t
 from bot.services import messages
 from bot.services.base import Service
 from bot.services.reports import community_calendar
 from bot.services.ticket_cards import recheck_buttons, ticket_buttons_for_cadre, ticket_params
+from bot.textlimits import MESSAGE_LIMIT, visible_length
 from storage.transaction import Transaction
 
 log = logging.getLogger(__name__)
@@ -69,6 +73,18 @@ class _Context:
     calendar: WorkCalendar
 
 
+@dataclass(slots=True)
+class _LeaderLists:
+    """What leaders hear of in one transaction, grouped so that each leader gets one list
+    per kind instead of one message per ticket."""
+
+    # (community id, line key) -> [(occurrence key, ticket params)]
+    items: dict[tuple[int, str], list[tuple[str, dict[str, Any]]]] = field(default_factory=dict)
+
+    def add(self, community_id: int, line_key: str, key: str, params: dict[str, Any]) -> None:
+        self.items.setdefault((community_id, line_key), []).append((key, params))
+
+
 class DeadlineService(Service):
     async def tick(self) -> TickReport:
         """Fire what is due. Only tickets whose planned check time has come are read
@@ -92,14 +108,16 @@ class DeadlineService(Service):
                 break
             async with self.db.transaction() as tx:
                 plans = []
+                lists = _LeaderLists()
                 for ticket in batch:
                     context = contexts[ticket.community_id]
                     if any(key not in fired for key in due[ticket.id]):
                         ticket = await tx.tickets.get(ticket.id)  # fresh: it may have moved on
-                        await self._fire(tx, ticket, context, now, counts)
+                        await self._fire(tx, ticket, context, lists, now, counts)
                     plans.append(
                         (ticket.id, ticket.version, next_check_at(ticket, *_parts(context), now))
                     )
+                await _send_leader_lists(tx, lists, now)
                 await tx.tickets.plan_checks(plans)
             if any(counts.values()):
                 self._wake_outbox()  # a long catch-up starts sending as it goes
@@ -134,14 +152,15 @@ class DeadlineService(Service):
         tx: Transaction,
         ticket: Ticket,
         context: _Context,
+        lists: _LeaderLists,
         now: datetime,
         counts: dict[str, int],
     ) -> None:
         community, calendar = context.community, context.calendar
         counts["reminders"] += await self._remind(tx, ticket, community, calendar, now)
-        counts["escalations"] += await self._escalate(tx, ticket, community, now)
+        counts["escalations"] += await self._escalate(tx, ticket, community, lists, now)
         counts["late"] += await self._late_acceptance(
-            tx, ticket, community, calendar, context.rules, now
+            tx, ticket, community, calendar, context.rules, lists, now
         )
         counts["recheck"] += await self._recheck_request(tx, ticket, context, now)
 
@@ -164,12 +183,16 @@ class DeadlineService(Service):
         if today == due_day:
             kind, key = "tickets.reminder_due", f"remind-due:{ticket.id}:{due_day}"
         elif calendar.previous_workday(due_day) <= today < due_day:
-            kind, key = "tickets.reminder_before", f"remind-before:{ticket.id}:{due_day}"
+            # "Tomorrow" only when it is: on a Friday a Monday deadline is named by its day.
+            tomorrow = due_day == today + timedelta(days=1)
+            kind = "tickets.reminder_before" if tomorrow else "tickets.reminder_ahead"
+            key = f"remind-before:{ticket.id}:{due_day}"
         else:
             return 0
         if not await tx.occurrences.claim(key, now):
             return 0
         params = await ticket_params(tx, ticket, community.timezone)
+        params["weekday_key"] = f"tickets.weekday_{due_day.weekday()}"
         for person in await _responsible(tx, ticket):
             await messages.to_person(
                 tx,
@@ -183,7 +206,12 @@ class DeadlineService(Service):
         return 1
 
     async def _escalate(
-        self, tx: Transaction, ticket: Ticket, community: Community, now: datetime
+        self,
+        tx: Transaction,
+        ticket: Ticket,
+        community: Community,
+        lists: _LeaderLists,
+        now: datetime,
     ) -> int:
         if not ticket.overdue_at(now):
             return 0
@@ -197,10 +225,7 @@ class DeadlineService(Service):
             await tx.people.get(ticket.assignee_person_id) if ticket.assignee_person_id else None
         )
         params["cadre"] = cadre.name if cadre else "—"
-        for leader in await tx.people.list_with_role(ticket.community_id, Role.LEADER):
-            await messages.to_person(
-                tx, leader, now, "tickets.escalated", dedupe_key=f"{key}:{leader.id}", **params
-            )
+        lists.add(ticket.community_id, "tickets.escalated_line", key, params)
         for person in await _responsible(tx, ticket):
             await messages.to_person(
                 tx,
@@ -220,6 +245,7 @@ class DeadlineService(Service):
         community: Community,
         calendar: WorkCalendar,
         rules: CommunityRules,
+        lists: _LeaderLists,
         now: datetime,
     ) -> int:
         if ticket.status is not Status.ASSIGNED or ticket.dispatched_at is None:
@@ -237,9 +263,17 @@ class DeadlineService(Service):
             await tx.people.get(ticket.assignee_person_id) if ticket.assignee_person_id else None
         )
         params["cadre"] = cadre.name if cadre else "—"
-        for leader in await tx.people.list_with_role(ticket.community_id, Role.LEADER):
+        lists.add(ticket.community_id, "tickets.not_accepted_line", key, params)
+        if cadre is not None:
+            # The cadre is nudged too, once, with the button to accept at hand.
             await messages.to_person(
-                tx, leader, now, "tickets.not_accepted", dedupe_key=f"{key}:{leader.id}", **params
+                tx,
+                cadre,
+                now,
+                "tickets.accept_nudge",
+                buttons=ticket_buttons_for_cadre(ticket),
+                dedupe_key=f"{key}:cadre",
+                **params,
             )
         return 1
 
@@ -292,6 +326,50 @@ async def _context(tx: Transaction, community_id: int) -> _Context:
         await tx.communities.rules(community_id),
         await community_calendar(tx, community_id),
     )
+
+
+# The title of each leader list, by the key of its lines.
+_LIST_TITLES = {
+    "tickets.escalated_line": "tickets.escalated_list",
+    "tickets.not_accepted_line": "tickets.not_accepted_list",
+}
+
+
+async def _send_leader_lists(tx: Transaction, lists: _LeaderLists, now: datetime) -> None:
+    """One message per leader and kind, listing the tickets, each line in their language;
+    a list too long for one message continues in the next rather than being cut."""
+    for (community_id, line_key), items in lists.items.items():
+        digest = hashlib.sha256(",".join(key for key, _ in items).encode()).hexdigest()[:16]
+        for leader in await tx.people.list_with_role(community_id, Role.LEADER):
+            lang = leader.language or Language.ZH
+            lines = [t(lang, line_key, **messages.localized(lang, params)) for _, params in items]
+            for part, chunk in enumerate(_chunks(lines)):
+                await messages.to_person(
+                    tx,
+                    leader,
+                    now,
+                    _LIST_TITLES[line_key],
+                    dedupe_key=f"{line_key}:{digest}:{leader.id}:{part}",
+                    count=len(items),
+                    lines=Safe("\n".join(chunk)),
+                )
+
+
+# Room left in a message for the list's title.
+_LIST_BUDGET = MESSAGE_LIMIT - 200
+
+
+def _chunks(lines: list[str]) -> list[list[str]]:
+    chunks: list[list[str]] = [[]]
+    size = 0
+    for line in lines:
+        length = visible_length(line) + 1
+        if chunks[-1] and size + length > _LIST_BUDGET:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(line)
+        size += length
+    return chunks
 
 
 def _parts(context: _Context) -> tuple[Community, WorkCalendar, CommunityRules]:

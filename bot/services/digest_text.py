@@ -54,6 +54,16 @@ def digest_params(digest: Digest, language: Language | None) -> dict[str, Any]:
             ("\n" + t(lang, "digest.overdue_title") + "\n" + "\n".join(overdue)) if overdue else ""
         ),
         "zone_lines": Safe(("\n" + "\n".join(zones)) if zones else ""),
+        "calendar": Safe(
+            "\n"
+            + t(
+                lang,
+                "calendar.digest_estimate",
+                years=("、" if lang is Language.ZH else ", ").join(map(str, years)),
+            )
+            if (years := digest.estimated_years)
+            else ""
+        ),
         "today": Safe(
             ("\n" + html.escape("、".join(today) if lang is Language.ZH else ", ".join(today)))
             if today

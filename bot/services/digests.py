@@ -19,6 +19,7 @@ from bot.domain.periods import DayRange, digest_period
 from bot.domain.schedule import clean_day, inspection_days
 from bot.domain.tickets import Source
 from bot.services.base import Service
+from bot.services.calendar_changes import estimated_years_ahead
 from bot.services.ticket_cards import format_due
 from storage.transaction import Transaction
 
@@ -55,6 +56,7 @@ class Digest:
     oldest_overdue: list[OverdueLine]
     today: list[str]  # i18n keys of today's calendar events
     per_zone: list[tuple[str, int, int]]  # zone, new, closed (weekly trend)
+    estimated_years: tuple[int, ...] = ()  # deadlines there count statutory days only
 
 
 class DigestService(Service):
@@ -116,6 +118,7 @@ async def build_digest(tx: Transaction, community_id: int, now: datetime, days: 
         oldest_overdue=await _oldest_overdue(tx, community, zones, now),
         today=_calendar_today(today, rules.clean_day, rules.inspection_days),
         per_zone=await _per_zone(tx, community_id, zones, start, end) if days > 1 else [],
+        estimated_years=tuple(estimated_years_ahead(today)),
     )
 
 

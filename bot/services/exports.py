@@ -2,8 +2,9 @@
 and the site ledger, as the Excel workbook (or CSV) a community office files.
 
 The ledgers are in Chinese whatever the reader's language: they go to the street office.
-Times are the community's wall-clock times (naive local datetimes); rates are written as
-percentages with one decimal, or "—" when there were too few tickets to rate.
+Times are the community's wall-clock times (naive local datetimes); rates are numbers in a
+percent format with one decimal (Excel can sum and average them), or "—" when there were too
+few tickets to rate.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from bot.domain.access import Actor
@@ -23,7 +23,7 @@ from bot.domain.errors import InvalidInput, NotAllowed
 from bot.domain.models import Community, Language, Role
 from bot.domain.scoring import YearMonth
 from bot.domain.tickets import OPEN_STATUSES, Source, Status
-from bot.exporting import Ledger, write_csv, write_xlsx
+from bot.exporting import Ledger, Percent, write_csv, write_xlsx
 from bot.i18n import catalog
 from bot.services.base import Service
 from storage.ledgers import TicketLine
@@ -368,12 +368,11 @@ def _place(ticket: TicketLine) -> str | None:
     return None
 
 
-def _percent(value: float | None) -> str:
-    """0.8125 → 81.3% (half up, on the decimal the fraction reads as)."""
+def _percent(value: float | None) -> Percent | str:
+    """A rate as a number Excel can sum (shown 81.3%), or "—" when there is none."""
     if value is None or not math.isfinite(value):
         return _NO_RATE
-    percent = (Decimal(repr(value)) * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    return f"{percent}%"
+    return Percent(value)
 
 
 def _zh(key: str, fallback: str) -> str:

@@ -32,7 +32,8 @@ from bot.domain.tickets import EventKind, Source, Status, Ticket, dispatch
 from bot.domain.workdays import WorkCalendar
 from bot.services import messages, reach
 from bot.services.base import Service
-from bot.services.calendar_source import build_calendar, warn_unknown_years
+from bot.services.calendar_changes import calendar_for
+from bot.services.calendar_source import warn_unknown_years
 from bot.services.ticket_cards import ticket_buttons_for_cadre, ticket_params
 from storage.transaction import Transaction
 
@@ -426,9 +427,8 @@ class ReportService(Service):
 
 
 async def community_calendar(tx: Transaction, community_id: int) -> WorkCalendar:
-    """The official calendar plus this community's own holidays and workdays."""
-    holidays, workdays = await tx.calendar.overrides(community_id)
-    return build_calendar(extra_holidays=holidays, extra_workdays=workdays)
+    """The community's working-day calendar: package data plus its own /holiday days."""
+    return await calendar_for(tx, community_id)
 
 
 async def _place_name(tx: Transaction, building_id: int | None, site_id: int | None) -> str | None:

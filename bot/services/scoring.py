@@ -13,7 +13,7 @@ from bot.domain.access import Actor
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound
 from bot.domain.models import Role, Zone
 from bot.domain.scoring import ScoringRules, TicketStats, YearMonth, ZoneMonth
-from bot.domain.tickets import Rating, Status, Ticket
+from bot.domain.tickets import Rating, Status, Ticket, is_rated
 from bot.domain.workdays import WorkCalendar
 from bot.services.base import Service
 from bot.services.reports import community_calendar
@@ -45,22 +45,26 @@ class ScoringService(Service):
         async with self.db.read() as tx:
             return await tx.scores.month(community_id, str(month))
 
-    async def trend(
-        self, actor: Actor, zone_query: str, last: YearMonth
-    ) -> tuple[Zone, list[tuple[str, float | None]]]:
-        """A zone's last 12 monthly scores, for /trend."""
-        if actor.community_id is None:
-            raise InvalidInput("start.pick_community_first")
-        if not (
-            actor.is_admin()
-            or actor.has(Role.LEADER)
-            or actor.has(Role.CADRE)
-            or actor.has(Role.INSPECTOR)
-        ):
-            raise NotAllowed()
+    async def trend_zones(self, actor: Actor) -> list[Zone]:
+        """The zones /trend can draw, to offer as buttons when none is named."""
+        _check_trend_viewer(actor)
+        assert actor.community_id is not None
         async with self.db.read() as tx:
             zones = await tx.zones.list_by_community(actor.community_id)
-            zone = next((z for z in zones if zone_query in (z.code, z.name)), None)
+        return [z for z in zones if z.active]
+
+    async def trend(
+        self, actor: Actor, zone_query: str | int, last: YearMonth
+    ) -> tuple[Zone, list[tuple[str, float | None]]]:
+        """A zone's last 12 monthly scores, for /trend: by code or name, or by id (a button)."""
+        _check_trend_viewer(actor)
+        assert actor.community_id is not None
+        async with self.db.read() as tx:
+            zones = await tx.zones.list_by_community(actor.community_id)
+            if isinstance(zone_query, int):
+                zone = next((z for z in zones if z.id == zone_query), None)
+            else:
+                zone = next((z for z in zones if zone_query in (z.code, z.name)), None)
             if zone is None:
                 raise NotFound("errors.zone_not_found")
             months = [last]
@@ -70,7 +74,20 @@ class ScoringService(Service):
                 s.month: s.score
                 for s in await tx.scores.zone_history(zone.id, str(months[0]), str(last))
             }
-        return zone, [(f"{m.month}月", stored.get(str(m))) for m in months]
+        # With the year: twelve months back from January reach into the year before.
+        return zone, [(f"{m.year}年{m.month}月", stored.get(str(m))) for m in months]
+
+
+def _check_trend_viewer(actor: Actor) -> None:
+    if actor.community_id is None:
+        raise InvalidInput("start.pick_community_first")
+    if not (
+        actor.is_admin()
+        or actor.has(Role.LEADER)
+        or actor.has(Role.CADRE)
+        or actor.has(Role.INSPECTOR)
+    ):
+        raise NotAllowed()
 
 
 async def compute_month(
@@ -164,7 +181,10 @@ def _stats(
     rated = [
         t
         for t in tickets
-        if t.rating is not None and t.closed_at and span.start <= t.closed_at < span.end
+        if t.rating is not None
+        and is_rated(t)
+        and t.closed_at
+        and span.start <= t.closed_at < span.end
     ]
     return TicketStats(
         due=len(due),

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import callbacks
-from bot.domain.tickets import Status, Ticket
+from bot.domain import tickets as rules
+from bot.domain.access import Actor
+from bot.domain.models import Role
+from bot.domain.tickets import (
+    EventKind,
+    Rating,
+    RejectReason,
+    Status,
+    Ticket,
+    split_extension_note,
+)
 from bot.services.messages import Buttons
-from storage.tickets import CardNames
+from storage.tickets import CardNames, StoredEvent
 from storage.transaction import Transaction
 
 
@@ -26,6 +37,37 @@ def format_due(ticket: Ticket, timezone: str) -> str:
     local = ticket.due_at.astimezone(ZoneInfo(timezone))
     last = (local - timedelta(microseconds=1)).date()
     return f"{last.year}年{last.month}月{last.day}日"
+
+
+def event_note(event: StoredEvent, ticket: Ticket, timezone: str) -> tuple[str, dict[str, Any]]:
+    """A timeline event's note in the reader's words: a catalog key and its parameters
+    (``x_key`` parameters name catalog keys). Some kinds store machine values in the note
+    (a rating, a reject reason code, a deadline instant); those never reach the reader raw."""
+    note = event.note
+    kinds_without_note = (EventKind.DISPATCHED, EventKind.ESCALATED, EventKind.QUEUED)
+    if not note or event.kind in kinds_without_note:
+        return "tickets.note_none", {}
+    if event.kind is EventKind.RATED:
+        if note in set(Rating):
+            return "tickets.note_rating", {"rating_key": f"buttons.rate_{note}"}
+        return "tickets.note_none", {}
+    if event.kind is EventKind.EXTENSION_GRANTED:
+        try:
+            due_at = datetime.fromisoformat(note)
+        except ValueError:
+            return "tickets.note_none", {}
+        return "tickets.note_new_due", {
+            "due": format_due(replace(ticket, due_at=due_at), timezone)
+        }
+    if event.kind is EventKind.EXTENSION_ASKED:
+        days, reason = split_extension_note(note)
+        if days is not None:
+            return "tickets.note_extension", {"days": days, "text": reason}
+    if event.kind is EventKind.REJECTED:
+        code, _, reason = note.partition(": ")
+        if code in set(RejectReason):
+            return "tickets.note_rejected", {"kind_key": f"tickets.reject_{code}", "text": reason}
+    return "tickets.note_text", {"text": note}
 
 
 async def ticket_params(tx: Transaction, ticket: Ticket, timezone: str) -> dict[str, Any]:
@@ -102,3 +144,44 @@ def rating_buttons(ticket: Ticket) -> Buttons:
             ),
         ]
     ]
+
+
+def actions_for(actor: Actor, ticket: Ticket) -> Buttons:
+    """The buttons for what this viewer may do with the ticket now; each press is checked
+    again by the service, so this only decides what is worth showing."""
+    rows: list[list[tuple[str, str]]] = []
+    if rules.is_handler(actor, ticket):
+        rows += [list(row) for row in ticket_buttons_for_cadre(ticket)]
+    if ticket.status is Status.RECTIFIED and rules.can_recheck(actor, ticket):
+        rows += [list(row) for row in recheck_buttons(ticket)]
+    if rules.can_rate(actor, ticket):
+        rows += [list(row) for row in rating_buttons(ticket)]
+    leads = actor.community_id == ticket.community_id and (
+        actor.has(Role.LEADER) or actor.is_admin()
+    )
+    if ticket.extension_reason is not None and leads:
+        rows += [list(row) for row in extension_decision_buttons(ticket)]
+    return rows
+
+
+def extension_decision_buttons(ticket: Ticket) -> Buttons:
+    return [
+        [
+            ("buttons.grant", callbacks.build(callbacks.TICKET, "exy", ticket.id)),
+            ("buttons.refuse", callbacks.build(callbacks.TICKET, "exn", ticket.id)),
+        ]
+    ]
+
+
+def queue_action(ticket: Ticket) -> tuple[str, str] | None:
+    """The one step a queue row offers beside opening the card: accept (``qac`` refreshes
+    the list it was pressed in) or report the fix."""
+    if ticket.status in (Status.ASSIGNED, Status.QUEUED):
+        return "buttons.accept", callbacks.build(callbacks.TICKET, "qac", ticket.id)
+    if ticket.status is Status.ACCEPTED:
+        return "buttons.rectified", callbacks.build(callbacks.TICKET, "fix", ticket.id)
+    return None
+
+
+def open_button(ticket: Ticket) -> str:
+    return callbacks.build(callbacks.TICKET, "opn", ticket.id)

@@ -8,13 +8,11 @@ causes are one transaction.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot import callbacks
 from bot.domain import tickets as rules
 from bot.domain.access import Actor
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound
@@ -23,9 +21,12 @@ from bot.domain.reports import DraftPhoto
 from bot.domain.tickets import Event, Rating, RejectReason, Status, Ticket
 from bot.services import messages, reach
 from bot.services.base import Service
+from bot.services.messages import Buttons
 from bot.services.reports import community_calendar
 from bot.services.ticket_cards import (
+    actions_for,
     card_params,
+    extension_decision_buttons,
     rating_buttons,
     recheck_buttons,
     ticket_buttons_for_cadre,
@@ -47,6 +48,8 @@ class Timeline:
     events: list[StoredEvent]
     photos: list[TicketPhoto]
     people: dict[int, str]
+    timezone: str  # the community's: event times are shown in it
+    actions: Buttons  # what the viewer may do with it now
 
 
 class TicketService(Service):
@@ -59,9 +62,21 @@ class TicketService(Service):
 
     async def accept(self, actor: Actor, ticket_id: int) -> Ticket:
         """签收: the cadre takes the ticket."""
-        return await self._act(
-            ticket_id, lambda t, now: rules.accept(t, actor, now), "tickets.to_reporter_accepted"
-        )
+        async with self.db.transaction() as tx:
+            ticket = await tx.tickets.get(ticket_id)
+            now = self.clock.now()
+            ticket, events = rules.accept(ticket, actor, now)
+            await self._record(tx, ticket, events)
+            params = await self._params(tx, ticket)
+            # Accepted after its deadline: the reporter is not given a date already past.
+            key = (
+                "tickets.to_reporter_accepted_overdue"
+                if ticket.overdue_at(now)
+                else "tickets.to_reporter_accepted"
+            )
+            await self._tell_followers(tx, ticket, key, params)
+        self._wake_outbox()
+        return ticket
 
     async def transfer_targets(self, actor: Actor, ticket_id: int) -> list[Zone]:
         async with self.db.read() as tx:
@@ -172,15 +187,26 @@ class TicketService(Service):
             await self._record(tx, ticket, events)
             params = await self._params(tx, ticket)
             reporter = await tx.people.get(ticket.reporter_person_id)
-            await messages.to_person(
-                tx,
-                reporter,
-                now,
-                "tickets.to_reporter_closed",
-                buttons=rating_buttons(ticket),
-                dedupe_key=f"closed:{ticket.id}",
-                **params,
-            )
+            if rules.is_rated(ticket):
+                await messages.to_person(
+                    tx,
+                    reporter,
+                    now,
+                    "tickets.to_reporter_closed",
+                    buttons=rating_buttons(ticket),
+                    dedupe_key=f"closed:{ticket.id}",
+                    **params,
+                )
+            elif reporter.id != actor.person_id:
+                # The inspector who found it hears that it is closed; there is nothing to rate.
+                await messages.to_person(
+                    tx,
+                    reporter,
+                    now,
+                    "tickets.to_finder_closed",
+                    dedupe_key=f"closed:{ticket.id}",
+                    **params,
+                )
             if ticket.assignee_person_id:
                 cadre = await tx.people.get(ticket.assignee_person_id)
                 await messages.to_person(tx, cadre, now, "tickets.to_cadre_closed", **params)
@@ -240,21 +266,37 @@ class TicketService(Service):
             await self._record(tx, ticket, events)
         return ticket
 
-    async def ask_extension(self, actor: Actor, ticket_id: int, reason: str) -> Ticket:
+    async def start_extension(self, actor: Actor, ticket_id: int) -> Ticket:
+        """The cadre is about to ask for more time: the next answer is the working days."""
+        async with self.db.transaction() as tx:
+            ticket = await tx.tickets.get(ticket_id)
+            rules.can_ask_extension(actor, ticket)
+            expires = self.clock.now() + timedelta(minutes=PENDING_MINUTES)
+            await tx.pending.put(actor.person_id, "extension_days", ticket_id, "", expires)
+        return ticket
+
+    async def choose_extension_days(self, actor: Actor, ticket_id: int, days: int) -> Ticket:
+        """The days are chosen; the next answer is the reason."""
+        rules.check_extension_days(days)
+        async with self.db.transaction() as tx:
+            ticket = await tx.tickets.get(ticket_id)
+            rules.can_ask_extension(actor, ticket)
+            expires = self.clock.now() + timedelta(minutes=PENDING_MINUTES)
+            await tx.pending.put(actor.person_id, "extension", ticket_id, str(days), expires)
+        return ticket
+
+    async def ask_extension(self, actor: Actor, ticket_id: int, reason: str, days: int) -> Ticket:
+        """The request goes to the leaders with the days asked for and the reason."""
         async with self.db.transaction() as tx:
             ticket = await tx.tickets.get(ticket_id)
             now = self.clock.now()
-            ticket, events = rules.ask_extension(ticket, actor, now, reason)
+            ticket, events = rules.ask_extension(ticket, actor, now, reason, days)
             await self._record(tx, ticket, events)
             await tx.pending.clear(actor.person_id)
             params = await self._params(tx, ticket)
-            params["reason"] = events[-1].note
-            buttons = [
-                [
-                    ("buttons.grant", callbacks.build(callbacks.TICKET, "exy", ticket.id)),
-                    ("buttons.refuse", callbacks.build(callbacks.TICKET, "exn", ticket.id)),
-                ]
-            ]
+            params["reason"] = ticket.extension_reason
+            params["days"] = days
+            buttons = extension_decision_buttons(ticket)
             for leader in await tx.people.list_with_role(ticket.community_id, Role.LEADER):
                 await messages.to_person(
                     tx,
@@ -269,7 +311,9 @@ class TicketService(Service):
         return ticket
 
     async def decide_extension(self, actor: Actor, ticket_id: int, grant: bool) -> Ticket:
-        """Grant adds the community's rectify period in working days to the current deadline."""
+        """Grant adds the working days the cadre asked for to the current deadline and tells
+        the reporter the new date; a request from before days were asked gets the
+        community's rectify period."""
         async with self.db.transaction() as tx:
             ticket = await tx.tickets.get(ticket_id)
             now = self.clock.now()
@@ -278,11 +322,10 @@ class TicketService(Service):
                 community = await tx.communities.get(ticket.community_id)
                 settings = await tx.communities.rules(ticket.community_id)
                 calendar = await community_calendar(tx, ticket.community_id)
+                days = ticket.extension_days or settings.rectify_workdays
                 # The old deadline is the start of a day; extend from the day before it.
                 base = ticket.due_at - timedelta(microseconds=1)
-                new_due = calendar.deadline_instant(
-                    base, settings.rectify_workdays, ZoneInfo(community.timezone)
-                )
+                new_due = calendar.deadline_instant(base, days, ZoneInfo(community.timezone))
             ticket, events = rules.decide_extension(ticket, actor, now, new_due)
             await self._record(tx, ticket, events)
             params = await self._params(tx, ticket)
@@ -290,6 +333,8 @@ class TicketService(Service):
                 cadre = await tx.people.get(ticket.assignee_person_id)
                 key = "tickets.extension_granted" if grant else "tickets.extension_refused"
                 await messages.to_person(tx, cadre, now, key, **params)
+            if new_due is not None:
+                await self._tell_followers(tx, ticket, "tickets.to_reporter_extended", params)
         self._wake_outbox()
         return ticket
 
@@ -363,43 +408,49 @@ class TicketService(Service):
             return await _cards(tx, found)
 
     async def timeline(self, actor: Actor, number: str) -> Timeline:
+        """A ticket by its number; a bare sequence number (``1``) means this year's
+        (``2026-0001``), the year being the community's local one."""
         if actor.community_id is None:
             raise InvalidInput("start.pick_community_first")
+        number = number.strip().lstrip("#")
         async with self.db.read() as tx:
-            ticket = await tx.tickets.find_by_number(actor.community_id, number.strip())
+            if number.isascii() and number.isdigit() and len(number) <= 6:
+                community = await tx.communities.get(actor.community_id)
+                year = self.clock.now().astimezone(ZoneInfo(community.timezone)).year
+                number = rules.format_number(year, int(number))
+            ticket = await tx.tickets.find_by_number(actor.community_id, number)
             if ticket is None:
                 raise NotFound("tickets.not_found")
-            if not rules.can_view(actor, ticket):
-                raise NotAllowed("tickets.not_yours")
-            events = await tx.tickets.events(ticket.id)
-            photos = await tx.tickets.photos(ticket.id)
-            names: dict[int, str] = {}
-            for event in events:
-                if event.actor_person_id and event.actor_person_id not in names:
-                    names[event.actor_person_id] = (
-                        await tx.people.get(event.actor_person_id)
-                    ).name
-            if ticket.anonymous and not (
-                actor.is_admin() or actor.person_id == ticket.reporter_person_id
-            ):
-                names[ticket.reporter_person_id] = "—"
-            return Timeline(ticket, await self._params(tx, ticket), events, photos, names)
+            return await self._timeline(tx, actor, ticket)
 
-    async def _act(
-        self,
-        ticket_id: int,
-        transition: Callable[[Ticket, datetime], tuple[Ticket, list[Event]]],
-        reporter_key: str,
-    ) -> Ticket:
-        async with self.db.transaction() as tx:
-            ticket = await tx.tickets.get(ticket_id)
-            now = self.clock.now()
-            ticket, events = transition(ticket, now)
-            await self._record(tx, ticket, events)
-            params = await self._params(tx, ticket)
-            await self._tell_followers(tx, ticket, reporter_key, params)
-        self._wake_outbox()
-        return ticket
+    async def timeline_of(self, actor: Actor, ticket_id: int) -> Timeline:
+        """A ticket by its id, from a button."""
+        async with self.db.read() as tx:
+            return await self._timeline(tx, actor, await tx.tickets.get(ticket_id))
+
+    async def _timeline(self, tx: Transaction, actor: Actor, ticket: Ticket) -> Timeline:
+        if not rules.can_view(actor, ticket):
+            raise NotAllowed("tickets.not_yours")
+        events = await tx.tickets.events(ticket.id)
+        photos = await tx.tickets.photos(ticket.id)
+        names: dict[int, str] = {}
+        for event in events:
+            if event.actor_person_id and event.actor_person_id not in names:
+                names[event.actor_person_id] = (await tx.people.get(event.actor_person_id)).name
+        if ticket.anonymous and not (
+            actor.is_admin() or actor.person_id == ticket.reporter_person_id
+        ):
+            names[ticket.reporter_person_id] = "—"
+        community = await tx.communities.get(ticket.community_id)
+        return Timeline(
+            ticket,
+            await self._params(tx, ticket),
+            events,
+            photos,
+            names,
+            community.timezone,
+            actions_for(actor, ticket),
+        )
 
     async def _record(self, tx: Transaction, ticket: Ticket, events: list[Event]) -> None:
         await tx.tickets.save(ticket)

@@ -45,6 +45,7 @@ from bot.importer import load_plan
 from bot.jobs import tick_all
 from bot.sandbox import Sandbox, SentMessage, SimGroup, SimUser
 from bot.sandbox.entities import detect_entities
+from tests.crafted_imports import csv_gbk, xlsx_100000_rows, xlsx_zip_bomb, yaml_billion_laughs
 from tests.factories import EXAMPLES, SAMPLE_YAML, T0
 from tests.flows.conftest import ADMIN_ID, Harness, running_harness
 from tests.flows.reporting import jpeg
@@ -109,12 +110,18 @@ async def settle(h: Harness, wait_s: float = 20.0) -> None:
     The bot's tick (reminders, the rhythm, announcement reports) is paused in this
     module and run here instead: whatever a case sets off in the background then happens
     inside that case, not in the middle of a later one.
+
+    An /import reads its file in a background task (so that nobody waits for it); the
+    case is over only once that task is done too.
     """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait_s
     ticked = False
     while loop.time() < deadline:
         await h.sandbox.wait_idle(timeout=10, quiet=0.05)
+        if _importing():
+            await asyncio.sleep(0.05)
+            continue
         if not ticked:
             await tick_all(h.services)
             ticked = True
@@ -126,6 +133,13 @@ async def settle(h: Harness, wait_s: float = 20.0) -> None:
         h.services.outbox_ready.set()
         await asyncio.sleep(0.05)
     raise TimeoutError("outbox did not drain")
+
+
+def _importing() -> bool:
+    """An /import is still reading its file: a task the poller does not wait for."""
+    return any(
+        task.get_name().startswith("import:") and not task.done() for task in asyncio.all_tasks()
+    )
 
 
 @dataclass
@@ -318,6 +332,10 @@ IMAGES: dict[str, Callable[[], bytes]] = {
     "exe": lambda: b"MZ\x90\x00\x03" + bytes(59) + b"PE\x00\x00" + bytes(256),
     "xlsx": lambda: (EXAMPLES / "community.xlsx").read_bytes(),
     "huge_21mb": lambda: bytes(21 * 1024 * 1024),
+    "xlsx_zip_bomb": xlsx_zip_bomb,
+    "xlsx_100000_rows": xlsx_100000_rows,
+    "yaml_billion_laughs": yaml_billion_laughs,
+    "csv_gbk": csv_gbk,
 }
 
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.crafted_imports import xlsx_zip_bomb
 from tests.factories import EXAMPLES
 
 
@@ -78,3 +79,79 @@ def test_piped_demo_prints_the_welcome_and_exits(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     assert "欢迎回来" in result.stdout or "欢迎使用" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_a_second_demo_run_on_the_same_data_dir_resumes(tmp_path: Path) -> None:
+    first = jiayuan(
+        "demo", "--data-dir", str(tmp_path), stdin="/as new\n/start\n!press 1\n!press 1\n"
+    )
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert "已登记为 1号楼" in first.stdout
+    second = jiayuan("demo", "--data-dir", str(tmp_path), stdin="!who\n/as 王芳\n/start\n/my\n")
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert "resumed" in second.stdout
+    # The same person, known to the same database: welcomed back to the building she chose.
+    assert "王芳，欢迎回来" in second.stdout and "1号楼" in second.stdout
+    assert "您还没有上报过问题" in second.stdout
+    assert "Traceback" not in second.stderr
+
+
+def test_demo_commands_reach_older_messages_files_contacts_and_pop_ups(tmp_path: Path) -> None:
+    script = [
+        "!photo 楼道里堆了纸箱",  # the bundled photo with a caption: #1 received, #2 category
+        "!press 3",  # #2 is edited, #3 asks for the place, #4 offers the location keyboard
+        "/cancel",
+        "!press 3.1",  # an older message's button: the report is gone, the bot says so
+        "!press 1.1",
+        "!press 99.1",
+        "!press x",
+        "!contact",
+        "!group !photo #报告 路灯坏了",
+        "/as new",
+        "!group hello",
+        "/as admin",
+        f"!doc {EXAMPLES / 'sites.csv'} /import",
+        "!doc nowhere.csv",
+        "!clock 2026-12-18T08:00:00+08:00",
+    ]
+    result = jiayuan("demo", "--data-dir", str(tmp_path), stdin="\n".join(script) + "\n")
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = result.stdout
+    assert "#3 [家园 → 李明] 问题在哪里" in out
+    assert "(提示框 alert) 没有正在进行的上报" in out
+    assert "(message #1 has no buttons to press)" in out
+    assert "(there is no message #99)" in out and "usage: !press N" in out
+    assert "已记下您的电话" in out
+    assert "[家园 → 幸福里社区群] 为保护隐私，请私聊我上报问题" in out
+    assert "(now speaking as 王芳, a new resident" in out
+    assert "not possible: 王芳 is not a member" in out
+    assert "导入完成" in out and "点位 12 个" in out
+    assert "(no such file: nowhere.csv)" in out
+    assert "(clock set to 2026-12-18 08:00 (Asia/Shanghai))" in out
+    assert "Traceback" not in result.stderr
+
+
+def test_demo_without_a_chinese_font_says_how_to_fix_it(tmp_path: Path) -> None:
+    # The font search is tried in order; an explicit path that is not a CJK font is
+    # skipped. This only shows the warning where no system CJK font exists either.
+    result = jiayuan("demo", "--data-dir", str(tmp_path), stdin="")
+    assert result.returncode == 0, result.stderr[-2000:]
+    from bot.render.fonts import has_cjk_font
+
+    if has_cjk_font():
+        assert "fonts-wqy-microhei" not in result.stdout
+    else:
+        assert "apt-get install fonts-wqy-microhei" in result.stdout
+        assert "JIAYUAN_FONT" in result.stdout
+        assert "no CJK font found" not in result.stderr
+
+
+def test_import_of_a_zip_bomb_is_refused_before_it_is_unpacked(tmp_path: Path) -> None:
+    bomb = tmp_path / "ledger.xlsx"
+    bomb.write_bytes(xlsx_zip_bomb())
+    env = {"JIAYUAN_DATA_DIR": str(tmp_path)}
+    result = jiayuan("import", str(bomb), env=env)
+    assert result.returncode == 1
+    assert "解压后异常大" in result.stderr and "unpacks to an abnormal size" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""

@@ -10,7 +10,7 @@ from PIL import Image
 
 from bot.domain.models import Role
 from storage.scores import StoredScore
-from tests.flows.conftest import Harness
+from tests.flows.conftest import ADMIN_ID, Harness
 from tests.flows.reporting import file_report, has, with_button
 from tests.flows.test_rhythm import bound_group
 
@@ -155,3 +155,25 @@ async def test_trend_picture_for_a_zone(harness: Harness) -> None:
     assert image.format == "PNG" and image.width == 1080
     await leader.send("/trend 不存在")
     await leader.wait_for(has("没有找到这个片区"))
+
+
+async def test_trend_without_a_zone_offers_the_zones_and_rechecks_the_role(
+    harness: Harness,
+) -> None:
+    leader = await harness.with_role("周书记", Role.LEADER)
+    await leader.send("/trend")
+    picker = await leader.wait_for(has("选择要看得分走势的片区"))
+    assert picker.button_texts == ["东片区", "西片区", "北片区"]
+    await leader.press(picker, "西片区")
+    picture = await leader.wait_for(lambda m: m.photo is not None)
+    assert "西片区" in (picture.text or "")
+    # A button pressed after the role is gone draws nothing.
+    admin, _ = await harness.services.people.identify(ADMIN_ID, "admin", "zh-hans", True)
+    person = await harness.services.people.identify(leader.id, "周书记", "zh-hans", True)
+    await harness.services.people.revoke(admin, person[1].id, Role.LEADER)
+    before = len([m for m in leader.inbox if m.photo is not None])
+    query = await leader.press(picker, "东片区")
+    refusal = await leader.wait_answer(query)
+    assert refusal.show_alert and "没有权限" in (refusal.text or "")
+    await harness.settle()
+    assert len([m for m in leader.inbox if m.photo is not None]) == before

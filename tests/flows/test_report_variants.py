@@ -95,14 +95,20 @@ async def test_extension_asked_by_cadre_and_granted_by_leader(harness: Harness) 
     await cadre.press(card, "✅ 签收")
     await harness.sandbox.wait_until(lambda: "⏳ 申请延期" in card.button_texts)
     await cadre.press(card, "⏳ 申请延期")
-    await cadre.wait_for(has("延期的原因"))
+    days = await cadre.wait_for(with_button("3 个工作日"))
+    await cadre.press(days, "3 个工作日")
+    await cadre.wait_for(has("延期 3 个工作日的原因"))
     await cadre.send("需要等物业调来吊车")
-    await cadre.wait_for(has("延期申请已提交"))
+    await cadre.wait_for(has("延期申请（3 个工作日）已提交"))
     request = await leader.wait_for(with_button("同意延期"), timeout=10)
     assert "需要等物业调来吊车" in (request.text or "")
+    assert "申请延期 3 个工作日" in (request.text or ""), "the leader sees the days asked for"
     await leader.press(request, "同意延期")
-    await leader.wait_for(has("新期限"))
+    # Due Monday 23 Nov; three more working days: Thursday 26 Nov.
+    await leader.wait_for(has("新期限 2026年11月26日"))
     await cadre.wait_for(has("延期已批准"), timeout=10)
+    told = await resident.wait_for(has("批准延期"), timeout=10)
+    assert "2026年11月26日" in (told.text or "")
     after = await harness.services.tickets.timeline(
         (await harness.services.people.identify(resident.id, "x", None, False))[0], number
     )

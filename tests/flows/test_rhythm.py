@@ -4,6 +4,8 @@ inspections, digests and broadcasts."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 
 from bot.app import start_bot
@@ -121,6 +123,12 @@ async def test_sign_up_waitlist_promotion_check_in_and_hours(harness: Harness) -
     assert "甲" in (roster.text or "") and "丙" in (roster.text or "")
     csv_file = await cadre.wait_for(lambda m: m.document is not None)
     assert csv_file.document is not None and csv_file.document.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(csv_file.document.decode("utf-8-sig"))))
+    by_name = {row[0]: row for row in rows[1:]}
+    # The status in the reader's words and the check-in on the community's clock.
+    checked_in = by_name[people[0].first_name]
+    assert checked_in[2] == "已报名" and checked_in[3] == "2026-12-05 08:50"
+    assert by_name[people[2].first_name][2:4] == ["已报名", ""]
 
 
 async def test_check_in_far_from_the_place_is_refused(harness: Harness) -> None:

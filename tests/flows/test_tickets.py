@@ -4,12 +4,14 @@ and every way off the happy path."""
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from PIL import Image
 
 from bot.domain.models import Role
 from bot.domain.tickets import Status
-from tests.flows.conftest import Harness
+from tests.flows.conftest import Harness, running_harness
 from tests.flows.reporting import NUMBER, file_report, has, jpeg, ticket_message, with_button
 
 
@@ -268,3 +270,312 @@ async def test_stored_photo_has_no_exif(harness: Harness) -> None:
     stored = Image.open(harness.data_dir / photos[0].path)
     assert not stored.getexif()
     assert "exif" not in stored.info
+
+
+async def _inspection_finding(harness: Harness, inspector) -> str:
+    """An unannounced inspection of 东片区 that fails one item: the ticket's number."""
+    await inspector.send("/inspect")
+    zones = await inspector.wait_for(lambda m: any("东片区" in t for t in m.button_texts))
+    await inspector.press(zones, next(t for t in zones.button_texts if "东片区" in t))
+    site = await inspector.wait_for(with_button("本点位检查完毕 ➡️"))
+    await inspector.press(site, next(t for t in site.button_texts if "无卫生死角" in t))
+    await harness.sandbox.wait_until(lambda: any(t.startswith("❌") for t in site.button_texts))
+    await inspector.press(site, "本点位检查完毕 ➡️")
+    await inspector.wait_for(has("请拍一张照片"))
+    await inspector.send_photo(jpeg("brown"))
+    filed = await inspector.wait_for(has("已生成整改工单"))
+    match = NUMBER.search(filed.text or "")
+    assert match, filed.text
+    return match.group(0)
+
+
+async def _fix(harness: Harness, cadre, number: str) -> None:
+    card = await ticket_message(cadre, number)
+    await cadre.press(card, "✅ 签收")
+    await harness.sandbox.wait_until(lambda: "📷 已整改" in card.button_texts)
+    await cadre.press(card, "📷 已整改")
+    await cadre.wait_for(has("整改后的照片"))
+    await cadre.send_photo(jpeg("green"), caption="已清理")
+    await cadre.wait_for(has("已标记整改完成"))
+
+
+def _rating_prompts(user) -> list:
+    return [m for m in user.inbox if "满意" in m.button_texts]
+
+
+class TestRecheckIsNotRating:
+    async def test_inspector_rechecking_own_finding_is_not_asked_to_rate(
+        self, harness: Harness
+    ) -> None:
+        cadre = await harness.cadre("Z1")
+        inspector = await harness.with_role("钱督查", Role.INSPECTOR)
+        number = await _inspection_finding(harness, inspector)
+        await _fix(harness, cadre, number)
+        await harness.settle()
+        await inspector.send("/recheck")
+        item = await inspector.wait_for(
+            lambda m: number in (m.text or "") and "👍 已解决" in m.button_texts
+        )
+        await inspector.press(item, "👍 已解决")
+        await inspector.wait_for(has("复查通过"))
+        await harness.settle()
+        assert not _rating_prompts(inspector), "a re-check is not a satisfaction rating"
+        assert not any("请为这次处理打分" in (m.text or "") for m in inspector.inbox)
+        ticket = await _ticket(harness, number)
+        assert ticket.status is Status.CLOSED and ticket.rating is None
+        # A forged rating button changes nothing and says why.
+        press = await inspector.press_data(item, f"tk1:rt:{ticket.id}:satisfied")
+        await harness.settle()
+        answer = harness.sandbox.callback_answer(press["id"])
+        assert answer is not None and answer.show_alert
+        assert "不参与满意度评价" in (answer.text or "")
+        assert (await _ticket(harness, number)).rating is None
+
+    async def test_inspector_closing_a_residents_report_leaves_the_rating_to_the_reporter(
+        self, harness: Harness
+    ) -> None:
+        cadre = await harness.cadre("Z1")
+        inspector = await harness.with_role("赵督查", Role.INSPECTOR)
+        resident = await harness.resident("郑居民")
+        number = await file_report(harness.sandbox, resident)
+        await _fix(harness, cadre, number)
+        await harness.settle()
+        await inspector.send("/recheck")
+        item = await inspector.wait_for(
+            lambda m: number in (m.text or "") and "👍 已解决" in m.button_texts
+        )
+        await inspector.press(item, "👍 已解决")
+        await inspector.wait_for(has("复查通过"))
+        rate = await resident.wait_for(with_button("满意"), timeout=10)
+        assert "打分" in (rate.text or "")
+        await harness.settle()
+        assert not _rating_prompts(inspector)
+        await resident.press(rate, "基本满意")
+        await resident.wait_for(has("谢谢您的评价"))
+        assert (await _ticket(harness, number)).rating is not None
+
+
+def local(*args: int) -> datetime:
+    """A wall-clock time in Shanghai as the UTC instant the clock takes."""
+    return datetime(*args, tzinfo=UTC) - timedelta(hours=8)
+
+
+async def _tick(harness: Harness) -> None:
+    await harness.services.deadlines.tick()
+    await harness.settle()
+
+
+async def test_reminders_name_the_day_nudge_to_accept_and_group_escalations(
+    tmp_path: Path,
+) -> None:
+    async with running_harness(tmp_path, tick=False) as harness:
+        cadre = await harness.cadre("Z1")
+        leader = await harness.with_role("周书记", Role.LEADER)
+        resident = await harness.resident("冯居民")
+        # Filed on Monday 16 Nov: the last day to fix is Monday 23 Nov.
+        numbers = [
+            await file_report(harness.sandbox, resident, caption=f"问题{i}", category=category)
+            for i, category in enumerate(("楼道堆物", "小广告/乱贴乱画", "卫生死角/垃圾"))
+        ]
+        await harness.settle()
+        await harness.take_all(cadre)
+        await harness.take_all(leader)
+
+        # Wednesday: none accepted within a working day. The cadre is nudged once per
+        # ticket with the Accept button; the leader gets one list, not three messages.
+        harness.clock.set(local(2026, 11, 18, 10, 0))
+        await _tick(harness)
+        await _tick(harness)
+        nudges = {
+            n: [m for m in cadre.inbox if "仍未签收" in (m.text or "") and n in (m.text or "")]
+            for n in numbers
+        }
+        assert all(len(found) == 1 for found in nudges.values()), nudges
+        assert all("✅ 签收" in found[0].button_texts for found in nudges.values())
+        late_lists = [m for m in leader.inbox if "仍未签收" in (m.text or "")]
+        assert len(late_lists) == 1
+        assert all(n in (late_lists[0].text or "") for n in numbers)
+
+        for number in numbers[:2]:
+            await cadre.press(nudges[number][0], "✅ 签收")
+            on_time = await cadre.wait_for(has(f"已签收 {number}"))
+            assert "2026年11月23日 前整改完毕" in (on_time.text or "")
+
+        # Friday before a Monday deadline: not "tomorrow" but the day by name.
+        harness.clock.set(local(2026, 11, 20, 9, 30))
+        await _tick(harness)
+        reminders = [m.text or "" for m in cadre.inbox if "⏰" in (m.text or "")]
+        assert len(reminders) == 3
+        assert all("周一（2026年11月23日）到期" in text for text in reminders), reminders
+        assert not any("明天" in text for text in reminders)
+
+        # Tuesday 24th: all three overdue; one escalation list per leader, once.
+        harness.clock.set(local(2026, 11, 24, 11, 0))
+        await _tick(harness)
+        await _tick(harness)
+        escalations = [m for m in leader.inbox if "个工单已超期" in (m.text or "")]
+        assert len(escalations) == 1
+        assert "3 个工单已超期" in (escalations[0].text or "")
+        assert all(n in (escalations[0].text or "") for n in numbers)
+
+        # Accepting late gives no date already past, to the cadre or the reporter.
+        await harness.take_all(resident)
+        late = numbers[2]
+        await cadre.press(nudges[late][0], "✅ 签收")
+        reply = await cadre.wait_for(has(f"已签收 {late}"))
+        assert "已超期" in (reply.text or "") and "前整改完毕" not in (reply.text or "")
+        told = await resident.wait_for(has("已由片区干部签收"), timeout=10)
+        assert "已超期" in (told.text or "")
+
+
+async def test_extension_days_can_be_typed_and_are_checked(harness: Harness) -> None:
+    cadre = await harness.cadre("Z1")
+    leader = await harness.with_role("吴书记", Role.LEADER)
+    resident = await harness.resident("卫居民")
+    number = await file_report(harness.sandbox, resident)
+    card = await ticket_message(cadre, number)
+    await cadre.press(card, "✅ 签收")
+    await harness.sandbox.wait_until(lambda: "⏳ 申请延期" in card.button_texts)
+    await cadre.press(card, "⏳ 申请延期")
+    await cadre.wait_for(with_button("5 个工作日"))
+    for bad in ("三天", "0", "40"):
+        await cadre.send(bad)
+        await cadre.wait_for(has("1 到 10 之间"))
+    await cadre.send("8")
+    await cadre.wait_for(has("延期 8 个工作日的原因"))
+    await cadre.send("等待材料到货")
+    await cadre.wait_for(has("已提交"))
+    request = await leader.wait_for(with_button("不同意"), timeout=10)
+    assert "申请延期 8 个工作日" in (request.text or "")
+    before = await _ticket(harness, number)
+    await leader.press(request, "不同意")
+    await cadre.wait_for(has("延期未获批准"), timeout=10)
+    await harness.settle()
+    after = await _ticket(harness, number)
+    assert after.due_at == before.due_at and after.extension_days is None
+    assert not any("批准延期" in (m.text or "") for m in resident.inbox)
+    # A forged day count beyond the bounds is refused before anything is remembered.
+    press = await cadre.press_data(card, f"tk1:exd:{after.id}:99")
+    await harness.settle()
+    answer = harness.sandbox.callback_answer(press["id"])
+    assert answer is not None and answer.show_alert
+
+
+async def test_timeline_speaks_the_readers_words_in_the_communitys_time(
+    harness: Harness,
+) -> None:
+    cadre = await harness.cadre("Z1")
+    leader = await harness.with_role("陈书记", Role.LEADER)
+    resident = await harness.resident("时间线居民")
+    number = await file_report(harness.sandbox, resident)  # Monday 16 Nov, 09:00 local
+    card = await ticket_message(cadre, number)
+    await cadre.press(card, "✅ 签收")
+    await harness.sandbox.wait_until(lambda: "⏳ 申请延期" in card.button_texts)
+    await cadre.press(card, "⏳ 申请延期")
+    await cadre.press(await cadre.wait_for(with_button("2 个工作日")), "2 个工作日")
+    await cadre.wait_for(has("的原因"))
+    await cadre.send("等吊车")
+    await leader.press(await leader.wait_for(with_button("同意延期"), timeout=10), "同意延期")
+    await leader.wait_for(has("新期限"))
+    # Past the new deadline (Wednesday 25th): escalated.
+    harness.clock.set(local(2026, 11, 26, 10, 0))
+    await _tick(harness)
+    await cadre.press(card, "📷 已整改")
+    await cadre.wait_for(has("整改后的照片"))
+    await cadre.send_photo(jpeg("green"), caption="吊走了")
+    ask = await resident.wait_for(has("已整改"), timeout=10)
+    await resident.press(ask, "👍 已解决")
+    await resident.press(await resident.wait_for(with_button("满意")), "满意")
+    await resident.wait_for(has("谢谢您的评价"))
+
+    await harness.take_all(resident)
+    await resident.send(f"/ticket {number}")
+    text = (await resident.wait_for(has("派单"))).text or ""
+    assert "2026年11月16日 09:00" in text, "times in the community's zone, not UTC"
+    assert "申请延期 陈建国 — 2 个工作日：等吊车" in text
+    assert "同意延期 陈书记 — 新期限 2026年11月25日" in text
+    assert "超期督办" in text
+    assert "评价" in text and "— 满意" in text
+    for raw in ("overdue", "satisfied", "T16:00", "+00:00", "2d:"):
+        assert raw not in text, raw
+
+
+class TestActingFromListsAndCards:
+    async def test_tickets_list_accepts_in_place_and_opens_cards_with_actions(
+        self, harness: Harness
+    ) -> None:
+        cadre = await harness.cadre("Z1")
+        resident = await harness.resident("列表居民")
+        first = await file_report(harness.sandbox, resident, caption="一")
+        second = await file_report(
+            harness.sandbox, resident, caption="二", category="小广告/乱贴乱画"
+        )
+        await harness.settle()
+        await harness.take_all(cadre)
+        await cadre.send("/tickets")
+        queue = await cadre.wait_for(has("待办工单"))
+        assert f"{first} ✅ 签收" in queue.button_texts
+        assert f"📄 {second} 详情" in queue.button_texts
+
+        await cadre.press(queue, f"{first} ✅ 签收")
+        reply = await cadre.wait_for(has(f"已签收 {first}"))
+        assert "前整改完毕" in (reply.text or "")
+        # The list keeps listing: the accepted one now offers the fix, the other still waits.
+        await harness.sandbox.wait_until(lambda: f"{first} 📷 已整改" in queue.button_texts)
+        assert f"{second} ✅ 签收" in queue.button_texts
+        assert (await _ticket(harness, first)).status is Status.ACCEPTED
+
+        await cadre.press(queue, f"📄 {second} 详情")
+        card = await cadre.wait_for(
+            lambda m: second in (m.text or "") and "派单" in (m.text or "")
+        )
+        assert {"✅ 签收", "↪️ 转派", "✖️ 退回"} <= set(card.button_texts)
+        await cadre.press(card, "✖️ 退回")
+        why = await cadre.wait_for(with_button("重复问题"))
+        await cadre.press(why, "重复问题")
+        await cadre.wait_for(has("原因"))
+        await cadre.send("和另一条重复")
+        await cadre.wait_for(has("已退回"))
+        assert (await _ticket(harness, second)).status is Status.REJECTED
+
+    async def test_ticket_by_short_number_carries_each_viewers_actions(
+        self, harness: Harness
+    ) -> None:
+        cadre = await harness.cadre("Z1")
+        other = await harness.cadre("Z2")
+        resident = await harness.resident("卡片居民")
+        number = await file_report(harness.sandbox, resident)
+        assert number == "2026-0001"
+        await ticket_message(cadre, number)
+        await harness.take_all(cadre)
+
+        await cadre.send("/ticket 1")
+        card = await cadre.wait_for(lambda m: number in (m.text or "") and bool(m.buttons))
+        assert "✅ 签收" in card.button_texts
+        await cadre.press(card, "✅ 签收")
+        await harness.sandbox.wait_until(lambda: "📷 已整改" in card.button_texts)
+        assert "⏳ 申请延期" in card.button_texts
+
+        await cadre.send(f"/ticket {number}")  # the full number still works
+        again = await cadre.wait_for(
+            lambda m: m is not card and number in (m.text or "") and "📷 已整改" in m.button_texts
+        )
+        await cadre.press(again, "📷 已整改")
+        await cadre.wait_for(has("整改后的照片"))
+        await cadre.send_photo(jpeg("green"), caption="好了")
+        await cadre.wait_for(has("已标记整改完成"))
+
+        # The reporter's card offers the re-check, not the cadre's steps.
+        await harness.settle()
+        await harness.take_all(resident)
+        await resident.send("/ticket 1")
+        mine = await resident.wait_for(has(number))
+        assert set(mine.button_texts) == {"👍 已解决", "👎 没解决"}
+        await resident.press(mine, "👍 已解决")
+        await resident.wait_for(has("复查通过"))
+        # Another zone's cadre may not see it at all.
+        await other.send("/ticket 1")
+        refused = await other.wait_for(has("不归您处理"))
+        assert not refused.buttons
+        await resident.send("/ticket 9")
+        await resident.wait_for(has("没有找到这个工单"))

@@ -1,8 +1,9 @@
-"""Working days from the real ``chinesecalendar`` data (installed version 1.11.0).
+"""Working days from the real package data (``chinesecalendar`` 1.11, ``holidays`` 0.109).
 
-The expected dates below were counted by hand from the package's own 2026 arrangement;
-each case shows the count. 2027 is not in this package version, so it falls back to
-Mon–Fri: when the package gains 2027 data, the New Year cases must be re-counted.
+The expected dates below were counted by hand from the 2025 and 2026 arrangements; each
+case shows the count. 2027 is in neither package's published data, so it is estimated
+from the statutory days: when a package gains the 2027 arrangement, the 2027 cases must
+be re-counted.
 """
 
 from __future__ import annotations
@@ -11,11 +12,21 @@ import logging
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+import chinese_calendar
+import holidays
 import pytest
 
 from bot.domain.workdays import WorkCalendar
 from bot.services import calendar_source
-from bot.services.calendar_source import build_calendar, load_official, warn_unknown_years
+from bot.services.calendar_source import (
+    BaseCalendar,
+    base_calendar,
+    build_calendar,
+    estimated_years,
+    load_official,
+    load_statutory,
+    warn_unknown_years,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 RECTIFY_DAYS = 5  # the default deadline for a rectification notice (整改通知单)
@@ -80,9 +91,13 @@ class TestDueDates:
             ("2026-02-12T09:00", RECTIFY_DAYS, "2026-02-26"),
             # Tue 02-24 → Feb 25 (1), 26 (2), 27 (3), 28 Sat 调休 (4): due on a Saturday.
             ("2026-02-24T09:00", 4, "2026-02-28"),
-            # Wed 12-30 → Dec 31 Thu (1); 2027 is unknown, so Jan 1 Fri counts (2);
-            # Jan 2–3 weekend; Jan 4 Mon (3), 5 Tue (4), 6 Wed (5).
-            ("2026-12-30T10:00", RECTIFY_DAYS, "2027-01-06"),
+            # Wed 12-30 → Dec 31 Thu (1); 2027 is estimated: Jan 1 Fri is New Year's
+            # Day (statutory); Jan 2–3 weekend; Jan 4 Mon (2), 5 (3), 6 (4), 7 Thu (5).
+            ("2026-12-30T10:00", RECTIFY_DAYS, "2027-01-07"),
+            # Thu 2027-02-04 → 除夕 Feb 5 Fri, 初一–初二 on the weekend, 初三 Feb 8 Mon,
+            # 补假 for the weekend two on Feb 9 Tue and 10 Wed; Feb 11 Thu (1), 12 Fri (2),
+            # 15 Mon (3), 16 Tue (4), 17 Wed (5).
+            ("2027-02-04T09:00", RECTIFY_DAYS, "2027-02-17"),
         ],
     )
     def test_due_date_counts_working_days_after_dispatch_day(
@@ -90,11 +105,14 @@ class TestDueDates:
     ) -> None:
         assert cal.due_date(at_shanghai(dispatched), n) == d(due)
 
-    def test_admin_holiday_fixes_an_unknown_year(self, cal: WorkCalendar) -> None:
-        # The admin enters New Year's Day 2027 by hand: Dec 31 (1), Jan 4 (2), 5 (3),
-        # 6 (4), 7 (5).
-        patched = cal.with_overrides(extra_holidays=[d("2027-01-01")])
-        assert patched.due_date(at_shanghai("2026-12-30T10:00"), RECTIFY_DAYS) == d("2027-01-07")
+    def test_admin_days_correct_an_estimated_year(self, cal: WorkCalendar) -> None:
+        # Say the arrangement gives Jan 4 off and makes Sat Jan 9 a make-up working day:
+        # Dec 31 (1), Jan 5 (2), 6 (3), 7 (4), 8 (5) — and Jan 9 is not needed.
+        patched = cal.with_overrides(
+            extra_holidays=[d("2027-01-04")], extra_workdays=[d("2027-01-09")]
+        )
+        assert patched.due_date(at_shanghai("2026-12-30T10:00"), RECTIFY_DAYS) == d("2027-01-08")
+        assert patched.is_workday(d("2027-01-09"))
 
     def test_deadline_instant_is_midnight_after_due_day(self, cal: WorkCalendar) -> None:
         # 2026-09-30 10:00 UTC = 18:00 Shanghai; due 2026-10-13, overdue from
@@ -129,3 +147,140 @@ class TestUnknownYearWarning:
         with caplog.at_level(logging.WARNING, logger=calendar_source.__name__):
             assert warn_unknown_years(cal, [d("2026-10-13")]) == set()
         assert caplog.records == []
+
+
+# Real days of 2025 and 2026 from the State Council notices, each checked against both
+# packages: they agree on every day of both years (see the test below), and the calendar
+# takes chinesecalendar's.
+PINNED = [
+    ("2025-01-26", True, "Sunday, make-up working day before the Spring Festival"),
+    ("2025-01-28", False, "除夕 2025, a statutory day since the 2024 amendment"),
+    ("2025-02-04", False, "Spring Festival break, Tuesday"),
+    ("2025-02-08", True, "Saturday, make-up working day after the Spring Festival"),
+    ("2025-05-02", False, "Labour Day's second statutory day"),
+    ("2025-10-08", False, "National Day and Mid-Autumn joined, Wednesday"),
+    ("2025-10-11", True, "Saturday, make-up working day"),
+    ("2026-01-02", False, "New Year break, Friday"),
+    ("2026-01-04", True, "Sunday, make-up working day"),
+    ("2026-02-16", False, "除夕 2026, Monday"),
+    ("2026-02-23", False, "last day of the 2026 Spring Festival break, Monday"),
+    ("2026-02-28", True, "Saturday, make-up working day"),
+    ("2026-05-05", False, "Labour Day break, Tuesday"),
+    ("2026-05-09", True, "Saturday, make-up working day"),
+    ("2026-06-19", False, "Dragon Boat Festival, Friday"),
+    ("2026-09-25", False, "Mid-Autumn Festival, Friday"),
+]
+
+
+class TestTwoSources:
+    @pytest.mark.parametrize(("day", "working", "why"), PINNED)
+    def test_pinned_days_agree_in_both_packages_and_the_calendar(
+        self, cal: WorkCalendar, day: str, working: bool, why: str
+    ) -> None:
+        x = d(day)
+        assert chinese_calendar.is_workday(x) is working, why
+        assert holidays.country_holidays("CN", years=x.year).is_working_day(x) is working, why
+        assert cal.is_workday(x) is working, why
+
+    @pytest.mark.parametrize("year", [2025, 2026])
+    def test_the_packages_agree_on_every_day(self, year: int) -> None:
+        cn = holidays.country_holidays("CN", years=year)
+        x, differ = date(year, 1, 1), []
+        while x.year == year:
+            if chinese_calendar.is_workday(x) != cn.is_working_day(x):
+                differ.append(x)
+            x = date.fromordinal(x.toordinal() + 1)
+        assert differ == []
+
+    def test_holidays_package_fills_a_year_chinesecalendar_lacks(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # As an older chinesecalendar without 2026 would: the arrangement then comes from
+        # ``holidays``, make-up days included, and 2026 is still a known year.
+        real = chinese_calendar.is_workday
+
+        def without_2026(day: date) -> bool:
+            if day.year == 2026:
+                raise NotImplementedError("no data for 2026")
+            return real(day)
+
+        monkeypatch.setattr(chinese_calendar, "is_workday", without_2026)
+        years = range(2025, 2028)  # a range of its own: the cache keeps other results
+        load_official.cache_clear()
+        try:
+            off, on, known = load_official(years)
+        finally:
+            load_official.cache_clear()
+        assert known == {2025, 2026}
+        ours_off, ours_on, _ = load_official(years)
+        assert {x for x in off if x.year == 2026} == {x for x in ours_off if x.year == 2026}
+        assert {x for x in on if x.year == 2026} == {x for x in ours_on if x.year == 2026}
+
+
+class TestStatutoryEstimate:
+    def test_2027_statutory_days_follow_the_law(self) -> None:
+        y2027 = sorted(x for x in load_statutory(calendar_source.DEFAULT_YEARS) if x.year == 2027)
+        assert [x.isoformat() for x in y2027] == [
+            "2027-01-01",  # 元旦, Friday
+            "2027-02-05",  # 除夕, Friday
+            "2027-02-06",  # 初一, Saturday
+            "2027-02-07",  # 初二, Sunday
+            "2027-02-08",  # 初三, Monday
+            "2027-02-09",  # 补假 for 初一
+            "2027-02-10",  # 补假 for 初二
+            "2027-04-05",  # 清明, Monday
+            "2027-05-01",  # 劳动节, Saturday
+            "2027-05-02",  # 劳动节, Sunday
+            "2027-05-03",  # 补假
+            "2027-05-04",  # 补假
+            "2027-06-09",  # 端午, Wednesday
+            "2027-09-15",  # 中秋, Wednesday
+            "2027-10-01",  # 国庆, Friday
+            "2027-10-02",  # Saturday
+            "2027-10-03",  # Sunday
+            "2027-10-04",  # 补假
+            "2027-10-05",  # 补假
+        ]
+
+    @pytest.mark.parametrize("year", range(2014, 2027))
+    def test_the_rule_never_takes_a_day_the_arrangement_worked(
+        self, monkeypatch: pytest.MonkeyPatch, year: int
+    ) -> None:
+        # The estimate for a past year: the rule alone, without the year's notice. Each of
+        # its days off (补假 included) was a day off in the published arrangement.
+        from holidays.countries.china import ChinaStaticHolidays
+
+        monkeypatch.setattr(ChinaStaticHolidays, "special_public_holidays", {})
+        monkeypatch.setattr(ChinaStaticHolidays, "special_public_holidays_observed", {})
+        rule = holidays.country_holidays("CN", years=year)
+        assert not any("substituted" in name or "调休" in name for name in rule.values())
+        estimate = [x for x in rule if x.year == year]
+        assert len(estimate) >= 11
+        assert [x for x in estimate if chinese_calendar.is_workday(x)] == []
+
+    def test_half_day_holidays_are_not_days_off(self, cal: WorkCalendar) -> None:
+        # Women's Day (Mon), Children's Day (Tue), and the Monday after Army Day (Sun):
+        # days off for some people only, never given back.
+        for day in ("2027-03-08", "2027-06-01", "2027-08-02"):
+            assert cal.is_workday(d(day)), day
+
+    def test_known_years_have_no_statutory_estimate(self) -> None:
+        known = base_calendar().known_years
+        assert not any(x.year in known for x in base_calendar().statutory_holidays)
+
+    def test_estimated_years(self) -> None:
+        assert estimated_years([2026, 2027, 2026]) == [2027]
+        assert estimated_years([2025]) == []
+
+
+class TestBaseCalendar:
+    def test_json_round_trip_keeps_everything(self) -> None:
+        base = base_calendar()
+        assert BaseCalendar.from_json(base.to_json()) == base
+
+    def test_fingerprint_follows_the_data(self) -> None:
+        base = base_calendar()
+        same = BaseCalendar.from_json(base.to_json())
+        assert same.fingerprint == base.fingerprint
+        older = BaseCalendar(base.holidays, base.workdays, base.known_years, frozenset())
+        assert older.fingerprint != base.fingerprint

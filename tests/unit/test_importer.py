@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +15,19 @@ from openpyxl.workbook.workbook import Workbook
 import bot
 from bot.domain.community_plan import SITE_CATEGORIES, CommunityPlan
 from bot.importer import ImportFailed, RowError, TableKind, load_plan, load_table_kind
+from bot.importer.build import MAX_ROWS_PER_TABLE
+from bot.importer.csv_table import MAX_CSV_ROWS
+from bot.importer.worker import MAX_WORKERS, load_plan_isolated
+from bot.importer.xlsx import MAX_MEMBERS, MAX_SHEET_ROWS
+from bot.importer.yaml_plan import MAX_DEPTH
+from tests.crafted_imports import (
+    GBK_EXTRA_SITE,
+    GBK_SITES_TEXT,
+    csv_gbk,
+    xlsx_100000_rows,
+    xlsx_zip_bomb,
+    yaml_billion_laughs,
+)
 
 EXAMPLES = Path(bot.__file__).parent / "examples"
 SAMPLE_XLSX = EXAMPLES / "community.xlsx"
@@ -362,10 +376,39 @@ class TestCsv:
         failure = _failure(path, community_code="xingfuli")
         assert [_where(e) for e in failure.errors] == [("sites.csv", 1, "备注")]
 
-    def test_a_csv_that_is_not_utf8_is_reported(self, tmp_path: Path) -> None:
-        path = tmp_path / "gbk.csv"
-        path.write_bytes("名称,类别,片区编码\n和平街,主次干道,Z3\n".encode("gbk"))
-        assert "UTF-8" in str(_failure(path, community_code="xingfuli"))
+    def test_a_gbk_csv_imports_like_the_utf8_one(self, tmp_path: Path) -> None:
+        gbk, utf8 = tmp_path / "gbk.csv", tmp_path / "utf8.csv"
+        gbk.write_bytes(csv_gbk())
+        utf8.write_text(GBK_SITES_TEXT, encoding="utf-8")
+        plan = load_plan(gbk, community_code="xingfuli")
+        assert plan == load_plan(utf8, community_code="xingfuli")
+        assert plan.sites[-1].name == GBK_EXTRA_SITE and plan.sites[-1].contact == "周洁"
+
+    def test_a_gb18030_only_character_is_read(self, tmp_path: Path) -> None:
+        path = tmp_path / "gb.csv"
+        # 𠀀 is outside GBK; Excel on a GB18030 system writes it as four bytes.
+        path.write_bytes("名称,类别,片区编码\n𠀀街,主次干道,Z3\n".encode("gb18030"))
+        plan = load_plan(path, community_code="xingfuli")
+        assert [site.name for site in plan.sites] == ["𠀀街"]
+
+    def test_a_csv_in_neither_utf8_nor_gbk_is_reported(self, tmp_path: Path) -> None:
+        path = tmp_path / "unicode.csv"
+        # Excel's "Unicode text" is UTF-16 with a BOM, which no GBK decoder takes.
+        path.write_bytes("名称,类别,片区编码\n和平街,主次干道,Z3\n".encode("utf-16"))
+        failure = _failure(path, community_code="xingfuli")
+        assert [_where(e) for e in failure.errors] == [("unicode.csv", 0, None)]
+        assert "UTF-8 or GBK" in failure.errors[0].reason_en
+
+    def test_a_binary_file_named_csv_is_reported(self, tmp_path: Path) -> None:
+        path = tmp_path / "sites.csv"
+        path.write_bytes(SAMPLE_XLSX.read_bytes())
+        assert "not a text CSV" in str(_failure(path, community_code="xingfuli"))
+
+    def test_a_flood_of_rows_is_refused_while_reading(self, tmp_path: Path) -> None:
+        path = tmp_path / "sites.csv"
+        path.write_text("名称,类别,片区编码\n" + "\n" * (MAX_CSV_ROWS + 5), encoding="utf-8")
+        failure = _failure(path, community_code="xingfuli")
+        assert f"past row {MAX_CSV_ROWS}" in failure.errors[0].reason_en
 
     def test_a_bad_community_code_is_reported(self) -> None:
         failure = _failure(SAMPLE_CSV, community_code="幸福里")
@@ -453,3 +496,137 @@ class TestYaml:
         path = tmp_path / "c.yml"
         path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
         assert load_plan(path) == sample
+
+
+class TestCraftedFiles:
+    """Files made to stall the bot are refused from their size and shape, not by reading."""
+
+    def test_a_zip_bomb_is_refused_from_its_listed_sizes(self, tmp_path: Path) -> None:
+        path = tmp_path / "ledger.xlsx"
+        path.write_bytes(xlsx_zip_bomb())
+        failure = _failure(path)
+        assert [_where(e) for e in failure.errors] == [("ledger.xlsx", 0, None)]
+        assert "399 MB" in failure.errors[0].reason_en
+        assert "解压后异常大" in failure.errors[0].reason_zh
+
+    def test_one_swollen_member_is_refused_though_the_total_is_small(self, tmp_path: Path) -> None:
+        path = tmp_path / "ledger.xlsx"
+        with (
+            zipfile.ZipFile(SAMPLE_XLSX) as sample,
+            zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive,
+        ):
+            for info in sample.infolist():
+                archive.writestr(info, sample.read(info))
+            archive.writestr("xl/media/blank.xml", bytes(8 * 1024 * 1024))
+        assert "abnormal size" in str(_failure(path))
+
+    def test_a_zip_of_too_many_parts_is_refused(self, tmp_path: Path) -> None:
+        path = tmp_path / "ledger.xlsx"
+        with (
+            zipfile.ZipFile(SAMPLE_XLSX) as sample,
+            zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive,
+        ):
+            for info in sample.infolist():
+                archive.writestr(info, sample.read(info))
+            for number in range(MAX_MEMBERS):
+                archive.writestr(f"xl/media/{number}.txt", "")
+        assert "abnormal size" in str(_failure(path))
+
+    def test_a_sheet_of_100000_rows_stops_at_the_row_limit(self, tmp_path: Path) -> None:
+        path = tmp_path / "ledger.xlsx"
+        path.write_bytes(xlsx_100000_rows())
+        failure = _failure(path)
+        assert [_where(e) for e in failure.errors] == [("点位", MAX_ROWS_PER_TABLE + 2, None)]
+        assert f"at most {MAX_ROWS_PER_TABLE}" in failure.errors[0].reason_en
+
+    def test_a_far_away_blank_row_is_refused_while_streaming(self, tmp_path: Path) -> None:
+        def far(workbook: Workbook) -> None:
+            # openpyxl yields an empty row for every row number skipped before this one.
+            workbook["点位"].cell(row=MAX_SHEET_ROWS + 10, column=1, value="#")
+
+        failure = _failure(_edited_xlsx(tmp_path, far))
+        assert [_where(e) for e in failure.errors] == [("点位", 0, None)]
+        assert f"past row {MAX_SHEET_ROWS}" in failure.errors[0].reason_en
+
+    def test_a_cell_in_the_last_column_does_not_widen_every_row(self, tmp_path: Path) -> None:
+        def wide(workbook: Workbook) -> None:
+            workbook["点位"].cell(row=3, column=16384, value="x")
+
+        # Read as a cell without a header (past column CV it is not read at all).
+        assert load_plan(_edited_xlsx(tmp_path, wide)).sites == load_plan(SAMPLE_XLSX).sites
+
+    def test_a_billion_laughs_yaml_is_refused_at_its_first_alias(self, tmp_path: Path) -> None:
+        path = tmp_path / "laughs.yaml"
+        path.write_bytes(yaml_billion_laughs())
+        failure = _failure(path)
+        assert [_where(e) for e in failure.errors] == [("laughs.yaml", 0, None)]
+        assert failure.errors[0].reason_en.startswith("line 4 uses a YAML alias (*n0)")
+
+    def test_deep_nesting_in_yaml_is_refused(self, tmp_path: Path) -> None:
+        path = tmp_path / "deep.yaml"
+        path.write_text("zones: " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
+        failure = _failure(path)
+        assert f"at most {MAX_DEPTH} levels" in failure.errors[0].reason_en
+
+
+class TestWorker:
+    """load_plan_isolated reads in a child process and answers like load_plan."""
+
+    async def test_the_sample_reads_the_same_in_the_worker(self, sample: CommunityPlan) -> None:
+        assert await load_plan_isolated(SAMPLE_XLSX) == sample
+
+    async def test_row_errors_come_back_whole(self) -> None:
+        with pytest.raises(ImportFailed) as caught:
+            await load_plan_isolated(BROKEN_XLSX)
+        assert caught.value.errors == _failure(BROKEN_XLSX).errors
+
+    async def test_a_csv_gets_its_community_code(self, tmp_path: Path) -> None:
+        path = tmp_path / "gbk.csv"
+        path.write_bytes(csv_gbk())
+        plan = await load_plan_isolated(path, community_code="xingfuli")
+        assert plan == load_plan(path, community_code="xingfuli")
+        assert len(plan.sites) == 13
+
+    async def test_a_file_not_read_in_time_is_refused(self, tmp_path: Path) -> None:
+        path = tmp_path / "ledger.xlsx"
+        path.write_bytes(xlsx_100000_rows())
+        with pytest.raises(ImportFailed) as caught:
+            await load_plan_isolated(path, time_limit_s=0)
+        assert [_where(e) for e in caught.value.errors] == [("ledger.xlsx", 0, None)]
+        assert "could not be read within 0 s" in caught.value.errors[0].reason_en
+
+    async def test_more_imports_at_once_than_workers_are_asked_to_wait(
+        self, tmp_path: Path
+    ) -> None:
+        path = tmp_path / "ledger.xlsx"
+        path.write_bytes(xlsx_100000_rows())
+        reading = [asyncio.create_task(load_plan_isolated(path)) for _ in range(MAX_WORKERS)]
+        await asyncio.sleep(0)  # each has taken its place and is starting its process
+        with pytest.raises(ImportFailed) as caught:
+            await load_plan_isolated(SAMPLE_XLSX)
+        assert "send this one again in a minute" in caught.value.errors[0].reason_en
+        for task in reading:
+            with pytest.raises(ImportFailed):
+                await task
+        assert await load_plan_isolated(SAMPLE_XLSX) == load_plan(SAMPLE_XLSX)
+
+
+class TestRowErrorText:
+    @pytest.mark.parametrize(
+        ("error", "zh", "en"),
+        [
+            (
+                RowError("片区", 5, "电话", "电话号码格式不对", "bad phone"),
+                "片区 第5行 [电话]: 电话号码格式不对",
+                "片区 row 5 [电话]: bad phone",
+            ),
+            (
+                RowError("sites", 3, "phone", "不对", "wrong", item=True),
+                "sites 第3项 [phone]: 不对",
+                "sites item 3 [phone]: wrong",
+            ),
+            (RowError("a.yaml", 0, None, "空", "empty"), "a.yaml: 空", "a.yaml: empty"),
+        ],
+    )
+    def test_a_problem_reads_in_one_language(self, error: RowError, zh: str, en: str) -> None:
+        assert (error.text(english=False), error.text(english=True)) == (zh, en)

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.exporting import Ledger, write_csv, write_xlsx
+from bot.exporting import Ledger, Percent, write_csv, write_xlsx
 from bot.exporting.ledger import MAX_WIDTH, sheet_names
 
 BOM = b"\xef\xbb\xbf"
@@ -113,6 +113,23 @@ class TestWriteXlsx:
         assert ws["E2"].data_type == "n"
         assert ws["G2"].value is None
         assert ws["F2"].value == "closed"  # an enum is written as its value
+
+    def test_writes_rates_as_numbers_excel_can_sum_shown_as_percentages(self) -> None:
+        rates = [[Percent(0.8125)], [Percent(0.0)], [Percent(1.0)], [Percent(float("nan"))]]
+        ws = load(write_xlsx([ledger(headers=("按时办结率",), rows=rates)])).active
+        assert [ws[f"A{r}"].value for r in range(2, 6)] == [0.8125, 0, 1, None]
+        assert all(ws[f"A{r}"].data_type == "n" for r in range(2, 5))
+        assert {ws[f"A{r}"].number_format for r in range(2, 5)} == {"0.0%"}
+
+    @pytest.mark.parametrize(
+        ("fraction", "shown"),
+        [(0.8125, "81.3%"), (0.0, "0.0%"), (1.0, "100.0%"), (0.00049, "0.0%"), (0.0005, "0.1%")],
+    )
+    def test_a_rate_reads_as_a_percentage_with_one_decimal_in_csv(
+        self, fraction: float, shown: str
+    ) -> None:
+        [_, row] = read_csv(write_csv(ledger(headers=("率",), rows=[[Percent(fraction)]])))
+        assert row == [shown]
 
     def test_writes_nan_as_an_empty_cell(self) -> None:
         ws = load(write_xlsx([ledger(headers=("x",), rows=[[float("nan")]])])).active

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.domain.webapp import InitDataRefused, verify_init_data
 from bot.sandbox.records import UserRecord

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.domain.workdays import WorkCalendar
+from bot.domain.workdays import WorkCalendar, moved_due
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -202,6 +202,7 @@ def calendars(draw: st.DrawFn) -> WorkCalendar:
         known_years=draw(st.frozensets(st.sampled_from([2025, 2026]))),
         extra_holidays=extra_holidays,
         extra_workdays=extra_workdays,
+        statutory_holidays=draw(day_sets),
     )
 
 
@@ -238,12 +239,19 @@ def test_admin_entries_always_win(cal: WorkCalendar, day: date) -> None:
 
 
 @given(calendars(), window_dates)
-def test_unknown_years_fall_back_to_monday_to_friday(cal: WorkCalendar, day: date) -> None:
-    plain = cal.with_overrides()  # official data only
+def test_unknown_years_fall_back_to_statutory_days_then_monday_to_friday(
+    cal: WorkCalendar, day: date
+) -> None:
+    plain = cal.with_overrides()  # package data only
     unknown = WorkCalendar(holidays=plain.holidays, workdays=plain.workdays)
     assert unknown.is_workday(day) is (day.weekday() < 5)
     if day.year not in cal.known_years:
-        assert plain.is_workday(day) is (day.weekday() < 5)
+        expected = day.weekday() < 5 and day not in cal.statutory_holidays
+        assert plain.is_workday(day) is expected
+    else:
+        # A published arrangement supersedes the estimate, whatever the statutory set says.
+        official = WorkCalendar(cal.holidays, cal.workdays, cal.known_years)
+        assert plain.is_workday(day) is official.is_workday(day)
 
 
 @given(calendars(), window_dates, st.integers(0, 23), counts)
@@ -257,3 +265,93 @@ def test_deadline_is_midnight_after_due_date(
         due + timedelta(days=1), datetime.min.time(), tzinfo=SHANGHAI
     )
     assert deadline > local
+
+
+@given(calendars(), window_dates, counts)
+def test_moved_due_is_the_identity_when_nothing_changed(
+    cal: WorkCalendar, start: date, n: int
+) -> None:
+    due = cal.add_workdays(start, n)
+    assert moved_due(cal, cal, start, due) == due
+
+
+@given(calendars(), window_dates, st.integers(1, 30), window_dates)
+def test_moved_due_keeps_the_number_of_working_days(
+    cal: WorkCalendar, start: date, n: int, changed: date
+) -> None:
+    due = cal.add_workdays(start, n)
+    for new in (
+        cal.with_overrides(cal.extra_holidays | {changed}, cal.extra_workdays - {changed}),
+        cal.with_overrides(cal.extra_holidays - {changed}, cal.extra_workdays | {changed}),
+    ):
+        moved = moved_due(cal, new, start, due)
+        assert new.workdays_between(start, moved) == n
+        assert new.is_workday(moved)
+        if changed > due or changed <= start:
+            assert moved == due  # a change outside (start, due] moves nothing
+
+
+class TestStatutoryLayer:
+    # 2027 has no published arrangement here: New Year's Day (Fri) and the Spring
+    # Festival 除夕 Feb 5 (Fri) to 初三 Feb 8 (Mon), with 初一/初二 on the weekend given
+    # back on Tue Feb 9 and Wed Feb 10 (补假).
+    EST = WorkCalendar(
+        holidays=days("2026-10-01"),
+        workdays=days("2026-10-10"),
+        known_years=frozenset({2026}),
+        statutory_holidays=days(
+            "2026-10-05",  # ignored: 2026 has its arrangement
+            "2027-01-01",
+            "2027-02-05",
+            "2027-02-06",
+            "2027-02-07",
+            "2027-02-08",
+            "2027-02-09",
+            "2027-02-10",
+        ),
+    )
+
+    @pytest.mark.parametrize(
+        ("day", "expected", "why"),
+        [
+            ("2026-10-05", True, "known year: statutory set ignored, Monday"),
+            ("2027-01-01", False, "estimated year: New Year's Day"),
+            ("2027-02-05", False, "estimated year: 除夕, a Friday"),
+            ("2027-02-09", False, "estimated year: 补假 for 初一 on a Saturday"),
+            ("2027-02-11", True, "estimated year: first day back"),
+            ("2027-02-13", False, "estimated year: plain Saturday, make-up days unknown"),
+        ],
+    )
+    def test_is_workday(self, day: str, expected: bool, why: str) -> None:
+        assert self.EST.is_workday(d(day)) is expected, why
+
+    def test_admin_days_win_over_the_estimate(self) -> None:
+        patched = self.EST.with_overrides(
+            extra_holidays=[d("2027-02-11")], extra_workdays=[d("2027-02-10")]
+        )
+        assert patched.is_workday(d("2027-02-10"))
+        assert not patched.is_workday(d("2027-02-11"))
+        assert patched.statutory_holidays == self.EST.statutory_holidays
+
+    @pytest.mark.parametrize(
+        ("dispatched", "due"),
+        [
+            # Dec 31 Thu (1), Jan 1 off, Jan 4 (2), 5 (3), 6 (4), 7 (5).
+            ("2026-12-30", "2027-01-07"),
+            # Feb 5–10 off, Feb 11 Thu (1), 12 Fri (2), 15 Mon (3), 16 (4), 17 (5).
+            ("2027-02-04", "2027-02-17"),
+        ],
+    )
+    def test_due_dates_skip_the_statutory_days(self, dispatched: str, due: str) -> None:
+        assert self.EST.add_workdays(d(dispatched), 5) == d(due)
+
+    def test_estimated_years_are_the_unknown_ones(self) -> None:
+        assert self.EST.unknown_years([d("2026-12-31"), d("2027-01-07")]) == {2027}
+
+    def test_moved_due_follows_an_admin_day(self) -> None:
+        # Dispatched Dec 30, due Jan 7; the admin adds Jan 4 off: due Jan 8.
+        new = self.EST.with_overrides(extra_holidays=[d("2027-01-04")])
+        assert moved_due(self.EST, new, d("2026-12-30"), d("2027-01-07")) == d("2027-01-08")
+        # Marking Sat Jan 2 a make-up working day pulls it back to Jan 6.
+        new = self.EST.with_overrides(extra_workdays=[d("2027-01-02")])
+        assert moved_due(self.EST, new, d("2026-12-30"), d("2027-01-07")) == d("2027-01-06")

@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 from PIL import Image, ImageChops
 
 from bot.render import fonts
-from bot.render.fonts import find_cjk_font, has_cjk_font, has_glyph, load_font
+from bot.render.fonts import drawable, find_cjk_font, has_cjk_font, has_glyph, load_font
 from bot.render.notice import (
+    A4_RATIO,
     NOTICE_WIDTH,
     NoticeData,
     format_date_zh,
@@ -143,6 +144,53 @@ class TestRenderNotice:
 
         assert long.height == longer.height < 2400
 
+    @pytest.mark.parametrize(
+        "photo",
+        [None, jpeg(GREEN, (800, 600)), jpeg(GREEN, (600, 800)), b"not a jpeg"],
+        ids=["no photo", "landscape", "portrait", "broken"],
+    )
+    @pytest.mark.parametrize("description", ["短", "占用消防通道。" * 300])
+    def test_fits_an_a4_page(self, photo: bytes | None, description: str) -> None:
+        img = open_png(
+            render_notice(
+                notice(
+                    community="阳光花园社区" * 6,
+                    zone="第三网格" * 6,
+                    cadre="王建国" * 8,
+                    place="7号楼东侧绿化带" * 6,
+                    category="乱堆乱放" * 9,
+                    description=description,
+                    issued_at=datetime(2026, 12, 21, 19, 55),
+                    deadline=date(2026, 12, 28),
+                    before_photo=photo,
+                )
+            )
+        )
+        assert img.height <= img.width * A4_RATIO
+        if has_cjk_font():
+            # Reflowed to fit at phone width, not shrunk onto a wider page.
+            assert img.width == NOTICE_WIDTH
+
+    @pytest.mark.parametrize(
+        ("one", "other"),
+        [
+            (datetime(2026, 12, 21, 9, 5), datetime(2026, 12, 21, 9, 6)),
+            (datetime(2026, 12, 21, 19, 55), datetime(2026, 12, 21, 19, 58)),
+            (datetime(2026, 11, 28, 23, 59), datetime(2026, 11, 28, 23, 58)),
+        ],
+    )
+    def test_the_issue_time_is_drawn_to_the_minute_on_two_digit_days(
+        self, one: datetime, other: datetime
+    ) -> None:
+        # Only the issue-time cell shows minutes: if they were cut off with "…", both
+        # notices would be the same picture.
+        assert render_notice(notice(issued_at=one)) != render_notice(notice(issued_at=other))
+
+    def test_emoji_in_names_are_left_out_rather_than_drawn_as_boxes(self) -> None:
+        plain = render_notice(notice(cadre="王建国", description="楼道堆物"))
+        emoji = render_notice(notice(cadre="王建国🌸", description="楼道堆物😡"))
+        assert emoji == plain
+
     def test_control_characters_and_latin_text_do_not_break_rendering(self) -> None:
         png = render_notice(
             notice(
@@ -245,6 +293,25 @@ def fresh_font_cache() -> Iterator[None]:
     yield
     find_cjk_font.cache_clear()
     load_font.cache_clear()
+
+
+DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+
+
+class TestDrawable:
+    def test_drops_emoji_and_the_parts_of_their_sequences(self) -> None:
+        font = load_font(30)
+        assert drawable("王建国🌸", font) == "王建国"
+        assert drawable("👍🏽 1️⃣号楼 🏴\U000e0067\U000e0062\U000e007f", font) == " 1号楼 "
+        assert drawable("plain text", font) == "plain text"
+
+    @pytest.mark.skipif(not DEJAVU.is_file(), reason="DejaVu Sans is not installed")
+    def test_keeps_a_symbol_the_font_draws(self) -> None:
+        from PIL import ImageFont
+
+        font = ImageFont.truetype(str(DEJAVU), 30)
+        assert has_glyph(font, "★") and not has_glyph(font, "🌸")
+        assert drawable("★五星户🌸", font) == "★五星户"
 
 
 class TestFonts:

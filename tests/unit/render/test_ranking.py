@@ -236,5 +236,12 @@ class TestFormatting:
         assert cut.startswith("Zhou X")  # cut inside the word, not before it
         assert font.getlength(cut) <= 150
 
+    def test_names_with_emoji_are_drawn_without_them_rather_than_as_boxes(self) -> None:
+        plain = render_ranking(board((row(1, cadre="王建国", zone="东片区"),)))
+        emoji = render_ranking(board((row(1, cadre="王建国🌸", zone="东片区🏠"),)))
+        # No font we draw with has the flower: an empty box would change the picture.
+        assert emoji == plain
+        assert fit_line("👨\u200d👩\u200d👧 李明 1️⃣ 🇨🇳", load_font(28), 500) == "李明 1"
+
     def test_fits_control_characters_and_line_breaks_as_spaces(self) -> None:
         assert fit_line("王\t建\n国\x00", load_font(28), 500) == "王 建 国"

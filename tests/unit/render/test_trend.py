@@ -86,6 +86,24 @@ class TestRenderTrend:
         with pytest.raises(ValueError):
             render_trend("z", [("1月", bad)])
 
+    def test_names_the_year_under_the_first_month_and_each_january(self) -> None:
+        months = [(f"2025年{m}月", 85.0) for m in range(3, 13)] + [
+            (f"2026年{m}月", 86.0) for m in (1, 2)
+        ]
+        img = open_png(render_trend("z", months))
+        slot = (TREND_WIDTH - 150 - 104) / len(months)
+
+        def inked(i: int) -> int:
+            # The year row under the month labels, one slot wide.
+            x = 104 + i * slot
+            band = img.crop((int(x), TREND_HEIGHT - 120 + 48, int(x + slot), TREND_HEIGHT - 44))
+            return sum(band.convert("L").point(lambda v: 255 if v < 200 else 0).histogram()[255:])
+
+        marked = [i for i in range(len(months)) if inked(i) > 0]
+        assert marked == [0, 10]  # March 2025, and January 2026
+        plain = open_png(render_trend("z", [(f"{m}月", 85.0) for m in range(1, 13)]))
+        assert plain.size == img.size
+
     @needs_cjk
     def test_draws_the_chinese_glyphs(self) -> None:
         # Without a CJK font both names would be the same row of empty boxes.

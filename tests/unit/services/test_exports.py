@@ -237,8 +237,13 @@ class TestExport:
         ]
         assert details[1][5] == tickets[1].number
         _, data = await services.exports.export(admin, NOVEMBER, "scores", "xlsx")
-        rated, unrated = rows(load_workbook(io.BytesIO(data))["月度评分"])
-        assert rated[:3] == [1, "东片区", 91.5] and rated[7:] == ["81.3%", "—", "—", "—", "—"]
+        sheet = load_workbook(io.BytesIO(data))["月度评分"]
+        rated, unrated = rows(sheet)
+        assert rated[:3] == [1, "东片区", 91.5] and rated[7:] == [0.8125, "—", "—", "—", "—"]
+        # A number Excel can sum, shown as a percentage.
+        assert sheet.cell(row=2, column=8).number_format == "0.0%"
+        _, text = await services.exports.export(admin, NOVEMBER, "scores", "csv")
+        assert ",81.3%,—" in text.decode("utf-8-sig")
         assert unrated[0] is None and unrated[2] == "未评分"
 
     async def test_csv_of_several_ledgers_is_the_main_one_with_a_bom(

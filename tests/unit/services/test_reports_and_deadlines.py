@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain.models import Person
+from bot.domain.models import Person, Role
 from bot.domain.reports import DraftPhoto
 from bot.domain.tickets import Ticket
 from bot.importer import load_plan
 from bot.services import calendar_source
 from bot.services.container import Services
+from bot.textlimits import MESSAGE_LIMIT, visible_length
 from tests.factories import SAMPLE_YAML, open_services
 
 SHANGHAI = timedelta(hours=8)
@@ -85,7 +86,7 @@ class TestFiling:
         # Oct 1-7 off; Oct 8, 9, 10 (make-up Saturday), 12, 13 are the five working days.
         assert ticket.due_at == at_local(2026, 10, 14, 0, 0)
 
-    async def test_deadline_across_new_year_2027_falls_back_to_weekends_and_warns_once(
+    async def test_deadline_across_new_year_2027_skips_the_statutory_day_and_warns_once(
         self, services: Services, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         monkeypatch.setattr(calendar_source, "_warned_years", set())
@@ -93,8 +94,9 @@ class TestFiling:
         with caplog.at_level(logging.WARNING):
             ticket = await file(services, await resident(services))
             await file(services, await resident(services, 602), origin="602:1")
-        # 2027 has no official data yet: Dec 31, Jan 1, 4, 5, 6 count as working days.
-        assert ticket.due_at == at_local(2027, 1, 7, 0, 0)
+        # 2027 has no published arrangement yet, but New Year's Day is fixed by law:
+        # Dec 31, Jan 4, 5, 6, 7 are the five working days.
+        assert ticket.due_at == at_local(2027, 1, 8, 0, 0)
         assert sum("year=2027" in r.getMessage() for r in caplog.records) == 1
 
     async def test_reports_per_hour_are_limited(self, services: Services) -> None:
@@ -132,10 +134,48 @@ class TestTick:
         restarted.clock.set(at_local(2026, 11, 24, 11, 1))
         assert (await restarted.deadlines.tick()).total == 0
         texts = await outbox_texts(restarted)
-        assert sum("明天" in t and ticket.number in t for t in texts) == 1
+        # Friday before a Monday deadline names the day, never "tomorrow".
+        assert sum("周一（" in t and ticket.number in t for t in texts) == 1
+        assert not any("明天" in t and ticket.number in t for t in texts)
         assert sum("已超期" in t and ticket.number in t for t in texts) == 1
         await restarted.db.close()
         await services.db.connect()
+
+    async def test_reminder_the_day_before_says_tomorrow(self, services: Services) -> None:
+        services.clock.set(at_local(2026, 11, 18, 10, 0))  # Wednesday
+        ticket = await file(services, await resident(services))
+        assert ticket.due_at == at_local(2026, 11, 26, 0, 0)  # due Wednesday 25th
+        services.clock.set(at_local(2026, 11, 24, 9, 30))  # Tuesday
+        assert (await services.deadlines.tick()).reminders == 1
+        texts = [t for t in await outbox_texts(services) if "⏰" in t]
+        assert texts and "明天（2026年11月25日）到期" in texts[0]
+
+    async def test_leaders_get_one_list_of_overdue_tickets_split_only_when_too_long(
+        self, services: Services
+    ) -> None:
+        async with services.db.transaction() as tx:
+            await tx.communities.set_rule(1, "reports_per_hour", "1000")
+            await tx.communities.set_rule(1, "duplicate_radius_m", "0")
+            leader = await tx.people.add("周书记", services.clock.now(), telegram_id=901)
+            await tx.roles.grant(leader.id, 1, Role.LEADER, None, None, services.clock.now())
+        services.clock.set(at_local(2026, 11, 16, 10, 0))
+        person = await resident(services)
+        tickets = [await file(services, person, origin=f"601:{n}") for n in range(80)]
+        services.clock.set(at_local(2026, 11, 24, 11, 0))
+        assert (await services.deadlines.tick()).escalations == 80
+        assert (await services.deadlines.tick()).escalations == 0
+        async with services.db.read() as tx:
+            items = await tx.outbox.due(services.clock.now(), limit=10000)
+        lists = [
+            i.payload["text"]
+            for i in items
+            if i.chat_id == 901 and "个工单已超期" in i.payload.get("text", "")
+        ]
+        # 80 lines do not fit in one message: they continue in a second, none cut off.
+        assert len(lists) == 2
+        assert all(visible_length(text) <= MESSAGE_LIMIT for text in lists)
+        for ticket in tickets:
+            assert sum(text.count(ticket.number) for text in lists) == 1
 
     async def test_no_reminder_before_working_hours(self, services: Services) -> None:
         services.clock.set(at_local(2026, 11, 16, 10, 0))

@@ -84,7 +84,7 @@ async def test_a_holiday_added_later_brings_the_reminder_forward(services: Servi
     # Friday is now a day off: the working day before Monday's due day is Thursday.
     services.clock.set(at_local(2026, 11, 19, 9, 30))
     assert (await services.deadlines.tick()).reminders == 1
-    assert any("明天" in t and ticket.number in t for t in await outbox_texts(services))
+    assert any("周一（" in t and ticket.number in t for t in await outbox_texts(services))
 
 
 async def test_a_rule_change_has_every_active_ticket_planned_again(services: Services) -> None:
