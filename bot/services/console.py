@@ -290,18 +290,6 @@ class ConsoleService(Service):
             months=[str(m) for m in months], zones=zones, scores=scores, last=str(last)
         )
 
-    async def trend(
-        self, visitor: Visitor, zone_id: int
-    ) -> tuple[str, list[tuple[str, float | None]]]:
-        board = await self.zone_board(visitor)
-        zone = next((z for z in board.zones if z.id == zone_id), None)
-        if zone is None:
-            raise NotFound("console.unknown_zone")
-        points = [
-            (m, s.score if (s := board.scores.get((zone_id, m))) else None) for m in board.months
-        ]
-        return zone.name, points
-
     async def inspections(self, visitor: Visitor) -> list[InspectionRow]:
         """The last 90 days' inspections with their checklist results, newest first."""
         require(visitor, Role.INSPECTOR, Role.LEADER, Role.ADMIN)

@@ -32,8 +32,11 @@ from bot.render.worker import run_image_work
 from bot.services.console import Visitor, parse_number, require
 from bot.services.container import Services
 from bot.services.exports import FORMATS, WHATS
+from bot.services.messages import localized
+from bot.services.ticket_cards import event_note
 from storage.console import TicketFilter
 from storage.scores import StoredScore
+from storage.tickets import StoredEvent
 
 log = logging.getLogger(__name__)
 
@@ -216,11 +219,19 @@ class _Console:
 
     async def ticket(self, request: web.Request, visitor: Visitor) -> web.StreamResponse:
         detail = await self.svc.console.ticket(visitor, request.match_info["number"])
+        lang = _language(visitor)
+        ticket = detail.timeline.ticket
+
+        def note(event: StoredEvent) -> Markup:
+            key, params = event_note(event, ticket, visitor.community.timezone)
+            return Markup(t(lang, key, **localized(lang, params)))
+
         return self.render(
             request,
             visitor,
             "ticket.html",
             d=detail,
+            note=note,
             reasons=list(RejectReason),
             notice=request.query.get("done"),
         )
@@ -273,10 +284,13 @@ class _Console:
         )
 
     async def trend(self, request: web.Request, visitor: Visitor) -> web.StreamResponse:
-        zone_name, points = await self.svc.console.trend(
-            visitor, int(request.match_info["zone_id"])
+        tz = ZoneInfo(visitor.community.timezone)
+        today = self.svc.clock.now().astimezone(tz).date()
+        last = YearMonth(today.year, today.month).previous()
+        zone, points = await self.svc.scoring.trend(
+            visitor.actor, int(request.match_info["zone_id"]), last
         )
-        png = await run_image_work(render_trend, zone_name, points)
+        png = await run_image_work(render_trend, zone.name, points)
         return web.Response(body=png, content_type="image/png")
 
     async def inspections(self, request: web.Request, visitor: Visitor) -> web.StreamResponse:

@@ -36,10 +36,11 @@ def free_port() -> int:
 
 @pytest.fixture
 async def web_harness(tmp_path: Path) -> AsyncIterator[WebHarness]:
-    async with running_harness(tmp_path) as bot:
+    port = free_port()
+    # No map tiles: the machines that run the tests have no internet.
+    async with running_harness(tmp_path, web_port=port, map_tiles="") as bot:
         runner = web.AppRunner(build_web_app(bot.runtime))
         await runner.setup()
-        port = free_port()
         await web.TCPSite(runner, "127.0.0.1", port).start()
         try:
             yield WebHarness(bot, port)

@@ -64,3 +64,36 @@ async def test_jiayuan_run_serves_open311_beside_polling(tmp_path: Path) -> None
             if process.returncode is None:
                 process.kill()
                 await process.wait()
+
+
+async def test_the_demo_prints_the_console_and_a_working_sign_in_link(tmp_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "demo",
+        "--data-dir",
+        str(tmp_path),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stdin is not None
+    try:
+        link = None
+        while link is None:
+            line = (await asyncio.wait_for(process.stdout.readline(), timeout=60)).decode()
+            assert line, "the demo ended before printing the console's address"
+            if "/console/login?token=" in line:
+                link = line.split("within 10 minutes: ", 1)[1].split(" ;", 1)[0]
+        async with httpx.AsyncClient() as browser:
+            signed_in = await browser.get(link, follow_redirects=True)
+            assert signed_in.status_code == 200 and "刘主任" in signed_in.text
+            discovery = await browser.get(
+                link.split("/console/")[0] + "/open311/v2/discovery.json"
+            )
+            assert discovery.status_code == 200
+    finally:
+        process.stdin.close()
+        await asyncio.wait_for(process.wait(), timeout=60)
+    assert process.returncode == 0

@@ -36,23 +36,22 @@
       // Without tiles (no internet) the points still show on the plain background.
       L.tileLayer(tiles, { maxZoom: 19, attribution: "© OpenStreetMap" }).addTo(map);
     }
-    var bounds = [];
+    // The view first: markers are drawn by a renderer that needs one.
+    var bounds = points.map(function (p) { return [p.lat, p.lon]; });
+    if (bounds.length) { map.fitBounds(bounds, { padding: [30, 30], maxZoom: 17 }); }
+    else { map.setView([30.27, 120.15], 14); }
     points.forEach(function (p) {
       var colour = p.kind === "site" ? "#2b6cb0" : (p.overdue ? "#c53030" : "#dd6b20");
       var marker = L.circleMarker([p.lat, p.lon], {
         radius: p.kind === "site" ? 6 : 9, color: colour, fillColor: colour, fillOpacity: 0.7
       }).addTo(map);
-      marker.getElement().setAttribute("data-kind", p.kind);
       var label = p.kind === "site" ? p.name + " · " + p.category
         : p.number + " · " + p.label + " · " + p.place;
       marker.bindTooltip(label);
       if (p.kind === "ticket") {
         marker.on("click", function () { window.location.href = p.href; });
       }
-      bounds.push([p.lat, p.lon]);
     });
-    if (bounds.length) { map.fitBounds(bounds, { padding: [30, 30], maxZoom: 17 }); }
-    else { map.setView([30.27, 120.15], 14); }
   }
 
   function ready(root) { authorise(root); drawMap(root); }
@@ -65,12 +64,21 @@
   document.addEventListener("DOMContentLoaded", function () {
     var shell = document.getElementById("mini-app");
     if (shell) {
-      if (launchData()) {
-        htmx.ajax("GET", shell.dataset.next, { target: "body", select: "body", swap: "innerHTML" });
+      var data = launchData();
+      if (data) {
+        // The first page is an ordinary load carrying the data; later ones send it as a header.
+        window.location.replace(shell.dataset.next + "?tgWebAppData=" + encodeURIComponent(data));
       } else {
         document.getElementById("no-launch-data").hidden = false;
       }
       return;
+    }
+    var url = new URL(window.location.href);
+    var given = url.searchParams.get("tgWebAppData");
+    if (given) {
+      sessionStorage.setItem(KEY, given);
+      url.searchParams.delete("tgWebAppData");
+      history.replaceState(null, "", url.pathname + url.search + url.hash);
     }
     ready(document);
   });
