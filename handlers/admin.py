@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import logging
 import tempfile
 from dataclasses import replace
@@ -16,10 +15,21 @@ from bot import callbacks
 from bot.domain.access import Actor
 from bot.domain.errors import InvalidInput, JiayuanError, NotAllowed
 from bot.domain.models import Language, Role
+from bot.domain.rules import BOUNDS as RULE_BOUNDS
+from bot.i18n import Moment, Safe, site_category
 from bot.importer import ImportFailed
 from bot.importer.worker import load_plan_isolated
 from bot.services.invites import INVITE_PREFIX
-from handlers.base import Ctx, answer, command_args, deep_link, edit, parse_id, reply
+from handlers.base import (
+    Ctx,
+    answer,
+    command_args,
+    community_tz,
+    deep_link,
+    edit,
+    parse_id,
+    reply,
+)
 from handlers.errors import tell_error
 
 log = logging.getLogger(__name__)
@@ -62,7 +72,13 @@ async def add_site(update: Update, ctx: Ctx) -> None:
         return
     site, zone = await ctx.svc.communities.add_site(actor, parts[0], parts[1], parts[2])
     await reply(
-        update, ctx.t("admin.site_added", name=site.name, category=site.category, zone=zone.name)
+        update,
+        ctx.t(
+            "admin.site_added",
+            name=site.name,
+            category=site_category(site.category),
+            zone=zone.name,
+        ),
     )
 
 
@@ -93,7 +109,7 @@ async def invite(update: Update, ctx: Ctx) -> None:
             role=ctx.t(f"roles.{role.value}"),
             zone=ctx.t("invite.zone_suffix", zone=zone.name) if zone else "",
             uses=created.max_uses,
-            expires=_date(created.expires_at, ctx),
+            expires=await _date(created.expires_at, ctx),
             link=deep_link(ctx, INVITE_PREFIX + created.code),
         ),
     )
@@ -135,7 +151,7 @@ async def _invites_view(ctx: Ctx, actor: Actor) -> tuple[str, InlineKeyboardMark
                 zone=ctx.t("invite.zone_suffix", zone=zone.name) if zone else "",
                 left=inv.max_uses - inv.uses,
                 uses=inv.max_uses,
-                expires=_expiry(ctx, inv.expires_at),
+                expires=await _date(inv.expires_at, ctx),
                 code=inv.code,
             )
         )
@@ -143,17 +159,6 @@ async def _invites_view(ctx: Ctx, actor: Actor) -> tuple[str, InlineKeyboardMark
         label = ctx.t("buttons.revoke_invite", n=n)
         rows.append([InlineKeyboardButton(label, callback_data=data)])
     return "\n".join(lines), InlineKeyboardMarkup(rows)
-
-
-def _expiry(ctx: Ctx, value: datetime) -> str:
-    local = value.astimezone(ctx.svc.settings.tz)
-    return ctx.t(
-        "admin.invite_expires",
-        year=local.year,
-        month=f"{local.month:02d}",
-        day=f"{local.day:02d}",
-        time=f"{local:%H:%M}",
-    )
 
 
 async def people(update: Update, ctx: Ctx) -> None:
@@ -222,12 +227,23 @@ async def settings(update: Update, ctx: Ctx) -> None:
         raise InvalidInput("start.pick_community_first")
     ov = await ctx.svc.communities.overview(actor.community_id)
     lines = [ctx.t("admin.settings_title")]
-    lines += [
-        f"<code>{key}</code> = {html.escape(value)}"
-        for key, value in ov.rules.to_mapping().items()
-    ]
+    lines += [_setting_line(ctx, key, value) for key, value in ov.rules.to_mapping().items()]
     lines.append(ctx.t("admin.settings_hint"))
     await reply(update, "\n".join(lines))
+
+
+def _setting_line(ctx: Ctx, name: str, value: str) -> str:
+    """A rule by its name in the reader's language, its value, bounds and one line of help."""
+    low, high = RULE_BOUNDS.get(name, (None, None))
+    bounds = "" if low is None else ctx.t("admin.setting_bounds", low=f"{low:g}", high=f"{high:g}")
+    return ctx.t(
+        "admin.setting_line",
+        label=ctx.t(f"admin.rule_{name}"),
+        value=value,
+        bounds=Safe(bounds),
+        name=name,
+        help=ctx.t(f"admin.rule_{name}_help"),
+    )
 
 
 async def set_setting(update: Update, ctx: Ctx) -> None:
@@ -378,8 +394,8 @@ def _problems(failed: ImportFailed, upload: str, sent: str, english: bool) -> st
     )
 
 
-def _date(value: datetime, ctx: Ctx) -> str:
-    return value.astimezone(ctx.svc.settings.tz).strftime("%Y-%m-%d %H:%M")
+async def _date(value: datetime, ctx: Ctx) -> Moment:
+    return Moment.of(value, await community_tz(ctx))
 
 
 def handlers() -> list[BaseHandler[Update, Ctx, None]]:

@@ -118,6 +118,16 @@ async def clear_buttons(update: Update) -> None:
     await set_buttons(update, None)
 
 
+async def community_tz(ctx: Ctx, community_id: int | None = None) -> str:
+    """The time zone dates are shown in: the community's (the actor's, unless given);
+    JIAYUAN_TZ only for someone who belongs to no community yet."""
+    if community_id is None and ctx.actor is not None:
+        community_id = ctx.actor.community_id
+    if community_id is None:
+        return ctx.svc.settings.timezone
+    return await ctx.svc.communities.timezone(community_id)
+
+
 def parse_id(text: str) -> int | None:
     """A record id typed by a person: ASCII digits (an optional #), within SQLite's range."""
     text = text.strip().lstrip("#")

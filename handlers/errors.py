@@ -50,6 +50,8 @@ async def on_error(update: object, ctx: Any) -> None:
         f"update_id={update.update_id} user_id={user.id if user else None} "
         f"chat_id={chat.id if chat else None}"
     )
+    # PTB hands the error handler a fresh context: the gatekeeper's language is not on it.
+    ctx.lang = await _reader_language(update, ctx)
     if isinstance(error, JiayuanError | callbacks.StaleButton):
         log.info("refused %s key=%s", fields, getattr(error, "key", "button_expired"))
         await _safely(tell_error(update, ctx, error))
@@ -73,6 +75,22 @@ async def on_error(update: object, ctx: Any) -> None:
             f"<b>Error</b> {html.escape(fields)}\n<code>{html.escape(repr(error))[:3000]}</code>"
         )
         await _safely(ctx.bot.send_message(ops.ops_chat_id, note))
+
+
+async def _reader_language(update: Update, ctx: Any) -> Language:
+    """The language the person chose, else their Telegram app's."""
+    user = update.effective_user
+    if user is None:
+        return Language.ZH
+    services = ctx.bot_data.get("services")
+    try:
+        person = await services.people.find(user.id) if services is not None else None
+    except Exception:
+        # The database may be what failed: the reply still goes out, by the app's language.
+        log.warning("no language for user_id=%s", user.id, exc_info=True)
+        person = None
+    chosen: Language | None = person.language if person is not None else None
+    return chosen or Language.from_telegram(user.language_code)
 
 
 async def _safely(coro: Any) -> None:

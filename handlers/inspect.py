@@ -9,6 +9,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 from bot import callbacks
 from bot.domain import checklists
 from bot.domain.models import Language
+from bot.i18n import site_category
 from bot.services.inspections import SiteCheck
 from handlers.base import Ctx, answer, clear_buttons, reply
 from handlers.photos import receive_photo
@@ -64,7 +65,7 @@ async def _show(update: Update, ctx: Ctx, check: SiteCheck) -> None:
         "inspect.site",
         zone=check.zone.name,
         site=check.site.name,
-        category=check.site.category,
+        category=site_category(check.site.category),
         index=check.index + 1,
         count=check.count,
         kind=ctx.t(f"inspect.kind_{inspection.kind}"),

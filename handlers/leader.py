@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
@@ -11,7 +13,7 @@ from bot.domain.scoring import YearMonth
 from bot.render.trend import render_trend
 from bot.render.worker import run_image_work
 from bot.services.digest_text import digest_params
-from handlers.base import Ctx, answer, reply
+from handlers.base import Ctx, answer, community_tz, reply
 
 PRIVATE = filters.ChatType.PRIVATE
 NOT_EDITED = ~filters.UpdateType.EDITED
@@ -83,7 +85,8 @@ async def on_trend_button(update: Update, ctx: Ctx) -> None:
 async def _send_trend(update: Update, ctx: Ctx, zone_query: str | int) -> None:
     # The service re-checks the role: a button may be pressed after the role was revoked.
     actor, _ = ctx.require_actor()
-    last = YearMonth.of(ctx.svc.clock.now().astimezone(ctx.svc.settings.tz).date())
+    tz = ZoneInfo(await community_tz(ctx))
+    last = YearMonth.of(ctx.svc.clock.now().astimezone(tz).date())
     zone, points = await ctx.svc.scoring.trend(actor, zone_query, last)
     png = await run_image_work(render_trend, zone.name, points)
     chat = update.effective_chat

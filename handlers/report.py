@@ -32,9 +32,10 @@ from bot.domain.reports import (
     place_page,
 )
 from bot.domain.tickets import Ticket
+from bot.i18n import Day
 from bot.services.reports import DraftView
 from bot.services.ticket_cards import format_due, format_local
-from handlers.base import Ctx, answer, deep_link, edit, reply
+from handlers.base import Ctx, answer, community_tz, deep_link, edit, reply
 from handlers.photos import origin_key, receive_photo
 
 log = logging.getLogger(__name__)
@@ -274,7 +275,9 @@ async def _offer_duplicates(update: Update, ctx: Ctx) -> bool:
             distance=distance,
             category=ctx.t(f"categories.{dup.ticket.category}"),
             place=dup.place_name or "—",
-            time=format_local(dup.ticket.created_at, ctx.svc.settings.timezone),
+            time=format_local(
+                dup.ticket.created_at, await community_tz(ctx, dup.ticket.community_id)
+            ),
         )
         markup = InlineKeyboardMarkup(
             [[_button(ctx.t("report.follow", number=dup.ticket.number), "dup", dup.ticket.id)]]
@@ -334,7 +337,8 @@ async def on_button(update: Update, ctx: Ctx) -> None:
         filed = await reports.submit(actor, person)
         await answer(query)
         await edit(
-            update, ctx.t("report.filed", number=filed.ticket.number, due=_due(ctx, filed.ticket))
+            update,
+            ctx.t("report.filed", number=filed.ticket.number, due=await _due(ctx, filed.ticket)),
         )
         return
     if cb.action == "dup":
@@ -399,8 +403,8 @@ def _picked(ctx: Ctx, action: str, view: DraftView) -> str:
     return ctx.t("report.noted")
 
 
-def _due(ctx: Ctx, ticket: Ticket) -> str:
-    return format_due(ticket, ctx.svc.settings.timezone)
+async def _due(ctx: Ctx, ticket: Ticket) -> Day | str:
+    return format_due(ticket, await community_tz(ctx, ticket.community_id))
 
 
 async def in_group(update: Update, ctx: Ctx) -> None:

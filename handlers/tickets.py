@@ -21,7 +21,7 @@ from bot.domain.tickets import (
     RejectReason,
     Ticket,
 )
-from bot.i18n import Safe
+from bot.i18n import Day, Safe
 from bot.services.messages import keyboard, localized
 from bot.services.ticket_cards import (
     event_note,
@@ -33,7 +33,15 @@ from bot.services.ticket_cards import (
     ticket_buttons_for_cadre,
 )
 from bot.services.tickets import Timeline
-from handlers.base import Ctx, answer, clear_buttons, parse_id, reply, set_buttons
+from handlers.base import (
+    Ctx,
+    answer,
+    clear_buttons,
+    community_tz,
+    parse_id,
+    reply,
+    set_buttons,
+)
 from handlers.photos import receive_photo
 
 log = logging.getLogger(__name__)
@@ -74,7 +82,7 @@ async def on_button(update: Update, ctx: Ctx) -> None:
             if ticket.overdue_at(ctx.svc.clock.now())
             else "tickets.accepted"
         )
-        await reply(update, ctx.t(key, number=ticket.number, due=_due(ctx, ticket)))
+        await reply(update, ctx.t(key, number=ticket.number, due=await _due(ctx, ticket)))
     elif cb.action == "opn":
         timeline = await svc.timeline_of(actor, ticket_id)
         await answer(query)
@@ -137,7 +145,7 @@ async def on_button(update: Update, ctx: Ctx) -> None:
             if cb.action == "exy"
             else "tickets.extension_refused_leader"
         )
-        await reply(update, ctx.t(key, number=ticket.number, due=_due(ctx, ticket)))
+        await reply(update, ctx.t(key, number=ticket.number, due=await _due(ctx, ticket)))
     elif cb.action == "ok":
         ticket = await svc.confirm(actor, ticket_id)
         await answer(query)
@@ -197,7 +205,9 @@ async def _answer(
         )
         reason = text or ctx.t("tickets.reopen_default_reason")
         ticket = await svc.reopen(actor, ticket_id, reason, evidence)
-        await reply(update, ctx.t("tickets.reopened", number=ticket.number, due=_due(ctx, ticket)))
+        await reply(
+            update, ctx.t("tickets.reopened", number=ticket.number, due=await _due(ctx, ticket))
+        )
         return True
     if kind == "extension_days":
         days = parse_id(text)
@@ -362,8 +372,8 @@ async def _ask_extension_reason(update: Update, ctx: Ctx, ticket: Ticket, days: 
     await reply(update, ctx.t("tickets.ask_extension_reason", number=ticket.number, days=days))
 
 
-def _due(ctx: Ctx, ticket: Ticket) -> str:
-    return format_due(ticket, ctx.svc.settings.timezone)
+async def _due(ctx: Ctx, ticket: Ticket) -> Day | str:
+    return format_due(ticket, await community_tz(ctx, ticket.community_id))
 
 
 def handlers() -> list[BaseHandler[Update, Ctx, None]]:

@@ -23,8 +23,9 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 from bot import callbacks
 from bot.domain.errors import InvalidInput
 from bot.domain.volunteers import Activity, SignupStatus
-from bot.services.volunteers import SIGNUP_PREFIX, when
-from handlers.base import Ctx, answer, deep_link, edit, parse_id, reply
+from bot.i18n import Span
+from bot.services.volunteers import SIGNUP_PREFIX, title_of, when
+from handlers.base import Ctx, answer, community_tz, deep_link, edit, parse_id, reply
 
 PRIVATE = filters.ChatType.PRIVATE
 NOT_EDITED = ~filters.UpdateType.EDITED
@@ -37,8 +38,8 @@ def _button(label: str, action: str, *args: object) -> InlineKeyboardButton:
     )
 
 
-def _when(ctx: Ctx, activity: Activity) -> str:
-    return when(activity, ctx.svc.settings.timezone)
+async def _when(ctx: Ctx, activity: Activity) -> Span:
+    return when(activity, await community_tz(ctx, activity.community_id))
 
 
 async def sign_up_link(update: Update, ctx: Ctx, activity_id: int) -> None:
@@ -49,12 +50,12 @@ async def sign_up_link(update: Update, ctx: Ctx, activity_id: int) -> None:
     if result.status is SignupStatus.CONFIRMED:
         text = ctx.t(
             "volunteer.signed_up",
-            title=activity.title,
-            when=_when(ctx, activity),
+            title=title_of(activity),
+            when=await _when(ctx, activity),
             place=activity.place,
         )
     else:
-        text = ctx.t("volunteer.waitlisted", title=activity.title, position=result.position)
+        text = ctx.t("volunteer.waitlisted", title=title_of(activity), position=result.position)
     if result.already:
         text = ctx.t("volunteer.already") + "\n" + text
     markup = InlineKeyboardMarkup(
@@ -87,8 +88,8 @@ async def my_activities(update: Update, ctx: Ctx) -> None:
         lines.append(
             ctx.t(
                 "volunteer.mine_line",
-                title=activity.title,
-                when=_when(ctx, activity),
+                title=title_of(activity),
+                when=await _when(ctx, activity),
                 status=ctx.t(f"volunteer.status_{signup.status.value}"),
                 hours=f"{hours:g}",
             )
@@ -117,8 +118,8 @@ async def list_activities(update: Update, ctx: Ctx) -> None:
             ctx.t(
                 "volunteer.activity_line",
                 id=activity.id,
-                title=activity.title,
-                when=_when(ctx, activity),
+                title=title_of(activity),
+                when=await _when(ctx, activity),
                 place=activity.place,
                 headcount=activity.headcount,
             ),
@@ -132,8 +133,9 @@ async def new_activity(update: Update, ctx: Ctx) -> None:
     args = ctx.args or []
     text = " ".join(args[4:])
     title, _, place = text.partition("/")
+    tz = ZoneInfo(await community_tz(ctx))
     try:
-        starts = datetime.fromisoformat(f"{args[0]}T{args[1]}").replace(tzinfo=ctx.svc.settings.tz)
+        starts = datetime.fromisoformat(f"{args[0]}T{args[1]}").replace(tzinfo=tz)
         hours, headcount = float(args[2]), int(args[3])
     except (IndexError, ValueError):
         await reply(update, ctx.t("volunteer.usage_new"))
@@ -147,8 +149,8 @@ async def new_activity(update: Update, ctx: Ctx) -> None:
         ctx.t(
             "volunteer.created",
             id=activity.id,
-            title=activity.title,
-            when=_when(ctx, activity),
+            title=title_of(activity),
+            when=await _when(ctx, activity),
             link=link,
         ),
     )
@@ -165,7 +167,7 @@ async def roster(update: Update, ctx: Ctx) -> None:
     lines = [
         ctx.t(
             "volunteer.roster_title",
-            title=found.activity.title,
+            title=title_of(found.activity),
             count=len(found.confirmed),
             headcount=found.activity.headcount,
         )
@@ -209,7 +211,7 @@ async def on_button(update: Update, ctx: Ctx) -> None:
     if cb.action == "cancel":
         activity = await svc.cancel(person, cb.int_arg())
         await answer(query)
-        await edit(update, ctx.t("volunteer.cancelled", title=activity.title))
+        await edit(update, ctx.t("volunteer.cancelled", title=title_of(activity)))
     elif cb.action == "in":
         await ctx.svc.pending.ask(person, CHECKIN, str(cb.int_arg()))
         await answer(query)
@@ -242,7 +244,9 @@ async def answer_check_in(update: Update, ctx: Ctx, message: Message, payload: s
         with_photo=bool(message.photo),
     )
     await ctx.svc.pending.clear(person)
-    await reply(update, ctx.t("volunteer.checked_in", title=activity.title), ReplyKeyboardRemove())
+    await reply(
+        update, ctx.t("volunteer.checked_in", title=title_of(activity)), ReplyKeyboardRemove()
+    )
 
 
 def handlers() -> list[BaseHandler[Update, Ctx, None]]:

@@ -34,6 +34,7 @@ __all__ = [
     "Section",
     "SitePlan",
     "ZonePlan",
+    "category_named",
     "clean_address",
     "clean_category",
     "clean_name",
@@ -73,6 +74,16 @@ SITE_CATEGORY_LABELS: dict[str, str] = {
     "网吧/娱乐场所": "Internet cafés and entertainment venues",
 }
 SITE_CATEGORIES: tuple[str, ...] = tuple(SITE_CATEGORY_LABELS)
+
+
+def category_named(name: str) -> str:
+    """The category an admin means: a usual category's English label stands for it (the
+    checklists are keyed by the Chinese name); any other name is kept as typed."""
+    wanted = name.strip().casefold()
+    for key, label in SITE_CATEGORY_LABELS.items():
+        if label.casefold() == wanted:
+            return key
+    return name
 
 
 class Section(StrEnum):

@@ -8,6 +8,19 @@ from datetime import time
 from typing import Any
 
 
+class RuleValueError(ValueError):
+    """A rule's value refused, with what was wrong, so the reader hears it in their language."""
+
+    def __init__(self, name: str, problem: str, low: float = 0, high: float = 0) -> None:
+        self.name, self.problem, self.low, self.high = name, problem, low, high
+        detail = f" between {low:g} and {high:g}" if problem == "range" else ""
+        super().__init__(f"{name}: bad value ({problem}{detail})")
+
+
+# What was wrong with a value: each has a message admin.bad_setting_<problem>.
+PROBLEMS = ("range", "time", "list", "whole", "number")
+
+
 @dataclass(frozen=True, slots=True)
 class CommunityRules:
     rectify_workdays: int = 5
@@ -87,7 +100,7 @@ def _check_bounds(name: str, value: Any) -> Any:
     low, high = BOUNDS.get(name, (float("-inf"), float("inf")))
     for item in value if isinstance(value, tuple) else (value,):
         if isinstance(item, int | float) and not low <= item <= high:
-            raise ValueError(f"{name}: must be between {low:g} and {high:g}")
+            raise RuleValueError(name, "range", low, high)
     return value
 
 
@@ -104,30 +117,33 @@ def _load(default: object, raw: str, name: str) -> Any:
     if isinstance(default, time):
         hour, _, minute = raw.partition(":")
         if not (hour.isascii() and minute.isascii() and hour.isdigit() and minute.isdigit()):
-            raise ValueError(f"{name}: expected HH:MM")
+            raise RuleValueError(name, "time")
         if not (0 <= int(hour) <= 23 and 0 <= int(minute) <= 59):
-            raise ValueError(f"{name}: expected HH:MM")
+            raise RuleValueError(name, "time")
         return time(int(hour), int(minute))
     if isinstance(default, tuple):
         parts = [p.strip() for p in raw.split(",") if p.strip()]
         if not all(p.isascii() and p.isdigit() for p in parts):
-            raise ValueError(f"{name}: expected a comma-separated list of numbers")
+            raise RuleValueError(name, "list")
         items = tuple(int(p) for p in parts)
         if not items:
-            raise ValueError(f"{name}: expected a comma-separated list of numbers")
+            raise RuleValueError(name, "list")
         return items
     if isinstance(default, bool):
         return raw.lower() in ("1", "true", "yes")
     if isinstance(default, int):
         if not (raw.isascii() and raw.lstrip("-").isdigit()):
-            raise ValueError(f"{name}: expected a whole number")
+            raise RuleValueError(name, "whole")
         value = int(raw)
         if value < 0:
-            raise ValueError(f"{name}: must not be negative")
+            raise RuleValueError(name, "whole")
         return value
     if isinstance(default, float):
-        number = float(raw)
+        try:
+            number = float(raw)
+        except ValueError:
+            raise RuleValueError(name, "number") from None
         if number != number or number in (float("inf"), float("-inf")):
-            raise ValueError(f"{name}: expected a number")
+            raise RuleValueError(name, "number")
         return number
     return raw

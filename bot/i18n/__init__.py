@@ -3,18 +3,53 @@
 Catalogs are TOML files with the same dotted keys in each language. Parameters are
 HTML-escaped on the way in, because every message is sent with parse_mode=HTML and
 most parameters (names, captions, zone names) come from users.
+
+Two things follow the reader rather than the writer of a message:
+- dates and times: pass a ``Day``, ``Moment``, ``ShortDay``, ``Span`` or ``Month``
+  (bot.i18n.when) as a parameter, already in the community's time zone; ``t`` writes it the
+  reader's way. Text made per language (lines of a list) goes in a ``ByLanguage``.
+- plurals: ``{count:report|reports}`` writes "1 report" / "3 reports" (the number, a space,
+  then the singular when the number is 1, else the plural). Chinese templates just say
+  ``{count}``: the placeholder's name is the same in both catalogs. ``{day:ordinal}`` writes
+  1st, 2nd, 3rd, 11th….
 """
 
 from __future__ import annotations
 
 import html
 import logging
+import string
 import tomllib
 from functools import cache
 from importlib import resources
 from typing import Any
 
 from bot.domain.models import Language
+from bot.i18n.when import (
+    ByLanguage,
+    Day,
+    Localized,
+    Moment,
+    Month,
+    ShortDay,
+    Span,
+    site_category,
+)
+
+__all__ = [
+    "ByLanguage",
+    "Day",
+    "Localized",
+    "Moment",
+    "Month",
+    "Safe",
+    "ShortDay",
+    "Span",
+    "both",
+    "catalog",
+    "site_category",
+    "t",
+]
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +77,44 @@ def catalog(language: Language) -> dict[str, str]:
     return flat
 
 
+class _Formatter(string.Formatter):
+    """str.format plus the plural spec ``{n:one|other}``."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if format_spec == "ordinal":
+            return _ordinal(int(value))
+        if "|" in format_spec:
+            one, other = format_spec.split("|", 1)
+            return f"{value} {one if _is_one(value) else other}"
+        formatted: str = super().format_field(value, format_spec)
+        return formatted
+
+
+def _is_one(value: Any) -> bool:
+    try:
+        return float(str(value)) == 1
+    except ValueError:
+        return False
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+_FORMATTER = _Formatter()
+
+
+def _param(lang: Language, value: Any) -> Any:
+    if isinstance(value, Safe):
+        return value
+    if isinstance(value, Localized):
+        value = value.render(lang)
+        if isinstance(value, Safe):
+            return value
+    return html.escape(str(value), quote=False)
+
+
 def t(language: Language | None, key: str, **params: Any) -> str:
     """The message ``key`` in ``language`` with named, escaped parameters."""
     lang = language or Language.ZH
@@ -49,10 +122,9 @@ def t(language: Language | None, key: str, **params: Any) -> str:
     if template is None:
         log.error("missing message key=%s", key)
         return key
-    safe = {
-        k: v if isinstance(v, Safe) else html.escape(str(v), quote=False)
-        for k, v in params.items()
-    }
+    safe = {k: _param(lang, v) for k, v in params.items()}
+    if "|" in template or ":ordinal}" in template:
+        return _FORMATTER.format(template, **safe)
     return template.format(**safe)
 
 

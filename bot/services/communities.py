@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from bot.domain.access import Actor
-from bot.domain.community_plan import CommunityPlan, PersonRef
+from bot.domain.community_plan import CommunityPlan, PersonRef, category_named
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound
 from bot.domain.models import Community, GroupChat, Invite, Role, Site, Zone
-from bot.domain.rules import CommunityRules
+from bot.domain.rules import CommunityRules, RuleValueError
 from bot.services.base import Service
 from bot.services.calendar_changes import calendar_for, redate_open_tickets
 from storage.transaction import Transaction
@@ -71,7 +71,7 @@ class CommunityService(Service):
         self, actor: Actor, name: str, category: str, zone_code: str, address: str | None = None
     ) -> tuple[Site, Zone]:
         community_id = _admin_community(actor)
-        name, category = _check_name(name), _check_name(category)
+        name, category = _check_name(name), category_named(_check_name(category))
         async with self.db.transaction() as tx:
             zone = await tx.zones.find_by_code(community_id, zone_code.strip())
             if zone is None:
@@ -100,6 +100,13 @@ class CommunityService(Service):
                 changed = current.with_value(key, value)
             except KeyError:
                 raise InvalidInput("admin.unknown_setting", name=key[:64]) from None
+            except RuleValueError as bad:
+                raise InvalidInput(
+                    f"admin.bad_setting_{bad.problem}",
+                    name=key[:64],
+                    low=f"{bad.low:g}",
+                    high=f"{bad.high:g}",
+                ) from None
             except ValueError as bad:
                 raise InvalidInput(
                     "admin.bad_setting", name=key[:64], reason=str(bad)[:200]
@@ -123,6 +130,11 @@ class CommunityService(Service):
         if moved:
             self._wake_outbox()
         return moved
+
+    async def timezone(self, community_id: int) -> str:
+        """The community's own time zone, in which its people read dates."""
+        async with self.db.read() as tx:
+            return (await tx.communities.get(community_id)).timezone
 
     async def find_by_code(self, code: str) -> Community | None:
         async with self.db.read() as tx:

@@ -18,6 +18,7 @@ from bot.domain.models import Community, Role, Zone
 from bot.domain.periods import DayRange, digest_period
 from bot.domain.schedule import clean_day, inspection_days
 from bot.domain.tickets import Source
+from bot.i18n import Day
 from bot.services.base import Service
 from bot.services.calendar_changes import estimated_years_ahead
 from bot.services.ticket_cards import format_due
@@ -32,7 +33,7 @@ class OverdueLine:
     number: str
     zone: str
     cadre: str
-    due: str
+    due: Day | str
     days_over: int
 
 

@@ -14,13 +14,14 @@ from storage.transaction import Transaction
 Buttons = Sequence[Sequence[tuple[str, str]]]  # rows of (i18n key or text, callback_data)
 
 
-def keyboard(language: Language, rows: Buttons) -> dict[str, Any]:
-    """An inline keyboard in Bot API JSON; labels are i18n keys when they contain a dot."""
+def keyboard(language: Language | None, rows: Buttons) -> dict[str, Any]:
+    """An inline keyboard in Bot API JSON; labels are i18n keys when they contain a dot.
+    No language: both, for a group whose members read either."""
     return {
         "inline_keyboard": [
             [
                 {
-                    "text": t(language, label) if "." in label else label,
+                    "text": _label(language, label),
                     # A link opens a private chat (deep link); anything else is a callback.
                     ("url" if data.startswith("https://") else "callback_data"): data,
                 }
@@ -29,6 +30,15 @@ def keyboard(language: Language, rows: Buttons) -> dict[str, Any]:
             for row in rows
         ]
     }
+
+
+def _label(language: Language | None, label: str) -> str:
+    if "." not in label:
+        return label
+    if language is not None:
+        return t(language, label)
+    zh, en = t(Language.ZH, label), t(Language.EN, label)
+    return zh if zh == en else f"{zh} / {en}"
 
 
 async def to_person(
@@ -88,7 +98,7 @@ async def to_group(
     text = both if visible_length(both) <= MESSAGE_LIMIT else clip_html(zh, MESSAGE_LIMIT)
     payload: dict[str, Any] = {"text": text}
     if buttons:
-        payload["reply_markup"] = keyboard(Language.ZH, buttons)
+        payload["reply_markup"] = keyboard(None, buttons)
     await tx.outbox.add(chat_id, payload, now, dedupe_key=dedupe_key, batch=batch)
 
 

@@ -15,6 +15,7 @@ from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.domain.models import Person, Role
 from bot.domain.rating_kinds import parse_kind
 from bot.domain.scoring import YearMonth
+from bot.i18n import ShortDay
 from bot.services import messages
 from bot.services.base import Service
 from storage.scores import Rating
@@ -99,7 +100,7 @@ class RatingService(Service):
                     "ratings.notice",
                     kind_key=f"ratings.kind_{rating.kind}",
                     name=rating.name,
-                    until=f"{end.month}月{end.day}日",
+                    until=ShortDay(end.date()),
                     buttons=buttons,
                     dedupe_key=f"rating-notice:{rating_id}:{group.chat_id}",
                 )

@@ -21,7 +21,7 @@ from bot.domain.reports import Place
 from bot.domain.scoring import ScoringRules, YearMonth
 from bot.domain.tickets import Source
 from bot.files import write_atomically
-from bot.i18n import Safe, t
+from bot.i18n import ByLanguage, Month, Safe, both, t
 from bot.render.ranking import BoardRow, RankingBoard, format_change, format_rate, render_ranking
 from bot.render.worker import run_background_image_work
 from bot.services import messages
@@ -146,9 +146,12 @@ class ReviewService(Service):
         late: bool,
     ) -> None:
         """The picture, the text version, and inspection photos of zones that dropped."""
-        lines = "\n".join(
-            _rank_line(Language.ZH, s, previous.get(s.zone_id), heads) for s in scores
+        lines = ByLanguage.of(
+            lambda lang: Safe(
+                "\n".join(_rank_line(lang, s, previous.get(s.zone_id), heads) for s in scores)
+            )
         )
+        label = Month(month.year, month.month)
         dropped = [
             s.zone_id
             for s in scores
@@ -157,13 +160,8 @@ class ReviewService(Service):
         photos = await tx.inspections.failed_photos(
             community.id, month.first_day, month.last_day, dropped
         )
-        caption = t(
-            Language.ZH,
-            "review.caption",
-            community=community.name,
-            month=month.label_zh,
-            late=_late_line(Language.ZH, late),
-        )
+        late_line = ByLanguage.of(lambda lang: _late_line(lang, late))
+        caption = both("review.caption", community=community.name, month=label, late=late_line)
         for group in await tx.groups.list_by_community(community.id):
             base = f"{community.id}:{month}:{group.chat_id}"
             await tx.outbox.add(
@@ -178,15 +176,13 @@ class ReviewService(Service):
                 group.chat_id,
                 now,
                 "review.text",
-                month=month.label_zh,
-                lines=Safe(lines),
-                late=_late_line(Language.ZH, late),
+                month=label,
+                lines=lines,
+                late=late_line,
                 dedupe_key=f"review-text:{base}",
             )
             for zone_name, path in photos[:MAX_DROP_PHOTOS]:
-                photo_caption = t(
-                    Language.ZH, "review.photo_caption", zone=zone_name, month=month.label_zh
-                )
+                photo_caption = both("review.photo_caption", zone=zone_name, month=label)
                 await tx.outbox.add(
                     group.chat_id,
                     messages.photo_payload(path, photo_caption),
@@ -248,7 +244,7 @@ class ReviewService(Service):
                 leader,
                 now,
                 "review.leaders",
-                month=month.label_zh,
+                month=Month(month.year, month.month),
                 lines=Safe(detail),
                 talks=Safe(talk_lines or "—"),
                 late=_late_line(lang, late),
@@ -355,16 +351,26 @@ class ReviewService(Service):
             await tx.consequences.record(
                 community.id, zone_id, "criticism", str(year), now, value=averages[zone_id]
             )
-        award_lines = "\n".join(
-            t(
-                Language.ZH,
-                f"review.prize_{a.level}",
-                zone=names[a.zone_id],
-                average=f"{a.average:g}",
+        award_lines = ByLanguage.of(
+            lambda lang: Safe(
+                "\n".join(
+                    t(
+                        lang,
+                        f"review.prize_{a.level}",
+                        zone=names[a.zone_id],
+                        average=f"{a.average:g}",
+                    )
+                    for a in awards
+                )
+                or "—"
             )
-            for a in awards
         )
-        critic = "、".join(html.escape(names[z]) for z in criticism)
+        critic = ByLanguage.of(
+            lambda lang: Safe(
+                t(lang, "language.list_separator").join(html.escape(names[z]) for z in criticism)
+                or "—"
+            )
+        )
         for group in await tx.groups.list_by_community(community.id):
             await messages.to_group(
                 tx,
@@ -372,8 +378,8 @@ class ReviewService(Service):
                 now,
                 "review.awards",
                 year=year,
-                awards=Safe(award_lines or "—"),
-                late=_late_line(Language.ZH, late),
+                awards=award_lines,
+                late=ByLanguage.of(lambda lang: _late_line(lang, late)),
                 dedupe_key=f"review-awards:{community.id}:{year}:{group.chat_id}",
             )
         for leader in await tx.people.list_with_role(community.id, Role.LEADER):
@@ -383,8 +389,8 @@ class ReviewService(Service):
                 now,
                 "review.annual",
                 year=year,
-                awards=Safe(award_lines or "—"),
-                criticism=Safe(critic or "—"),
+                awards=award_lines,
+                criticism=critic,
                 late=_late_line(leader.language or Language.ZH, late),
                 dedupe_key=f"review-annual:{community.id}:{year}:{leader.id}",
             )

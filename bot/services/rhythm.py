@@ -19,12 +19,13 @@ from bot.clock import Clock
 from bot.domain.models import Community, Language, Person, Role
 from bot.domain.schedule import Slot, monthly_slots, months_around, slot
 from bot.domain.volunteers import SignupStatus
+from bot.i18n import ByLanguage, Month, Safe, ShortDay, t
 from bot.services import messages
 from bot.services.base import Service
 from bot.services.digest_text import digest_params
 from bot.services.digests import Digest, build_digest
 from bot.services.inspections import plan_zones
-from bot.services.volunteers import SIGNUP_PREFIX, VolunteerService, when
+from bot.services.volunteers import SIGNUP_PREFIX, VolunteerService, title_of, when
 from storage.database import Database
 from storage.transaction import Transaction
 
@@ -135,7 +136,7 @@ class RhythmService(Service):
                 key,
                 buttons=buttons,
                 dedupe_key=f"{s.key_part}:{community.id}:{group.chat_id}",
-                date=f"{day.month}月{day.day}日",
+                date=ShortDay(day),
                 when=when(activity, community.timezone),
                 place=activity.place,
             )
@@ -145,19 +146,27 @@ class RhythmService(Service):
         self, tx: Transaction, community: Community, s: Slot, now: datetime
     ) -> int:
         plan = await plan_zones(tx, community.id)
-        lines = []
-        for index, planned in enumerate(plan, start=1):
-            last = planned.last_inspected
-            seen = f"{last.month}月{last.day}日" if last else "—"
-            lines.append(f"{index}. {planned.zone.name}（{len(planned.sites)}）{seen}")
         inspectors = await tx.people.list_with_role(community.id, Role.INSPECTOR)
         for inspector in inspectors:
+            # Each inspector reads the plan's dates in their own language.
+            lang = inspector.language or Language.ZH
+            lines = [
+                t(
+                    lang,
+                    "rhythm.plan_line",
+                    index=index,
+                    zone=planned.zone.name,
+                    sites=len(planned.sites),
+                    seen=ShortDay(planned.last_inspected) if planned.last_inspected else "—",
+                )
+                for index, planned in enumerate(plan, start=1)
+            ]
             await messages.to_person(
                 tx,
                 inspector,
                 now,
                 "rhythm.inspection_plan",
-                zones="\n".join(lines),
+                zones=Safe("\n".join(lines)),
                 dedupe_key=f"plan:{community.id}:{s.day}:{inspector.id}",
             )
         return len(inspectors)
@@ -188,7 +197,7 @@ class RhythmService(Service):
                     person,
                     now,
                     "volunteer.reminder",
-                    title=activity.title,
+                    title=title_of(activity),
                     when=when(activity, community.timezone),
                     place=activity.place,
                 )
@@ -233,13 +242,21 @@ class RhythmService(Service):
         tz = ZoneInfo(community.timezone)
         end = datetime.combine(local.date().replace(day=1), time(), tz)
         start = datetime.combine((end - timedelta(days=1)).date().replace(day=1), time(), tz)
-        named = []
+        named: list[tuple[str, float]] = []
         for person_id, hours in await tx.activities.served_between(community.id, start, end):
             if await tx.activities.is_named(person_id):
-                named.append(f"{(await tx.people.get(person_id)).name}（{hours:g}）")
+                named.append(((await tx.people.get(person_id)).name, hours))
         if not named:
             return 0
-        month = start.month
+        month = Month(start.year, start.month)
+        names = ByLanguage.of(
+            lambda lang: Safe(
+                t(lang, "language.list_separator").join(
+                    t(lang, "rhythm.volunteer_named", name=name, hours=f"{hours:g}")
+                    for name, hours in named
+                )
+            )
+        )
         groups = await tx.groups.list_by_community(community.id)
         for group in groups:
             await messages.to_group(
@@ -248,7 +265,7 @@ class RhythmService(Service):
                 now,
                 "rhythm.volunteer_thanks",
                 month=month,
-                names="、".join(named),
+                names=names,
                 dedupe_key=f"thanks:{community.id}:{start.date()}:{group.chat_id}",
             )
         return len(groups)

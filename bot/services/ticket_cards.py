@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot import callbacks
 from bot.domain import tickets as rules
@@ -19,24 +18,22 @@ from bot.domain.tickets import (
     Ticket,
     split_extension_note,
 )
+from bot.i18n import Day, Moment
 from bot.services.messages import Buttons
 from storage.tickets import CardNames, StoredEvent
 from storage.transaction import Transaction
 
 
-def format_local(value: datetime, timezone: str) -> str:
-    """2026年11月18日 17:00 style, in the community's time zone."""
-    local = value.astimezone(ZoneInfo(timezone))
-    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+def format_local(value: datetime, timezone: str) -> Moment:
+    """An instant in the community's time zone, written the reader's way by ``t``."""
+    return Moment.of(value, timezone)
 
 
-def format_due(ticket: Ticket, timezone: str) -> str:
+def format_due(ticket: Ticket, timezone: str) -> Day | str:
     """The last day to fix it: the deadline is the start of the next local day."""
     if ticket.due_at is None:
         return "—"
-    local = ticket.due_at.astimezone(ZoneInfo(timezone))
-    last = (local - timedelta(microseconds=1)).date()
-    return f"{last.year}年{last.month}月{last.day}日"
+    return Day.last_before(ticket.due_at, timezone)
 
 
 def event_note(event: StoredEvent, ticket: Ticket, timezone: str) -> tuple[str, dict[str, Any]]:

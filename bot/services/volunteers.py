@@ -22,6 +22,7 @@ from bot.domain.volunteers import (
     next_in_line,
     status_for_new,
 )
+from bot.i18n import ByLanguage, Month, Safe, Span, t
 from bot.services import messages
 from bot.services.base import Service
 from storage.transaction import Transaction
@@ -171,7 +172,7 @@ class VolunteerService(Service):
                         lucky,
                         now,
                         "volunteer.promoted",
-                        title=activity.title,
+                        title=title_of(activity),
                         when=_when(activity, await _tz(tx, activity)),
                         dedupe_key=f"promoted:{activity_id}:{lucky.id}",
                     )
@@ -267,11 +268,18 @@ async def _tz(tx: Transaction, activity: Activity) -> ZoneInfo:
     return ZoneInfo((await tx.communities.get(activity.community_id)).timezone)
 
 
-def _when(activity: Activity, tz: ZoneInfo) -> str:
-    start, end = activity.starts_at.astimezone(tz), activity.ends_at.astimezone(tz)
-    return f"{start.month}月{start.day}日 {start:%H:%M}–{end:%H:%M}"
+def _when(activity: Activity, tz: ZoneInfo) -> Span:
+    return Span(activity.starts_at.astimezone(tz), activity.ends_at.astimezone(tz))
 
 
-def when(activity: Activity, timezone: str) -> str:
-    """How an activity's time is shown: 12月18日 08:30–11:00."""
+def title_of(activity: Activity) -> str | ByLanguage:
+    """An activity's title; Clean Day's is ours to write, so it follows the reader."""
+    if activity.kind != "clean_day":
+        return activity.title
+    month = Month(activity.starts_at.year, activity.starts_at.month)
+    return ByLanguage.of(lambda lang: Safe(t(lang, "volunteer.clean_day_title", month=month)))
+
+
+def when(activity: Activity, timezone: str) -> Span:
+    """How an activity's time is shown: 12月18日 08:30–11:00 / Fri 18 Dec 08:30–11:00."""
     return _when(activity, ZoneInfo(timezone))

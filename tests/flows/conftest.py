@@ -115,11 +115,18 @@ class Harness:
 
 @asynccontextmanager
 async def running_harness(
-    data_dir: Path, *, tick: bool = True, **settings: Any
+    data_dir: Path,
+    *,
+    tick: bool = True,
+    plan: Path = SAMPLE_YAML,
+    admin_name: str = "刘主任",
+    admin_language: str = "zh-hans",
+    **settings: Any,
 ) -> AsyncIterator[Harness]:
     """The bot on the simulator with the sample community imported and an admin signed in.
 
     ``tick=False`` pauses the minute tick, for tests that run it in step themselves;
+    ``plan`` and the admin's name and language let a test run another community;
     ``settings`` are passed on to Settings (the web port, say).
     """
     clock = Clock(T0)
@@ -142,13 +149,13 @@ async def running_harness(
             for job in queue.get_jobs_by_name("tick"):
                 job.enabled = False
         services = runtime.services
-        summary = await services.communities.apply_plan(load_plan(SAMPLE_YAML))
-        admin = sandbox.add_user("刘主任", user_id=ADMIN_ID, language_code="zh-hans")
+        summary = await services.communities.apply_plan(load_plan(plan))
+        admin = sandbox.add_user(admin_name, user_id=ADMIN_ID, language_code=admin_language)
         await admin.send("/start")
         await sandbox.wait_idle(timeout=10)
-        _, person = await services.people.identify(ADMIN_ID, "刘主任", "zh-hans", True)
+        _, person = await services.people.identify(ADMIN_ID, admin_name, admin_language, True)
         await services.people.choose_community(person, summary.community.id)
-        actor, person = await services.people.identify(ADMIN_ID, "刘主任", "zh-hans", True)
+        actor, person = await services.people.identify(ADMIN_ID, admin_name, admin_language, True)
         invite, _ = await services.invites.create(actor, Role.ADMIN)
         await services.invites.redeem(person, invite.code)
         h = Harness(

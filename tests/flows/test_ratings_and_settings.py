@@ -36,7 +36,7 @@ async def test_household_goes_nominated_verified_notice_published(harness: Harne
     notice = await group.wait_for(has("公示至"), timeout=10)
     assert "张家" in (notice.text or "") and "12月7日" in (notice.text or "")
 
-    await neighbour.in_group(group).press(notice, "我有异议")
+    await neighbour.in_group(group).press(notice, "我有异议 / I object")
     await neighbour.wait_for(has("异议理由"))
     await neighbour.send("他家楼道常年堆放杂物")
     await neighbour.wait_for(has("转给社区管理员"))
@@ -105,11 +105,16 @@ async def test_admin_changes_a_rule_and_adds_a_holiday_that_deadlines_respect(
 ) -> None:
     await harness.admin.send("/settings")
     listing = await harness.admin.wait_for(has("社区规则"))
+    # Each rule by its name, value and bounds, with a line of help.
+    assert "整改期限（工作日） = 5（可设 1～60）" in (listing.text or "")
     assert "rectify_workdays" in (listing.text or "")
+    assert "按法定节假日和调休计算" in (listing.text or "")
     await harness.admin.send("/set rectify_workdays 3")
     assert "已修改" in ((await harness.admin.next_message()).text or "")
     await harness.admin.send("/set clean_day_time eight")
-    assert "的值不对" in ((await harness.admin.next_message()).text or "")
+    assert "时:分" in ((await harness.admin.next_message()).text or "")
+    await harness.admin.send("/set rectify_workdays 99")
+    assert "须在 1 到 60 之间" in ((await harness.admin.next_message()).text or "")
     await harness.admin.send("/set nonsense 1")
     assert "没有这个设置" in ((await harness.admin.next_message()).text or "")
     await harness.admin.send("/holiday 2026-11-18 社区活动日")

@@ -17,6 +17,7 @@ import pytest
 from bot.domain.models import Language
 from bot.domain.periods import DayRange
 from bot.domain.tickets import Event, EventKind, Source, Status, Ticket
+from bot.i18n import Day
 from bot.services.digest_text import digest_params
 from bot.services.digests import OverdueLine, build_digest
 from storage.database import Database, migration_scripts
@@ -302,9 +303,9 @@ async def test_daily_digest_counts_yesterday(seeded: Database) -> None:
     # Due yesterday: T2 only (at NOW - 30 h), not rectified.
     assert (digest.due, digest.on_time, digest.rectification_rate) == (1, 0, 0.0)
     assert digest.oldest_overdue == [
-        OverdueLine("2026-0006", "—", "—", "2026年11月13日", 4),
-        OverdueLine("2026-0005", "东片区", "陈建国", "2026年11月14日", 3),
-        OverdueLine("2026-0002", "东片区", "陈建国", "2026年11月15日", 2),
+        OverdueLine("2026-0006", "—", "—", Day(date(2026, 11, 13)), 4),
+        OverdueLine("2026-0005", "东片区", "陈建国", Day(date(2026, 11, 14)), 3),
+        OverdueLine("2026-0002", "东片区", "陈建国", Day(date(2026, 11, 15)), 2),
     ]
     assert digest.per_zone == []
     assert digest.today == []
