@@ -235,7 +235,7 @@ class TestKeys:
         h = web_harness
         admin = h.bot.admin
         await admin.send("/apikey new 城管平台")
-        issued = await admin.next_message()
+        issued = await admin.wait_for(lambda m: "jy311_" in (m.text or ""))
         assert "城管平台" in (issued.text or "") and "jy311_" in (issued.text or "")
         key = (issued.text or "").split("jy311_", 1)[1].split()[0]
         ok = await post(
@@ -243,10 +243,10 @@ class TestKeys:
         )
         assert ok.status_code == 200
         await admin.send("/apikey")
-        listed = await admin.next_message()
+        listed = await admin.wait_for(lambda m: "API" in (m.text or "") and "#1" in (m.text or ""))
         assert "#1 城管平台" in (listed.text or "") and "有效" in (listed.text or "")
         await admin.send("/apikey revoke 1")
-        assert "已吊销" in ((await admin.next_message()).text or "")
+        await admin.wait_for(lambda m: "已吊销" in (m.text or ""))
         refused = await post(
             h, {"api_key": f"jy311_{key}", "service_code": "stalls", **NEAR_BUILDING_3}
         )
