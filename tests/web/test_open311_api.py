@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import xml.etree.ElementTree as ET
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -322,3 +323,16 @@ class TestReading:
         response = await get(web_harness, "requests/2026-9999.json")
         assert response.status_code == 404
         assert (await get(web_harness, "tokens/abc.json")).status_code == 404
+
+
+async def test_the_next_digest_counts_city_system_requests_as_their_own_source(
+    web_harness: WebHarness,
+) -> None:
+    h = web_harness
+    key = await issue_key(h)
+    response = await post(h, {"api_key": key, "service_code": "litter", **NEAR_BUILDING_3})
+    assert response.status_code == 200
+    h.bot.clock.advance(timedelta(days=1))
+    await h.bot.admin.send("/digest")
+    digest = await h.bot.admin.wait_for(lambda m: "简报" in (m.text or ""))
+    assert "新上报 1（居民 0｜督查 0｜月讲评 0｜城市系统 1）" in (digest.text or "")
