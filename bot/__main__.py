@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--data-dir", type=Path, help="keep the demo's data here")
     demo.add_argument("--now", help="start the demo clock at this ISO-8601 instant")
     demo.add_argument("--verbose", action="store_true", help="show the bot's log")
+    demo.add_argument(
+        "--web-port", type=int, help="serve the office console here (default: a free port)"
+    )
     demo.set_defaults(func=_demo)
 
     imp = sub.add_parser("import", help="load a community from .xlsx, .yaml or .csv")
@@ -96,7 +99,11 @@ def _run(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
-    code: int = asyncio.run(run_demo(data_dir=args.data_dir, now=args.now, verbose=args.verbose))
+    code: int = asyncio.run(
+        run_demo(
+            data_dir=args.data_dir, now=args.now, verbose=args.verbose, web_port=args.web_port
+        )
+    )
     return code
 
 

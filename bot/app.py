@@ -31,6 +31,7 @@ from bot.services.container import Services
 from handlers import (
     admin,
     common,
+    console,
     errors,
     export,
     gatekeeper,
@@ -38,6 +39,7 @@ from handlers import (
     inbox,
     inspect,
     leader,
+    open311,
     ratings,
     report,
     tickets,
@@ -97,6 +99,8 @@ def build_application(
     application.add_handlers(ratings.handlers(), group=0)
     application.add_handlers(export.handlers(), group=0)
     application.add_handlers(admin.handlers(), group=0)
+    application.add_handlers(open311.handlers(), group=0)
+    application.add_handlers(console.handlers(), group=0)
     application.add_handlers(groups.handlers(), group=0)
     application.add_handlers(common.handlers(), group=0)
     application.add_handlers(inbox.handlers(), group=0)
@@ -270,16 +274,24 @@ def run(settings: Settings) -> None:
         stop = asyncio.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        if settings.webhook_url:
-            from bot.webhook import serve_webhook
+        runtime = await start_bot(settings, polling=not settings.webhook_url)
+        runners = []
+        try:
+            if settings.web_port is not None:
+                from bot.web.server import serve_web, shares_webhook_port
 
-            runtime = await start_bot(settings, polling=False)
-            server = await serve_webhook(runtime)
+                runners.append(await serve_web(runtime))
+                serve_hook = settings.webhook_url and not shares_webhook_port(runtime)
+            else:
+                serve_hook = bool(settings.webhook_url)
+            if serve_hook:
+                from bot.webhook import serve_webhook
+
+                runners.append(await serve_webhook(runtime))
             await stop.wait()
-            await server.cleanup()
-        else:
-            runtime = await start_bot(settings)
-            await stop.wait()
-        await runtime.stop()
+        finally:
+            for runner in runners:
+                await runner.cleanup()
+            await runtime.stop()
 
     asyncio.run(main())

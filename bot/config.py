@@ -32,6 +32,11 @@ class Settings:
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8443
     ops_chat_id: int | None = None
+    web_port: int | None = None
+    web_listen: str = "0.0.0.0"
+    public_url: str | None = None
+    # The console map's tile URL template; "" draws the points on a plain background.
+    map_tiles: str | None = None
 
     def __repr__(self) -> str:
         masked = self.token.split(":", 1)[0] + ":***" if self.token else "<none>"
@@ -73,6 +78,10 @@ class Settings:
             webhook_listen=env.get("JIAYUAN_WEBHOOK_LISTEN", "0.0.0.0").strip() or "0.0.0.0",
             webhook_port=_int(env, "JIAYUAN_WEBHOOK_PORT", 8443),
             ops_chat_id=_optional_int(env, "JIAYUAN_OPS_CHAT_ID"),
+            web_port=_optional_port(env, "JIAYUAN_WEB_PORT"),
+            web_listen=env.get("JIAYUAN_WEB_LISTEN", "0.0.0.0").strip() or "0.0.0.0",
+            public_url=_optional_url(env, "JIAYUAN_PUBLIC_URL"),
+            map_tiles=env.get("JIAYUAN_MAP_TILES"),
         )
 
 
@@ -95,6 +104,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number (got {raw!r})") from None
+
+
+def _optional_port(env: Mapping[str, str], name: str) -> int | None:
+    port = _optional_int(env, name)
+    if port is not None and not 1 <= port <= 65535:
+        raise ConfigError(f"{name} must be a port number from 1 to 65535 (got {port})")
+    return port
 
 
 def _optional_int(env: Mapping[str, str], name: str) -> int | None:

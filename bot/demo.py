@@ -13,6 +13,7 @@ import html
 import json
 import logging
 import re
+import socket
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from aiohttp import web
 
 from bot.app import Runtime, start_bot
 from bot.clock import Clock
@@ -31,6 +34,7 @@ from bot.render.fonts import FONT_ENV, has_cjk_font
 from bot.sandbox import Sandbox, SandboxError, SandboxEvent, SentMessage, SimGroup, SimUser
 from bot.sandbox.users import GroupMember
 from bot.services.invites import INVITE_PREFIX
+from bot.web.server import build_web_app
 from storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -322,7 +326,10 @@ def _read_file(text: str) -> tuple[str, bytes] | None:
 
 
 async def run_demo(
-    data_dir: Path | None = None, now: str | None = None, verbose: bool = False
+    data_dir: Path | None = None,
+    now: str | None = None,
+    verbose: bool = False,
+    web_port: int | None = None,
 ) -> int:
     if not verbose:
         logging.getLogger().setLevel(logging.WARNING)
@@ -342,8 +349,11 @@ async def run_demo(
     with tempfile.TemporaryDirectory(prefix="jiayuan-demo-") as tmp:
         root = data_dir or Path(tmp)
         root.mkdir(parents=True, exist_ok=True)
-        demo = await _set_up(root, start)
+        demo = await _set_up(root, start, web_port or _free_port())
+        web_runner = web.AppRunner(build_web_app(demo.runtime))
         try:
+            await web_runner.setup()
+            await web.TCPSite(web_runner, "127.0.0.1", demo.runtime.settings.web_port).start()
             resumed = "resumed, " if demo.resumed else ""
             print(
                 f"家园 Jiayuan demo — {resumed}data in {root}. Type !help for demo commands.",
@@ -351,12 +361,34 @@ async def run_demo(
             )
             print(f"(clock: {demo.local_now()})", flush=True)
             print(f"(speaking as {demo.current}, {demo.people[demo.current].role})", flush=True)
+            print(await _console_note(demo), flush=True)
             await _read_lines(demo)
         finally:
+            await web_runner.cleanup()
             save_cast(demo)
             await demo.runtime.stop()
             await demo.sandbox.stop()
     return 0
+
+
+async def _console_note(demo: Demo) -> str:
+    """Where the office console is, with a sign-in link for the demo's admin."""
+    port = demo.runtime.settings.web_port
+    services = demo.runtime.services
+    actor, _ = await services.people.identify(ADMIN_ID, "刘主任", "zh-hans", True)
+    token = await services.console.issue_login(actor)
+    base = f"http://127.0.0.1:{port}"
+    return (
+        f"(office console 工作台: {base}/console/ — sign in as 刘主任, once, within 10 minutes: "
+        f"{base}/console/login?token={token} ; /console as a staff member sends a new link; "
+        f"Open311: {base}/open311/v2/discovery.json)"
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 async def _read_lines(demo: Demo) -> None:
@@ -388,7 +420,7 @@ async def _settle(demo: Demo) -> None:
         await asyncio.sleep(0.2)
 
 
-async def _set_up(root: Path, start: datetime | None) -> Demo:
+async def _set_up(root: Path, start: datetime | None, web_port: int) -> Demo:
     """The sample community with one person per role, all signed in for real; or, when
     this data dir holds an earlier demo, the same people and group again."""
     cast = load_cast(root)
@@ -407,7 +439,12 @@ async def _set_up(root: Path, start: datetime | None) -> Demo:
     await sandbox.start()
     try:
         settings = Settings(
-            token=TOKEN, api_url=sandbox.base_url, data_dir=root, admins=frozenset({ADMIN_ID})
+            token=TOKEN,
+            api_url=sandbox.base_url,
+            data_dir=root,
+            admins=frozenset({ADMIN_ID}),
+            web_port=web_port,
+            web_listen="127.0.0.1",
         )
         runtime = await start_bot(settings, clock, poll_timeout=1)
     except BaseException:

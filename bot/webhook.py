@@ -39,7 +39,8 @@ async def _note_ops(runtime: Runtime, text: str) -> None:
         log.warning("could not tell the ops chat: %s", exc)
 
 
-async def serve_webhook(runtime: Runtime) -> web.AppRunner:
+def webhook_route(runtime: Runtime) -> web.RouteDef:
+    """The POST route Telegram delivers updates to."""
     settings = runtime.settings
     assert settings.webhook_url is not None
     secret = _secret(settings.token)
@@ -79,14 +80,29 @@ async def serve_webhook(runtime: Runtime) -> web.AppRunner:
         await asyncio.shield(running)
         return web.Response(text="ok")
 
+    return web.post(path, receive)
+
+
+async def register_webhook(runtime: Runtime) -> None:
+    settings = runtime.settings
+    assert settings.webhook_url is not None
+    await runtime.application.bot.set_webhook(
+        settings.webhook_url,
+        secret_token=_secret(settings.token),
+        allowed_updates=Update.ALL_TYPES,
+    )
+    log.info("webhook set url_path=%s", urlparse(settings.webhook_url).path or "/")
+
+
+async def serve_webhook(runtime: Runtime) -> web.AppRunner:
+    """The webhook on its own server (JIAYUAN_WEBHOOK_PORT)."""
+    settings = runtime.settings
     app = web.Application()
-    app.router.add_post(path, receive)
+    app.router.add_routes([webhook_route(runtime)])
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, settings.webhook_listen, settings.webhook_port)
     await site.start()
-    await runtime.application.bot.set_webhook(
-        settings.webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES
-    )
-    log.info("webhook listening port=%s path=%s", settings.webhook_port, path)
+    await register_webhook(runtime)
+    log.info("webhook listening port=%s", settings.webhook_port)
     return runner

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 
 from telegram import Message
 
 from bot.domain.errors import InvalidInput
 from bot.domain.reports import DraftPhoto
-from bot.render.photos import PhotoRejected, sanitize_photo, store_photo
-from bot.render.worker import run_image_work
+from bot.render.photos import PhotoRejected
+from bot.render.uploads import save_photo
 from handlers.base import Ctx
 
 # Telegram's getFile serves files up to 20 MB to bots.
@@ -36,13 +35,10 @@ async def receive_photo(message: Message, ctx: Ctx) -> DraftPhoto:
     buffer = io.BytesIO()
     await file.download_to_memory(buffer)
     try:
-        photo = await run_image_work(sanitize_photo, buffer.getvalue())
+        # Telegram's file_id is of the original upload; ours is re-encoded, so no reuse.
+        return await save_photo(buffer.getvalue(), ctx.svc.settings.data_dir)
     except PhotoRejected as rejected:
         raise InvalidInput(f"report.photo_{rejected.reason.value}") from None
-    data_dir = ctx.svc.settings.data_dir
-    path = await asyncio.to_thread(store_photo, data_dir, photo)
-    # Telegram's file_id is of the original upload; ours is re-encoded, so no reuse.
-    return DraftPhoto(photo.sha256, str(path.relative_to(data_dir)), None)
 
 
 def origin_key(message: Message) -> str:

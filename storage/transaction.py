@@ -8,8 +8,10 @@ import aiosqlite
 
 from storage.bookkeeping import OccurrenceLog, UpdateLog
 from storage.communities import CommunityRepository
+from storage.console import ConsoleRepository
 from storage.groups import GroupRepository
 from storage.ledgers import LedgerQueries
+from storage.open311 import Open311Repository
 from storage.outbox import OutboxRepository
 from storage.people import InviteRepository, PersonRepository, RoleRepository
 from storage.places import BuildingRepository, SiteRepository, ZoneRepository
@@ -36,6 +38,14 @@ class Transaction:
     @cached_property
     def communities(self) -> CommunityRepository:
         return CommunityRepository(self.conn)
+
+    @cached_property
+    def console(self) -> ConsoleRepository:
+        return ConsoleRepository(self.conn)
+
+    @cached_property
+    def open311(self) -> Open311Repository:
+        return Open311Repository(self.conn)
 
     @cached_property
     def zones(self) -> ZoneRepository:

@@ -39,6 +39,7 @@ class Source(StrEnum):
     RESIDENT = "resident"
     INSPECTION = "inspection"
     REVIEW = "review"  # a zone's rectification after a low monthly score
+    OPEN311 = "open311"  # posted by a city system through the Open311 API
 
 
 class RejectReason(StrEnum):

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
+from bot.sandbox import webapps
 from bot.sandbox.entities import detect_entities
 from bot.sandbox.errors import SandboxError
 from bot.sandbox.records import ChatRecord, UserRecord
@@ -397,6 +398,27 @@ class SimUser(ChatInbox, _Poster):
         if group is None:
             raise SandboxError(f"chat {chat.id} is not a sandbox group")
         return self.in_group(group)
+
+    def open_web_app(self, bot_message: MessageRef, button: str | int) -> str:
+        """Open an inline ``web_app`` button's Mini App: the URL the client loads, with
+        ``#tgWebAppData=…`` signed for this user now."""
+        chosen = self._sent(bot_message).button(button)
+        web_app = chosen.get("web_app")
+        if not isinstance(web_app, dict) or "url" not in web_app:
+            raise SandboxError(f"button {chosen.get('text')!r} does not open a Mini App")
+        return self._launch(str(web_app["url"]))
+
+    def open_menu_app(self) -> str:
+        """Open the Mini App of this chat's menu button (or the bot's default one)."""
+        buttons = self._world.menu_buttons
+        button = buttons.get(self.id) or buttons.get(None) or {"type": "default"}
+        if button.get("type") != "web_app":
+            raise SandboxError(f"the menu button is {button.get('type')!r}, not a Mini App")
+        return self._launch(str(button["web_app"]["url"]))
+
+    def _launch(self, url: str) -> str:
+        data = webapps.init_data(self._sandbox.token, self.record, self._world.now())
+        return webapps.launch_url(url, data)
 
     async def press_data(self, bot_message: MessageRef, data: str) -> dict[str, Any]:
         """Send a callback query with arbitrary (forged) data for a bot message."""

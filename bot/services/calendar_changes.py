@@ -25,6 +25,7 @@ from bot.clock import Clock
 from bot.domain.models import Community, Person, Role
 from bot.domain.tickets import OPEN_STATUSES, Event, EventKind, Ticket
 from bot.domain.workdays import WorkCalendar, moved_due
+from bot.i18n import Day
 from bot.services import messages
 from bot.services.base import Service
 from bot.services.calendar_source import BaseCalendar, base_calendar, estimated_years
@@ -111,8 +112,8 @@ async def redate_open_tickets(
                 "calendar.redated",
                 dedupe_key=f"redate:{ticket.id}:{changed.version}:{person.id}",
                 number=ticket.number,
-                old=due.isoformat(),
-                new=new_due.isoformat(),
+                old=Day(due),
+                new=Day(new_due),
             )
         moved += 1
     if moved:

@@ -10,12 +10,14 @@ from bot.config import Settings
 from bot.services.announcements import AnnouncementService
 from bot.services.calendar_changes import CalendarService
 from bot.services.communities import CommunityService
+from bot.services.console import ConsoleService
 from bot.services.deadlines import DeadlineService
 from bot.services.digests import DigestService
 from bot.services.exports import ExportService
 from bot.services.inspections import InspectionService
 from bot.services.invites import InviteService
 from bot.services.notices import NoticeService
+from bot.services.open311 import Open311Service
 from bot.services.pending import PendingService
 from bot.services.people import PeopleService
 from bot.services.ratings import RatingService
@@ -52,12 +54,16 @@ class Services:
     review: ReviewService
     ratings: RatingService
     calendar: CalendarService
+    open311: Open311Service
+    console: ConsoleService
 
     @classmethod
     def build(cls, settings: Settings, db: Database, clock: Clock) -> Services:
         ready = asyncio.Event()
         reports = ReportService(db, clock, ready)
         volunteers = VolunteerService(db, clock, ready)
+        tickets = TicketService(db, clock, ready)
+        ratings = RatingService(db, clock, ready)
         return cls(
             settings=settings,
             db=db,
@@ -67,7 +73,7 @@ class Services:
             invites=InviteService(db, clock, ready),
             communities=CommunityService(db, clock, ready),
             reports=reports,
-            tickets=TicketService(db, clock, ready),
+            tickets=tickets,
             notices=NoticeService(db, clock, ready, data_dir=settings.data_dir),
             deadlines=DeadlineService(db, clock, ready),
             pending=PendingService(db, clock, ready),
@@ -79,6 +85,17 @@ class Services:
             exports=ExportService(db, clock, ready),
             scoring=ScoringService(db, clock, ready),
             review=ReviewService(db, clock, ready, reports=reports, data_dir=settings.data_dir),
-            ratings=RatingService(db, clock, ready),
+            ratings=ratings,
+            open311=Open311Service(db, clock, ready, reports=reports),
+            console=ConsoleService(
+                db,
+                clock,
+                ready,
+                token=settings.token,
+                super_admins=settings.admins,
+                tickets=tickets,
+                volunteers=volunteers,
+                ratings=ratings,
+            ),
             calendar=CalendarService(db, clock, ready, super_admins=settings.admins),
         )

@@ -40,6 +40,12 @@ def digest_params(digest: Digest, language: Language | None) -> dict[str, Any]:
         "by_resident": digest.new_by_source.get(Source.RESIDENT, 0),
         "by_inspection": digest.new_by_source.get(Source.INSPECTION, 0),
         "by_review": digest.new_by_source.get(Source.REVIEW, 0),
+        # City systems (Open311) only where a community has connected one.
+        "by_open311": Safe(
+            t(lang, "digest.by_open311", count=digest.new_by_source[Source.OPEN311])
+            if digest.new_by_source.get(Source.OPEN311)
+            else ""
+        ),
         "accepted": digest.accepted,
         "rectified": digest.rectified,
         "closed": digest.closed,

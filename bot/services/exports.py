@@ -75,7 +75,12 @@ SCORE_HEADERS = (
 VOLUNTEER_HEADERS = ("活动", "日期", "姓名", "电话", "状态", "签到", "签退", "时长(小时)")
 SITE_HEADERS = ("名称", "类别", "片区", "联系人", "电话", "地址", "纬度", "经度")
 
-_SOURCES = {Source.RESIDENT: "居民", Source.INSPECTION: "督查", Source.REVIEW: "月讲评"}
+_SOURCES = {
+    Source.RESIDENT: "居民",
+    Source.INSPECTION: "督查",
+    Source.REVIEW: "月讲评",
+    Source.OPEN311: "城市系统",
+}
 _KINDS = {"scheduled": "定期", "unannounced": "暗访"}
 _YES, _NO = "是", "否"
 _NOT_RATED = "未评分"

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -120,17 +121,23 @@ async def running_harness(
     plan: Path = SAMPLE_YAML,
     admin_name: str = "刘主任",
     admin_language: str = "zh-hans",
+    **settings: Any,
 ) -> AsyncIterator[Harness]:
     """The bot on the simulator with the sample community imported and an admin signed in.
 
     ``tick=False`` pauses the minute tick, for tests that run it in step themselves;
-    ``plan`` and the admin's name and language let a test run another community.
+    ``plan`` and the admin's name and language let a test run another community;
+    ``settings`` are passed on to Settings (the web port, say).
     """
     clock = Clock(T0)
     sandbox = Sandbox(TOKEN, "jiayuan_bot", clock=clock.now, limits=FloodLimits.off())
     await sandbox.start()
     settings = Settings(
-        token=TOKEN, api_url=sandbox.base_url, data_dir=data_dir, admins=frozenset({ADMIN_ID})
+        token=TOKEN,
+        api_url=sandbox.base_url,
+        data_dir=data_dir,
+        admins=frozenset({ADMIN_ID}),
+        **settings,
     )
     runtime = await start_bot(
         settings, clock, poll_timeout=1, outbox_limits=Limits(per_chat_interval_s=0.0)

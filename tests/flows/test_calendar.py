@@ -103,7 +103,7 @@ async def test_holiday_moves_an_open_deadline_and_tells_the_cadre(harness: Harne
     assert "1 件在办工单" in (reply.text or "")
     told = await cadre.wait_for(has("工作日日历有调整"))
     assert number in (told.text or "")
-    assert "2027-01-07" in (told.text or "") and "2027-01-08" in (told.text or "")
+    assert "2027年1月7日" in (told.text or "") and "2027年1月8日" in (told.text or "")
     ticket = await _ticket(harness, number)
     assert _last_day(ticket) == date(2027, 1, 8)
     async with harness.services.db.read() as tx:
@@ -139,6 +139,6 @@ async def test_new_package_data_redates_open_deadlines_once(tmp_path: Path) -> N
         await harness.settle()
         assert _last_day(await _ticket(harness, number)) == date(2027, 1, 7)
         told = [m.text or "" for m in cadre.drain() if "工作日日历有调整" in (m.text or "")]
-        assert len(told) == 1 and "2027-01-06" in told[0] and "2027-01-07" in told[0]
+        assert len(told) == 1 and "2027年1月6日" in told[0] and "2027年1月7日" in told[0]
         async with harness.services.db.read() as tx:
             assert await tx.calendar.fingerprint(harness.community.id) == base.fingerprint

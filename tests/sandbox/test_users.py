@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from telegram import (
@@ -174,3 +174,42 @@ class TestWaiting:
             await alice.in_group(group).send("hi")
         group.add_member(alice)
         await alice.in_group(group).send("hi")
+
+
+class TestMiniApps:
+    async def test_a_web_app_button_and_the_menu_open_with_signed_launch_data(
+        self, sandbox: Sandbox, started_alice: SimUser
+    ) -> None:
+        from urllib.parse import parse_qsl
+
+        from bot.domain.webapp import verify_init_data
+
+        async with sandbox.bot() as bot:
+            message = await bot.send_message(
+                started_alice.id,
+                "open",
+                reply_markup={
+                    "inline_keyboard": [
+                        [{"text": "App", "web_app": {"url": "https://app.example/x"}}]
+                    ]
+                },
+            )
+            with pytest.raises(SandboxError, match="menu button"):
+                started_alice.open_menu_app()
+            await bot.set_chat_menu_button(
+                started_alice.id,
+                {"type": "web_app", "text": "Go", "web_app": {"url": "https://app.example/m"}},
+            )
+        sent = started_alice.inbox[-1]
+        assert sent.message_id == message.message_id
+        for url, page in (
+            (started_alice.open_web_app(sent, "App"), "https://app.example/x"),
+            (started_alice.open_menu_app(), "https://app.example/m"),
+        ):
+            assert url.startswith(page + "#")
+            fragment = dict(parse_qsl(url.split("#", 1)[1]))
+            assert fragment["tgWebAppPlatform"] and fragment["tgWebAppVersion"]
+            user = verify_init_data(
+                fragment["tgWebAppData"], sandbox.token, datetime.now(UTC), timedelta(hours=1)
+            )
+            assert user.telegram_id == started_alice.id

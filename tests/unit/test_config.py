@@ -58,3 +58,24 @@ def test_token_never_appears_in_repr() -> None:
     settings = Settings.from_env({"BOT_TOKEN": TOKEN})
     assert "secret" not in repr(settings)
     assert "123456" in repr(settings)
+
+
+def test_the_web_port_and_public_url_are_read_and_checked() -> None:
+    from bot.config import ConfigError, Settings
+
+    settings = Settings.from_env(
+        {"BOT_TOKEN": "1:x", "JIAYUAN_WEB_PORT": "8080", "JIAYUAN_PUBLIC_URL": "https://b.cn/"}
+    )
+    assert (settings.web_port, settings.public_url) == (8080, "https://b.cn")
+    assert Settings.from_env({"BOT_TOKEN": "1:x"}).web_port is None
+    for name, value in (
+        ("JIAYUAN_WEB_PORT", "70000"),
+        ("JIAYUAN_WEB_PORT", "web"),
+        ("JIAYUAN_PUBLIC_URL", "b.cn"),
+    ):
+        try:
+            Settings.from_env({"BOT_TOKEN": "1:x", name: value})
+        except ConfigError as error:
+            assert name in str(error)
+        else:
+            raise AssertionError(f"{name}={value} was accepted")

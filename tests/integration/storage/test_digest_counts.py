@@ -297,6 +297,7 @@ async def test_daily_digest_counts_yesterday(seeded: Database) -> None:
         Source.RESIDENT: 0,
         Source.INSPECTION: 1,
         Source.REVIEW: 1,
+        Source.OPEN311: 0,
     }
     # Open: T1, T2, T5, T6, T9, T10-T12; overdue among them: T2, T5, T6; re-check: T4.
     assert (digest.open_total, digest.overdue, digest.waiting_recheck) == (8, 3, 1)
@@ -362,6 +363,7 @@ async def test_weekly_digest_counts_last_monday_to_sunday(seeded: Database) -> N
         Source.RESIDENT: 3,
         Source.INSPECTION: 2,
         Source.REVIEW: 1,
+        Source.OPEN311: 0,
     }
     assert (digest.open_total, digest.overdue, digest.waiting_recheck) == (8, 3, 1)
     # Due in the week, T8 aside: T2, T3, T5, T6; rectified by the deadline: T3.

@@ -128,4 +128,4 @@ class TestRedating:
         assert stored.due_at == at_local(2027, 1, 7, 0, 0)
         assert stored.version == ticket.version + 1
         texts = [t for t in await outbox_texts(services) if REDATED in t]
-        assert len(texts) == 1 and "2027-01-07" in texts[0] and "2027-01-06" in texts[0]
+        assert len(texts) == 1 and "2027年1月7日" in texts[0] and "2027年1月6日" in texts[0]

@@ -1,0 +1,345 @@
+"""The office console over HTTP: its two doors and every refusal, then what each role may
+read and do. The browser tests (test_console_browser.py) drive the same pages in Chromium."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from openpyxl import load_workbook
+
+from bot.domain.models import Role
+from bot.sandbox import SimUser
+from bot.sandbox.webapps import init_data
+from tests.flows.conftest import ADMIN_ID
+from tests.flows.reporting import file_report
+from tests.web.conftest import WebHarness
+
+LINK = re.compile(r"(http://127\.0\.0\.1:\d+/console/login\?token=[\w-]+)")
+
+
+async def login_link(h: WebHarness, user: SimUser) -> str:
+    await user.send("/console")
+    message = await user.wait_for(lambda m: "/console/login?token=" in (m.text or ""))
+    found = LINK.search(message.text or "")
+    assert found, message.text
+    return found.group(1)
+
+
+@asynccontextmanager
+async def signed_in(h: WebHarness, user: SimUser) -> AsyncIterator[httpx.AsyncClient]:
+    """A browser that followed ``user``'s login link from the bot."""
+    link = await login_link(h, user)
+    async with httpx.AsyncClient(base_url=h.base) as client:
+        response = await client.get(link)
+        assert response.status_code == 302, response.text
+        yield client
+
+
+class TestDoors:
+    async def test_a_login_link_opens_a_session_once(self, web_harness: WebHarness) -> None:
+        h = web_harness
+        link = await login_link(h, h.bot.admin)
+        async with httpx.AsyncClient(base_url=h.base) as browser:
+            first = await browser.get(link)
+            assert first.status_code == 302 and first.headers["location"] == "/console/tickets"
+            cookie = first.headers["set-cookie"]
+            assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/console" in cookie
+            page = await browser.get("/console/tickets")
+            assert page.status_code == 200 and "工单" in page.text
+        async with httpx.AsyncClient(base_url=h.base) as other:
+            again = await other.get(link)
+            assert again.status_code == 403 and "已过期或已用过" in again.text
+            assert (await other.get("/console/tickets")).status_code == 401
+
+    async def test_forged_and_expired_links_are_refused(self, web_harness: WebHarness) -> None:
+        h = web_harness
+        async with httpx.AsyncClient(base_url=h.base) as browser:
+            forged = await browser.get("/console/login?token=guessed")
+            assert forged.status_code == 403
+            link = await login_link(h, h.bot.admin)
+            h.bot.clock.advance(timedelta(minutes=11))
+            assert (await browser.get(link)).status_code == 403
+
+    async def test_a_resident_gets_no_link_and_a_stranger_no_page(
+        self, web_harness: WebHarness
+    ) -> None:
+        h = web_harness
+        resident = await h.bot.resident("李明")
+        await resident.send("/console")
+        answer = await resident.next_message()
+        assert "工作台供" in (answer.text or "") and "token" not in (answer.text or "")
+        async with httpx.AsyncClient(base_url=h.base) as stranger:
+            page = await stranger.get("/console/tickets")
+            assert page.status_code == 401 and "/console" in page.text
+
+    async def test_mini_app_init_data_is_checked_on_every_call(
+        self, web_harness: WebHarness
+    ) -> None:
+        h = web_harness
+        admin = h.bot.admin.record
+        now = int(h.bot.clock.now().timestamp())
+        good = init_data(h.bot.sandbox.token, admin, now)
+        old = init_data(h.bot.sandbox.token, admin, now - 7 * 3600)
+        forged = init_data("999:NOT-THE-TOKEN", admin, now)
+        altered = good.replace(str(ADMIN_ID), "4242")
+        async with httpx.AsyncClient(base_url=h.base) as app:
+            ok = await app.get("/console/tickets", headers={"X-Telegram-Init-Data": good})
+            assert ok.status_code == 200 and "刘主任" in ok.text
+            for bad in (old, forged, altered):
+                refused = await app.get("/console/tickets", headers={"X-Telegram-Init-Data": bad})
+                assert refused.status_code == 401
+            # No session was made: the next call without the data is a stranger's.
+            assert (await app.get("/console/tickets")).status_code == 401
+
+    async def test_a_revoked_role_closes_the_console_at_once(
+        self, web_harness: WebHarness
+    ) -> None:
+        h = web_harness
+        leader = await h.bot.with_role("赵书记", Role.LEADER)
+        async with signed_in(h, leader) as browser:
+            assert (await browser.get("/console/zones")).status_code == 200
+            actor, _ = await h.bot.services.people.identify(ADMIN_ID, "刘主任", "zh-hans", True)
+            person = await h.bot.services.people.find(leader.id)
+            assert person is not None
+            await h.bot.services.people.revoke(actor, person.id, Role.LEADER)
+            assert (await browser.get("/console/zones")).status_code == 401
+
+    async def test_a_form_from_another_site_is_refused(self, web_harness: WebHarness) -> None:
+        h = web_harness
+        async with signed_in(h, h.bot.admin) as browser:
+            response = await browser.post(
+                "/console/rules",
+                data={"name": "talk_threshold", "value": "90"},
+                headers={"Origin": "https://evil.example"},
+            )
+            assert response.status_code == 403
+        async with h.bot.services.db.read() as tx:
+            assert (await tx.communities.rules(h.bot.community.id)).talk_threshold == 83
+
+
+class TestTickets:
+    async def test_a_cadre_sees_their_zone_and_accepting_tells_the_reporter(
+        self, web_harness: WebHarness
+    ) -> None:
+        h = web_harness
+        cadre = await h.bot.cadre("Z1")
+        resident = await h.bot.resident("李明")
+        ours = await file_report(h.bot.sandbox, resident, place="1号楼")
+        other = await h.bot.resident("王芳", building="3号楼")
+        theirs = await file_report(h.bot.sandbox, other, place="3号楼")
+        await h.bot.settle()
+        async with signed_in(h, cadre) as browser:
+            listing = await browser.get("/console/tickets")
+            assert ours in listing.text and theirs not in listing.text
+            assert (await browser.get(f"/console/tickets/{theirs}")).status_code == 403
+            card = await browser.get(f"/console/tickets/{ours}")
+            assert "签收" in card.text and "/accept" in card.text
+            done = await browser.post(f"/console/tickets/{ours}/accept", follow_redirects=True)
+            assert done.status_code == 200 and "已签收" in done.text
+        told = await resident.wait_for(
+            lambda m: ours in (m.text or "") and "签收" in (m.text or "")
+        )
+        assert told is not None
+
+    async def test_filters_sort_and_find_by_number(self, web_harness: WebHarness) -> None:
+        h = web_harness
+        resident = await h.bot.resident("李明")
+        first = await file_report(h.bot.sandbox, resident, place="1号楼", category="楼道堆物")
+        second = await file_report(
+            h.bot.sandbox, resident, place="2号楼", category="卫生死角/垃圾"
+        )
+        await h.bot.settle()
+        async with signed_in(h, h.bot.admin) as browser:
+            clutter = await browser.get("/console/tickets", params={"category": "clutter"})
+            assert first in clutter.text and second not in clutter.text
+            oldest = await browser.get("/console/tickets", params={"sort": "oldest"})
+            assert oldest.text.index(first) < oldest.text.index(second)
+            newest = await browser.get("/console/tickets")
+            assert newest.text.index(second) < newest.text.index(first)
+            short = second.split("-")[1].lstrip("0")
+            found = await browser.get("/console/tickets", params={"number": short})
+            assert second in found.text and first not in found.text
+            bad = await browser.get("/console/tickets", params={"number": "x-1"})
+            assert bad.status_code == 403 and "2026-0042" in bad.text
+            overdue = await browser.get("/console/tickets", params={"overdue": "1"})
+            assert first not in overdue.text
+        h.bot.clock.advance(timedelta(days=10))
+        async with signed_in(h, h.bot.admin) as browser:
+            # The old session lasted 12 hours; the sign-in is a new one.
+            overdue = await browser.get("/console/tickets", params={"overdue": "1"})
+            assert first in overdue.text and second in overdue.text
+
+    async def test_another_communitys_ticket_is_not_found(self, web_harness: WebHarness) -> None:
+        async with signed_in(web_harness, web_harness.bot.admin) as browser:
+            response = await browser.get("/console/tickets/2026-9999")
+            assert response.status_code == 403 and "没有" in response.text
+
+
+class TestPages:
+    async def test_each_role_reaches_its_pages_and_no_others(
+        self, web_harness: WebHarness
+    ) -> None:
+        h = web_harness
+        cadre = await h.bot.cadre("Z1")
+        leader = await h.bot.with_role("赵书记", Role.LEADER)
+        expected = {
+            cadre: {"tickets", "map", "zones", "volunteers"},
+            leader: {
+                "tickets",
+                "map",
+                "zones",
+                "inspections",
+                "volunteers",
+                "ratings",
+                "ledgers",
+                "rules",
+            },
+            h.bot.admin: {
+                "tickets",
+                "map",
+                "zones",
+                "inspections",
+                "volunteers",
+                "ratings",
+                "ledgers",
+                "rules",
+                "people",
+            },
+        }
+        every = set().union(*expected.values())
+        for user, allowed in expected.items():
+            async with signed_in(h, user) as browser:
+                for page in sorted(every):
+                    response = await browser.get(f"/console/{page}")
+                    wanted = 200 if page in allowed else 403
+                    assert response.status_code == wanted, (user, page, response.text[:300])
+
+    async def test_an_admin_changes_a_rule_and_a_bad_value_is_explained(
+        self, web_harness: WebHarness
+    ) -> None:
+        h = web_harness
+        async with signed_in(h, h.bot.admin) as browser:
+            saved = await browser.post(
+                "/console/rules",
+                data={"name": "talk_threshold", "value": "80"},
+                follow_redirects=True,
+            )
+            assert saved.status_code == 200 and 'value="80' in saved.text
+            refused = await browser.post(
+                "/console/rules", data={"name": "talk_threshold", "value": "120"}
+            )
+            assert refused.status_code == 403
+        async with h.bot.services.db.read() as tx:
+            assert (await tx.communities.rules(h.bot.community.id)).talk_threshold == 80
+
+    async def test_a_ledger_downloads_as_the_same_workbook_as_export(
+        self, web_harness: WebHarness
+    ) -> None:
+        h = web_harness
+        resident = await h.bot.resident("李明")
+        await file_report(h.bot.sandbox, resident, place="1号楼")
+        async with signed_in(h, h.bot.admin) as browser:
+            response = await browser.get(
+                "/console/ledgers/download",
+                params={"month": "2026-11", "what": "tickets", "format": "xlsx"},
+            )
+        assert response.status_code == 200
+        assert "attachment" in response.headers["content-disposition"]
+        book = load_workbook(io.BytesIO(response.content), read_only=True)
+        rows = list(book.worksheets[0].iter_rows(values_only=True))
+        assert len(rows) == 2  # the header and the one ticket
+
+    async def test_people_invites_are_made_and_revoked(self, web_harness: WebHarness) -> None:
+        h = web_harness
+        async with signed_in(h, h.bot.admin) as browser:
+            made = await browser.post(
+                "/console/invites",
+                data={"role": "cadre", "zone": "Z2", "uses": "2"},
+                follow_redirects=True,
+            )
+            assert made.status_code == 200 and "已生成邀请链接" in made.text
+            code = re.search(r"start=inv_([\w-]+)", made.text)
+            assert code
+            gone = await browser.post(
+                f"/console/invites/{code.group(1)}/revoke", follow_redirects=True
+            )
+            assert "已撤销邀请链接" in gone.text and code.group(1) not in gone.text
+
+    async def test_the_map_carries_open_tickets_and_sites(self, web_harness: WebHarness) -> None:
+        h = web_harness
+        resident = await h.bot.resident("李明")
+        number = await file_report(h.bot.sandbox, resident, place="1号楼")
+        async with signed_in(h, h.bot.admin) as browser:
+            page = await browser.get("/console/map")
+        assert number in page.text and '"kind": "site"' in page.text
+        assert 'data-tiles=""' in page.text
+
+
+@pytest.mark.parametrize("path", ["/console/static/htmx.min.js", "/console/static/leaflet.js"])
+async def test_the_front_end_is_served_from_the_package(
+    web_harness: WebHarness, path: str
+) -> None:
+    async with httpx.AsyncClient(base_url=web_harness.base) as http:
+        response = await http.get(path)
+    assert response.status_code == 200 and len(response.content) > 10_000
+
+
+async def test_the_mini_app_opens_from_the_bots_menu_with_valid_launch_data(
+    tmp_path: Path,
+) -> None:
+    from urllib.parse import parse_qsl
+
+    from aiohttp import web
+
+    from bot.web.server import build_web_app
+    from tests.flows.conftest import running_harness
+    from tests.web.conftest import free_port
+
+    port = free_port()
+    public = "https://console.example.cn"
+    async with running_harness(tmp_path, web_port=port, public_url=public) as bot:
+        runner = web.AppRunner(build_web_app(bot.runtime))
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        try:
+            await bot.admin.send("/console")
+            reply = await bot.admin.wait_for(lambda m: "/console/login?token=" in (m.text or ""))
+            assert f"{public}/console/login?token=" in (reply.text or "")
+            await bot.sandbox.wait_idle(timeout=10)
+            menu = bot.sandbox.menu_button(bot.admin.id)
+            assert menu is not None and menu["web_app"]["url"] == f"{public}/console/app"
+            for opened in (bot.admin.open_menu_app(), bot.admin.open_web_app(reply, 1)):
+                assert opened.startswith(f"{public}/console/app#tgWebAppData=")
+                data = dict(parse_qsl(opened.split("#", 1)[1]))["tgWebAppData"]
+                async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as app:
+                    page = await app.get(
+                        "/console/tickets", headers={"X-Telegram-Init-Data": data}
+                    )
+                    assert page.status_code == 200 and "刘主任" in page.text
+                    tampered = data.replace("auth_date=", "auth_date=1")
+                    refused = await app.get(
+                        "/console/tickets", headers={"X-Telegram-Init-Data": tampered}
+                    )
+                    assert refused.status_code == 401
+        finally:
+            await runner.cleanup()
+
+
+async def test_a_zones_trend_is_drawn_as_a_picture(web_harness: WebHarness) -> None:
+    h = web_harness
+    async with signed_in(h, h.bot.admin) as browser:
+        async with h.bot.services.db.read() as tx:
+            zones = await tx.zones.list_by_community(h.bot.community.id)
+        picture = await browser.get(f"/console/zones/{zones[0].id}/trend.png")
+        assert picture.status_code == 200, picture.text[:500]
+        assert picture.headers["content-type"] == "image/png"
+        assert picture.content.startswith(b"\x89PNG") and len(picture.content) > 5_000
+        missing = await browser.get("/console/zones/999/trend.png")
+        assert missing.status_code == 403
