@@ -151,12 +151,12 @@ class Runtime:
             task.cancel()
         steps: list[tuple[str, Callable[[], Awaitable[object]], float]] = []
         if self.poller is not None:
-            steps.append(("poller", self.poller.stop, 7.0))
-        steps.append(("outbox sender", self.sender.stop, 3.0))
+            steps.append(("poller", self.poller.stop, 3.5))
+        steps.append(("outbox sender", self.sender.stop, 1.5))
         if self.application.running:
-            steps.append(("application", self.application.stop, 2.0))
-        steps.append(("application shutdown", self.application.shutdown, 2.0))
-        steps.append(("database", self.db.close, 2.0))
+            steps.append(("application", self.application.stop, 0.5))
+        steps.append(("application shutdown", self.application.shutdown, 0.5))
+        steps.append(("database", self.db.close, 1.0))
         for name, step, limit in steps:
             try:
                 await asyncio.wait_for(step(), limit)
@@ -290,8 +290,12 @@ def run(settings: Settings) -> None:
                 runners.append(await serve_webhook(runtime))
             await stop.wait()
         finally:
+            # The whole stop fits in 10 s: 2 s for the web servers, 7 s for the rest.
             for runner in runners:
-                await runner.cleanup()
+                try:
+                    await asyncio.wait_for(runner.cleanup(), 2.0 / len(runners))
+                except Exception:
+                    log.exception("stopping a web server failed; moving on")
             await runtime.stop()
 
     asyncio.run(main())

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 30.0
 # How long stop() waits for the batch in hand; the whole stop must fit in 10 s.
-STOP_GRACE_S = 5.0
+STOP_GRACE_S = 2.5
 
 
 class Poller:
@@ -89,7 +89,7 @@ class Poller:
         if self.offset is None:
             return
         try:
-            await asyncio.wait_for(self._confirm_offset(), 2)
+            await asyncio.wait_for(self._confirm_offset(), 0.8)
         except Exception as exc:
             log.warning("could not confirm the last offset: %s", exc)
 

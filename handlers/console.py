@@ -8,6 +8,7 @@ import contextlib
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    LinkPreviewOptions,
     MenuButtonWebApp,
     Update,
     WebAppInfo,
@@ -44,7 +45,14 @@ async def console(update: Update, ctx: Ctx) -> None:
             await ctx.bot.set_chat_menu_button(
                 chat.id, MenuButtonWebApp(ctx.t("console.title"), app)
             )
-    await reply(update, ctx.t("console.command_link", url=link), InlineKeyboardMarkup(rows))
+    message = update.effective_message
+    assert message is not None
+    # No preview: Telegram's preview fetch must not be the one that opens the link.
+    await message.reply_text(
+        ctx.t("console.command_link", url=link),
+        reply_markup=InlineKeyboardMarkup(rows),
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+    )
 
 
 def console_base(ctx: Ctx) -> str | None:

@@ -188,7 +188,7 @@ async def roster(update: Update, ctx: Ctx) -> None:
         ctx.t("volunteer.status_confirmed"),
         ctx.t("volunteer.status_waitlisted"),
     )
-    tz = ZoneInfo(ctx.svc.settings.timezone)
+    tz = ZoneInfo(await community_tz(ctx, found.activity.community_id))
     for person, signup, hours in found.confirmed:
         checked_in = signup.checked_in_at
         local = f"{checked_in.astimezone(tz):%Y-%m-%d %H:%M}" if checked_in else ""

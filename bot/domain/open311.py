@@ -69,6 +69,12 @@ def shares_description(source: Source) -> bool:
     return source is not Source.RESIDENT
 
 
+def shares_media(source: Source) -> bool:
+    """A resident's photo may show faces, doors or number plates: it stays inside the bot,
+    like their words. Photos the API or an inspection brought in are published."""
+    return source is not Source.RESIDENT
+
+
 def parse_query(params: dict[str, str], now: datetime) -> RequestQuery:
     """Validate GET requests' parameters; the default window is the last 90 days."""
     raw_ids = params.get("service_request_id", "").strip()

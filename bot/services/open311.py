@@ -20,6 +20,7 @@ from bot.domain.open311 import (
     Open311Error,
     RequestQuery,
     public_status,
+    shares_media,
 )
 from bot.domain.reports import DraftPhoto, Place
 from bot.domain.tickets import Source, Status
@@ -113,6 +114,10 @@ class Open311Service(Service):
         self._wake_outbox()
         return Posted(ticket.number, zone.name)
 
+    async def check_key(self, community: Community, api_key: str) -> None:
+        """Refuse a missing, revoked or foreign key before anything is read or stored."""
+        await self._key_for(community, api_key)
+
     async def _key_for(self, community: Community, api_key: str) -> ApiKey:
         if not api_key:
             raise Open311Error(403, "api_key is required to post a request")
@@ -184,10 +189,11 @@ class Open311Service(Service):
                 raise NotFound("open311.key_not_found", id=key_id)
 
     async def media_path(self, community: Community, number: str) -> str | None:
-        """Where a request's first before-photo is stored (under the data dir), if any."""
+        """Where a request's first before-photo is stored (under the data dir), if it may
+        be published (never a resident's: see ``shares_media``)."""
         async with self.db.read() as tx:
             ticket = await tx.tickets.find_by_number(community.id, number)
-            if ticket is None:
+            if ticket is None or not shares_media(ticket.source):
                 return None
             photos = await tx.tickets.photos(ticket.id, "before")
         return photos[0].path if photos else None

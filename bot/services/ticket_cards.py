@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from bot import callbacks
@@ -60,6 +60,15 @@ def event_note(event: StoredEvent, ticket: Ticket, timezone: str) -> tuple[str, 
         days, reason = split_extension_note(note)
         if days is not None:
             return "tickets.note_extension", {"days": days, "text": reason}
+    if event.kind is EventKind.REDATED:
+        old, _, new = note.partition(" → ")
+        try:
+            return "tickets.note_redated", {
+                "old": Day(date.fromisoformat(old)),
+                "new": Day(date.fromisoformat(new)),
+            }
+        except ValueError:
+            return "tickets.note_text", {"text": note}
     if event.kind is EventKind.REJECTED:
         code, _, reason = note.partition(": ")
         if code in set(RejectReason):

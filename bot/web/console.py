@@ -13,19 +13,20 @@ from dataclasses import fields
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 import jinja2
 from aiohttp import web
 from markupsafe import Markup
 
-from bot.domain.errors import JiayuanError
+from bot.domain.errors import InvalidInput, JiayuanError
 from bot.domain.models import Language, Role
 from bot.domain.reports import CATEGORIES
 from bot.domain.rules import BOUNDS, CommunityRules
 from bot.domain.scoring import YearMonth
 from bot.domain.tickets import RejectReason, Status
+from bot.domain.volunteers import Activity
 from bot.i18n import t
 from bot.render.trend import render_trend
 from bot.render.worker import run_image_work
@@ -34,7 +35,9 @@ from bot.services.container import Services
 from bot.services.exports import FORMATS, WHATS
 from bot.services.messages import localized
 from bot.services.ticket_cards import event_note
+from bot.services.volunteers import title_of
 from storage.console import TicketFilter
+from storage.open311 import ApiKey
 from storage.scores import StoredScore
 from storage.tickets import StoredEvent
 
@@ -64,7 +67,8 @@ def routes(
     return [
         web.get(f"{PREFIX}", console.home),
         web.get(f"{PREFIX}/", console.home),
-        web.get(f"{PREFIX}/login", console.login),
+        web.get(f"{PREFIX}/login", console.login_page),
+        web.post(f"{PREFIX}/login", console.login),
         web.post(f"{PREFIX}/logout", console.logout),
         web.get(f"{PREFIX}/app", console.mini_app),
         web.get(f"{PREFIX}/tickets", page(console.tickets)),
@@ -85,6 +89,8 @@ def routes(
         web.post(f"{PREFIX}/people/{{person_id:\\d+}}/revoke", page(console.revoke_role)),
         web.post(f"{PREFIX}/invites", page(console.invite)),
         web.post(f"{PREFIX}/invites/{{code}}/revoke", page(console.revoke_invite)),
+        web.post(f"{PREFIX}/apikeys", page(console.issue_key)),
+        web.post(f"{PREFIX}/apikeys/{{key_id:\\d+}}/revoke", page(console.revoke_key)),
         web.static(f"{PREFIX}/static", HERE / "static"),
     ]
 
@@ -98,7 +104,10 @@ class _Console:
     # -- who is asking ----------------------------------------------------------------
 
     async def visitor(self, request: web.Request) -> Visitor | None:
-        init_data = request.headers.get(INIT_DATA_HEADER) or request.query.get("tgWebAppData")
+        init_data = request.headers.get(INIT_DATA_HEADER)
+        if not init_data and request.method == "GET":
+            # Pictures and downloads cannot carry a header; nothing that acts may use this.
+            init_data = request.query.get("tgWebAppData")
         if init_data:
             return await self.svc.console.by_init_data(init_data)
         session = request.cookies.get(SESSION_COOKIE)
@@ -108,8 +117,8 @@ class _Console:
         """Find the visitor, refuse strangers, turn refusals into a page in their words."""
 
         async def guarded(request: web.Request) -> web.StreamResponse:
-            if request.method == "POST" and not _same_origin(request):
-                return web.Response(status=403, text="cross-site request refused")
+            if request.method == "POST" and not _same_origin(request, self.public_url):
+                return self.render(request, None, "signed_out.html", status=403, foreign=True)
             visitor = await self.visitor(request)
             if visitor is None:
                 return self.render(request, None, "signed_out.html", status=401)
@@ -117,7 +126,7 @@ class _Console:
                 return await handler(request, visitor)
             except JiayuanError as error:
                 lang = _language(visitor)
-                message = Markup(t(lang, error.key, **error.params))
+                message = _trusted(lang, error.key, **error.params)
                 return self.render(request, visitor, "refused.html", status=403, message=message)
 
         return guarded
@@ -134,7 +143,7 @@ class _Console:
         lang = _language(visitor)
 
         def say(key: str, **params: Any) -> Markup:
-            return Markup(t(lang, key, **params))
+            return _trusted(lang, key, **params)
 
         tz = ZoneInfo(visitor.community.timezone if visitor else "UTC")
         html = _templates.get_template(template).render(
@@ -148,18 +157,37 @@ class _Console:
             day=lambda value: _day(value, tz),
             **context,
         )
-        return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
+        return web.Response(
+            text=html,
+            status=status,
+            content_type="text/html",
+            charset="utf-8",
+            headers={
+                "Content-Security-Policy": _CSP,
+                "X-Content-Type-Options": "nosniff",
+                "Referrer-Policy": "same-origin",
+                "Cache-Control": "no-store",
+            },
+        )
 
     # -- doors ------------------------------------------------------------------------
 
     async def home(self, request: web.Request) -> web.StreamResponse:
         raise web.HTTPFound(f"{PREFIX}/tickets")
 
+    async def login_page(self, request: web.Request) -> web.StreamResponse:
+        """The sign-in link opens a button; a preview or scanner fetching it spends nothing."""
+        token = request.query.get("token", "")
+        return self.render(request, None, "sign_in.html", token=token)
+
     async def login(self, request: web.Request) -> web.StreamResponse:
-        session = await self.svc.console.open_session(request.query.get("token", ""))
+        if not _same_origin(request, self.public_url):
+            return self.render(request, None, "signed_out.html", status=403, foreign=True)
+        form = await request.post()
+        session = await self.svc.console.open_session(str(form.get("token", "")))
         if session is None:
             return self.render(request, None, "signed_out.html", status=403, expired=True)
-        response = web.HTTPFound(f"{PREFIX}/tickets")
+        response = web.HTTPSeeOther(f"{PREFIX}/tickets")
         response.set_cookie(
             SESSION_COOKIE,
             session,
@@ -172,8 +200,8 @@ class _Console:
         raise response
 
     async def logout(self, request: web.Request) -> web.StreamResponse:
-        if not _same_origin(request):
-            return web.Response(status=403, text="cross-site request refused")
+        if not _same_origin(request, self.public_url):
+            return self.render(request, None, "signed_out.html", status=403, foreign=True)
         session = request.cookies.get(SESSION_COOKIE)
         if session:
             await self.svc.console.logout(session)
@@ -215,6 +243,7 @@ class _Console:
             categories=CATEGORIES,
             query=q,
             chosen_statuses=set(q.getall("status", [])),
+            notice=_done(request, _TICKET_ACTIONS),
         )
 
     async def ticket(self, request: web.Request, visitor: Visitor) -> web.StreamResponse:
@@ -224,7 +253,7 @@ class _Console:
 
         def note(event: StoredEvent) -> Markup:
             key, params = event_note(event, ticket, visitor.community.timezone)
-            return Markup(t(lang, key, **localized(lang, params)))
+            return _trusted(lang, key, **localized(lang, params))
 
         return self.render(
             request,
@@ -233,7 +262,7 @@ class _Console:
             d=detail,
             note=note,
             reasons=list(RejectReason),
-            notice=request.query.get("done"),
+            notice=_done(request, _TICKET_ACTIONS),
         )
 
     async def act(self, request: web.Request, visitor: Visitor) -> web.StreamResponse:
@@ -241,6 +270,9 @@ class _Console:
         action = request.match_info["action"]
         form = await request.post()
         await self.svc.console.act(visitor, number, action, {k: str(v) for k, v in form.items()})
+        if action == "transfer":
+            # Handed to another zone, the ticket may be out of this visitor's sight now.
+            raise web.HTTPSeeOther(f"{PREFIX}/tickets?{urlencode({'done': action})}")
         raise web.HTTPSeeOther(f"{PREFIX}/tickets/{number}?{urlencode({'done': action})}")
 
     async def photo(self, request: web.Request, visitor: Visitor) -> web.StreamResponse:
@@ -299,7 +331,13 @@ class _Console:
 
     async def volunteers(self, request: web.Request, visitor: Visitor) -> web.StreamResponse:
         rosters = await self.svc.console.rosters(visitor)
-        return self.render(request, visitor, "volunteers.html", rosters=rosters)
+        lang = _language(visitor)
+
+        def title(activity: Activity) -> str:
+            named = title_of(activity)
+            return named if isinstance(named, str) else named.render(lang)
+
+        return self.render(request, visitor, "volunteers.html", rosters=rosters, title=title)
 
     async def ratings(self, request: web.Request, visitor: Visitor) -> web.StreamResponse:
         listing = await self.svc.console.ratings(visitor)
@@ -323,7 +361,7 @@ class _Console:
         try:
             month = YearMonth.parse(q.get("month", ""))
         except ValueError:
-            raise web.HTTPBadRequest(text="month must be YYYY-MM") from None
+            raise InvalidInput("console.bad_month") from None
         what = q.get("what", "all")
         fmt = q.get("format", "xlsx")
         exported = await self.svc.exports.prepare(visitor.actor, month, what, fmt)
@@ -346,7 +384,7 @@ class _Console:
             bounds=BOUNDS,
             values=values,
             editable=visitor.has(Role.ADMIN),
-            notice=request.query.get("done"),
+            notice=_done(request, frozenset(f.name for f in fields(CommunityRules))),
             rule_title=lambda name: _rule_text(visitor, name, "name"),
             rule_help=lambda name: _rule_text(visitor, name, "help"),
         )
@@ -359,8 +397,11 @@ class _Console:
 
     # -- people and invites -----------------------------------------------------------
 
-    async def people(self, request: web.Request, visitor: Visitor) -> web.StreamResponse:
+    async def people(
+        self, request: web.Request, visitor: Visitor, new_key: tuple[ApiKey, str] | None = None
+    ) -> web.StreamResponse:
         require(visitor, Role.ADMIN)
+        keys = await self.svc.open311.keys(visitor.actor)
         people = await self.svc.people.list_people(visitor.actor)
         links = await self.svc.invites.open_links(visitor.actor)
         zones = await self.svc.console.zones_of(visitor)
@@ -372,24 +413,40 @@ class _Console:
             links=links,
             zones=zones,
             bot=self.svc.rhythm.bot_username or "",
-            roles=[Role.CADRE, Role.INSPECTOR, Role.LEADER, Role.ADMIN],
-            notice=request.query.get("done"),
+            roles=list(_INVITABLE),
+            notice=_done(request, _PEOPLE_ACTIONS),
+            keys=keys,
+            new_key=new_key,
+            open311_url=f"{self.public_url or request.url.origin()}/open311/v2/requests.json",
         )
 
     async def revoke_role(self, request: web.Request, visitor: Visitor) -> web.StreamResponse:
         form = await request.post()
-        role = Role(str(form.get("role", "")))
+        role = _role(str(form.get("role", "")))
         await self.svc.people.revoke(visitor.actor, int(request.match_info["person_id"]), role)
         raise web.HTTPSeeOther(f"{PREFIX}/people?done=revoked")
 
     async def invite(self, request: web.Request, visitor: Visitor) -> web.StreamResponse:
         form = await request.post()
-        role = Role(str(form.get("role", "")))
-        uses = int(str(form.get("uses") or 1))
+        role = _role(str(form.get("role", "")))
+        uses_text = str(form.get("uses") or "1")
+        if not uses_text.isdigit():
+            raise InvalidInput("admin.invite_bad_uses", max=100)
+        uses = int(uses_text)
         await self.svc.invites.create(
             visitor.actor, role, str(form.get("zone") or "") or None, uses=uses
         )
         raise web.HTTPSeeOther(f"{PREFIX}/people?done=invited")
+
+    async def issue_key(self, request: web.Request, visitor: Visitor) -> web.StreamResponse:
+        """A new Open311 key, shown on this page once (only its hash is kept)."""
+        form = await request.post()
+        issued = await self.svc.open311.issue_key(visitor.actor, str(form.get("label", "")))
+        return await self.people(request, visitor, new_key=issued)
+
+    async def revoke_key(self, request: web.Request, visitor: Visitor) -> web.StreamResponse:
+        await self.svc.open311.revoke_key(visitor.actor, int(request.match_info["key_id"]))
+        raise web.HTTPSeeOther(f"{PREFIX}/people?done=key_revoked")
 
     async def revoke_invite(self, request: web.Request, visitor: Visitor) -> web.StreamResponse:
         await self.svc.invites.revoke(visitor.actor, request.match_info["code"])
@@ -397,6 +454,16 @@ class _Console:
 
 
 _STATUSES = [s.value for s in Status]
+_TICKET_ACTIONS = frozenset({"accept", "transfer", "reject", "extend", "confirm", "reopen"})
+_PEOPLE_ACTIONS = frozenset({"revoked", "invited", "invite_revoked", "key_revoked"})
+_INVITABLE = (Role.CADRE, Role.INSPECTOR, Role.LEADER, Role.ADMIN)
+# Our own scripts and styles only; tiles may come from a configured https host. Leaflet and
+# the map legend set inline styles, nothing runs inline script.
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: https:; connect-src 'self'; frame-ancestors https://web.telegram.org "
+    "https://*.telegram.org 'self'; form-action 'self'; base-uri 'none'"
+)
 _MIME = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv",
@@ -444,17 +511,43 @@ def _nav(visitor: Visitor | None) -> list[tuple[str, str]]:
     return pages
 
 
+def _role(value: str) -> Role:
+    if value not in {r.value for r in _INVITABLE}:
+        raise InvalidInput("admin.invite_bad_role", roles=", ".join(r.value for r in _INVITABLE))
+    return Role(value)
+
+
+def _trusted(lang: Language, key: str, **params: Any) -> Markup:
+    """Catalog text (HTML we wrote, parameters escaped by ``t``) as safe markup; a key the
+    catalogs lack comes back as the key, which is escaped like any other text."""
+    text = t(lang, key, **params)
+    return Markup.escape(text) if text == key else Markup(text)
+
+
+def _done(request: web.Request, allowed: frozenset[str]) -> str | None:
+    """The action a redirect says was done, if it is one we know (never free text)."""
+    done = request.query.get("done")
+    return done if done in allowed else None
+
+
 def _language(visitor: Visitor | None) -> Language:
     if visitor is None or visitor.person.language is None:
         return Language.ZH
     return visitor.person.language
 
 
-def _same_origin(request: web.Request) -> bool:
+def _same_origin(request: web.Request, public_url: str | None) -> bool:
     """A form from another site must not act with our cookie (SameSite=Lax covers most
-    browsers; the Origin header covers the rest)."""
+    browsers; the Origin header covers the rest). Behind a reverse proxy the browser's
+    origin is the public URL's, not the address this server sees."""
     origin = request.headers.get("Origin")
-    return origin is None or origin == "null" or origin == str(request.url.origin())
+    if origin is None:
+        return True
+    expected = {str(request.url.origin())}
+    if public_url:
+        parts = urlsplit(public_url)
+        expected.add(f"{parts.scheme}://{parts.netloc}")
+    return origin in expected
 
 
 def _when(value: datetime | None, tz: ZoneInfo) -> str:

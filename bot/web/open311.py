@@ -25,6 +25,7 @@ from bot.domain.open311 import (
     parse_query,
     public_status,
     shares_description,
+    shares_media,
 )
 from bot.domain.reports import CATEGORIES, DraftPhoto
 from bot.domain.tickets import Status
@@ -167,9 +168,12 @@ class _Api:
     async def post(self, request: web.Request) -> web.StreamResponse:
         fields, uploads = await _form(request)
         community = await self.svc.open311.jurisdiction(fields.get("jurisdiction_id"))
+        api_key = fields.get("api_key", "")
+        # The key first: nobody without one gets photos decoded and written to disk.
+        await self.svc.open311.check_key(community, api_key)
         new = parse_new_request(fields)
         photos = await self._photos(uploads)
-        posted = await self.svc.open311.post(community, fields.get("api_key", ""), new, photos)
+        posted = await self.svc.open311.post(community, api_key, new, photos)
         lang = _language(request)
         body = [
             {
@@ -223,7 +227,7 @@ class _Api:
         if row.lat is not None and row.lon is not None:
             doc["lat"] = row.lat
             doc["long"] = row.lon
-        if row.has_photo:
+        if row.has_photo and shares_media(row.source):
             doc["media_url"] = (
                 f"{self._base(request)}{PREFIX}/media/{community.code}/{row.number}.jpg"
             )

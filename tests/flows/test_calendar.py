@@ -111,7 +111,7 @@ async def test_holiday_moves_an_open_deadline_and_tells_the_cadre(harness: Harne
     assert [e.note for e in events if e.kind is EventKind.REDATED] == ["2027-01-07 → 2027-01-08"]
     await harness.admin.send(f"/ticket {number}")
     timeline = await harness.admin.wait_for(has("期限变更"))
-    assert "2027-01-07 → 2027-01-08" in (timeline.text or "")
+    assert "由 2027年1月7日 改为 2027年1月8日" in (timeline.text or "")
     # A day that moves nothing (after the due day) tells nobody.
     await harness.admin.send("/holiday 2027-03-01")
     reply = await harness.admin.wait_for(has("2027-03-01"))

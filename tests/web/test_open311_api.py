@@ -336,3 +336,59 @@ async def test_the_next_digest_counts_city_system_requests_as_their_own_source(
     await h.bot.admin.send("/digest")
     digest = await h.bot.admin.wait_for(lambda m: "简报" in (m.text or ""))
     assert "新上报 1（居民 0｜督查 0｜月讲评 0｜城市系统 1）" in (digest.text or "")
+
+
+async def second_community_key(h: WebHarness) -> str:
+    """A key of a second community ("heping", a copy of the sample) from its own admin."""
+    from bot.importer import load_plan
+
+    services = h.bot.services
+    path = h.bot.data_dir / "other.yaml"
+    other = (EXAMPLES / "community.yaml").read_text(encoding="utf-8")
+    path.write_text(other.replace("code: xingfuli", "code: heping"), encoding="utf-8")
+    summary = await services.communities.apply_plan(load_plan(path))
+    telegram_id = await _admin_of(h, summary.community.id)
+    actor, _ = await services.people.identify(telegram_id, "何主任", "zh-hans", False)
+    _, key = await services.open311.issue_key(actor, "heping")
+    return key
+
+
+async def test_without_a_key_no_photo_is_even_read(web_harness: WebHarness) -> None:
+    h = web_harness
+    photos = h.bot.data_dir / "photos"
+    before = sorted(photos.rglob("*")) if photos.exists() else []
+    response = await post(
+        h,
+        {"api_key": "jy311_wrong", "service_code": "litter", **NEAR_BUILDING_3},
+        files={"media": ("p.jpg", jpeg("blue"), "image/jpeg")},
+    )
+    assert response.status_code == 403
+    after = sorted(photos.rglob("*")) if photos.exists() else []
+    assert after == before, "nothing was decoded or written for a request without a key"
+
+
+async def test_a_residents_photo_is_not_published(web_harness: WebHarness) -> None:
+    h = web_harness
+    resident = await h.bot.resident("李明")
+    number = await file_report(h.bot.sandbox, resident, place="1号楼")
+    [read] = (await get(h, f"requests/{number}.json")).json()
+    assert "media_url" not in read
+    async with httpx.AsyncClient() as http:
+        photo = await http.get(f"{h.open311}/media/{JURISDICTION}/{number}.jpg")
+    assert photo.status_code == 404
+
+
+async def test_another_jurisdictions_requests_are_not_listed_here(web_harness: WebHarness) -> None:
+    h = web_harness
+    key = await second_community_key(h)
+    posted = await post(
+        h, {"api_key": key, "jurisdiction_id": "heping", "service_code": "ads", **NEAR_BUILDING_3}
+    )
+    number = posted.json()[0]["service_request_id"]
+    ours = await get(h, "requests.json", jurisdiction_id=JURISDICTION)
+    assert ours.json() == []
+    assert (
+        await get(h, f"requests/{number}.json", jurisdiction_id=JURISDICTION)
+    ).status_code == 404
+    theirs = await get(h, f"requests/{number}.json", jurisdiction_id="heping")
+    assert theirs.json()[0]["service_request_id"] == number

@@ -86,8 +86,14 @@ async def test_the_demo_prints_the_console_and_a_working_sign_in_link(tmp_path: 
             assert line, "the demo ended before printing the console's address"
             if "/console/login?token=" in line:
                 link = line.split("within 10 minutes: ", 1)[1].split(" ;", 1)[0]
-        async with httpx.AsyncClient() as browser:
-            signed_in = await browser.get(link, follow_redirects=True)
+        base = link.split("/console/")[0]
+        async with httpx.AsyncClient(base_url=base) as browser:
+            assert (await browser.get(link)).status_code == 200
+            signed_in = await browser.post(
+                "/console/login",
+                data={"token": link.split("token=", 1)[1]},
+                follow_redirects=True,
+            )
             assert signed_in.status_code == 200 and "刘主任" in signed_in.text
             discovery = await browser.get(
                 link.split("/console/")[0] + "/open311/v2/discovery.json"

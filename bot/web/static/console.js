@@ -25,6 +25,13 @@
     });
   }
 
+  // Names people typed go into the tooltip as text, never as HTML.
+  function escapeHtml(text) {
+    var box = document.createElement("div");
+    box.textContent = String(text);
+    return box.innerHTML;
+  }
+
   function drawMap(root) {
     var box = root.querySelector("#map");
     if (!box || box.dataset.drawn || typeof L === "undefined") { return; }
@@ -47,7 +54,7 @@
       }).addTo(map);
       var label = p.kind === "site" ? p.name + " · " + p.category
         : p.number + " · " + p.label + " · " + p.place;
-      marker.bindTooltip(label);
+      marker.bindTooltip(escapeHtml(label));
       if (p.kind === "ticket") {
         marker.on("click", function () { window.location.href = p.href; });
       }
