@@ -101,7 +101,8 @@ def test_a_closed_ticket_is_never_checked_again() -> None:
 
 def test_an_overdue_ticket_waits_for_nothing_more() -> None:
     ticket = _ticket(Status.ACCEPTED)
-    later = ticket.due_at + timedelta(days=3)  # type: ignore[operator]
+    assert ticket.due_at is not None
+    later = ticket.due_at + timedelta(days=3)
     due = due_now(ticket, RULES, CALENDAR, later, SHANGHAI)
     assert [o.kind for o in due.occurrences] == [DueKind.OVERDUE]
     assert due.next_check_at == NEVER
