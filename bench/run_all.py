@@ -29,6 +29,7 @@ SCRIPTS = {
     "database": ("bench_database.py", 480, 960),
     "memory": ("bench_memory.py", 360, 480),
     "photos": ("bench_photos.py", 300, 540),
+    "render": ("bench_render.py", 120, 300),
 }
 TITLES = {
     "updates": "Update throughput and latency",
@@ -36,6 +37,7 @@ TITLES = {
     "database": "Database at district scale",
     "memory": "Memory",
     "photos": "Photo sanitising",
+    "render": "Rendering hostile input",
 }
 
 

@@ -8,14 +8,15 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.domain.due import Due, DueKind, Occurrence, due_now
 from bot.domain.models import Community, Language, Person, Role
 from bot.domain.reports import Draft
 from bot.domain.rules import CommunityRules
-from bot.domain.tickets import OPEN_STATUSES, Event, EventKind, Status, Ticket
+from bot.domain.tickets import Event, EventKind, Ticket
 from bot.domain.workdays import WorkCalendar
 from bot.i18n import Safe, t
 from bot.services import messages
@@ -26,11 +27,6 @@ from bot.textlimits import MESSAGE_LIMIT, visible_length
 from storage.transaction import Transaction
 
 log = logging.getLogger(__name__)
-
-# Reminders go out in working hours, not at midnight when the day turns.
-REMINDER_TIME = time(9, 0)
-# A ticket with nothing ahead of it (closed, or every occurrence already behind it).
-NEVER = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,11 +48,20 @@ class TickReport:
         )
 
 
-def last_day(ticket: Ticket, tz: ZoneInfo) -> date | None:
-    """The last local day to fix it (the deadline is the start of the following day)."""
-    if ticket.due_at is None:
-        return None
-    return (ticket.due_at.astimezone(tz) - timedelta(microseconds=1)).date()
+# The counter each kind of occurrence adds to.
+_COUNTS = {
+    DueKind.REMIND_DUE: "reminders",
+    DueKind.REMIND_TOMORROW: "reminders",
+    DueKind.REMIND_AHEAD: "reminders",
+    DueKind.OVERDUE: "escalations",
+    DueKind.LATE_ACCEPTANCE: "late",
+    DueKind.RECHECK: "recheck",
+}
+_REMINDER_TEXT = {
+    DueKind.REMIND_DUE: "tickets.reminder_due",
+    DueKind.REMIND_TOMORROW: "tickets.reminder_before",
+    DueKind.REMIND_AHEAD: "tickets.reminder_ahead",
+}
 
 
 # Tickets looked at per transaction: a catch-up after downtime (tens of thousands of
@@ -71,6 +76,7 @@ class _Context:
     community: Community
     rules: CommunityRules
     calendar: WorkCalendar
+    tz: ZoneInfo
 
 
 @dataclass(slots=True)
@@ -100,10 +106,9 @@ class DeadlineService(Service):
                     if ticket.community_id not in contexts:
                         contexts[ticket.community_id] = await _context(tx, ticket.community_id)
                 due = {
-                    ticket.id: _due_keys(ticket, *_parts(contexts[ticket.community_id]), now)
-                    for ticket in batch
+                    ticket.id: _due(ticket, contexts[ticket.community_id], now) for ticket in batch
                 }
-                fired = await tx.occurrences.existing([k for keys in due.values() for k in keys])
+                fired = await tx.occurrences.existing([k for d in due.values() for k in d.keys])
             if not batch:
                 break
             async with self.db.transaction() as tx:
@@ -111,12 +116,11 @@ class DeadlineService(Service):
                 lists = _LeaderLists()
                 for ticket in batch:
                     context = contexts[ticket.community_id]
-                    if any(key not in fired for key in due[ticket.id]):
+                    planned = due[ticket.id]
+                    if any(key not in fired for key in planned.keys):
                         ticket = await tx.tickets.get(ticket.id)  # fresh: it may have moved on
-                        await self._fire(tx, ticket, context, lists, now, counts)
-                    plans.append(
-                        (ticket.id, ticket.version, next_check_at(ticket, *_parts(context), now))
-                    )
+                        planned = await self._fire(tx, ticket, context, lists, now, counts)
+                    plans.append((ticket.id, ticket.version, planned.next_check_at))
                 await _send_leader_lists(tx, lists, now)
                 await tx.tickets.plan_checks(plans)
             if any(counts.values()):
@@ -155,70 +159,57 @@ class DeadlineService(Service):
         lists: _LeaderLists,
         now: datetime,
         counts: dict[str, int],
-    ) -> None:
-        community, calendar = context.community, context.calendar
-        counts["reminders"] += await self._remind(tx, ticket, community, calendar, now)
-        counts["escalations"] += await self._escalate(tx, ticket, community, lists, now)
-        counts["late"] += await self._late_acceptance(
-            tx, ticket, community, calendar, context.rules, lists, now
-        )
-        counts["recheck"] += await self._recheck_request(tx, ticket, context, now)
+    ) -> Due:
+        """Fire what the fresh ticket has due, each occurrence claimed once; returns it so
+        the ticket is planned from the same reading."""
+        due = _due(ticket, context, now)
+        for occurrence in due.occurrences:
+            if not await tx.occurrences.claim(occurrence.key, now):
+                continue
+            count = _COUNTS[occurrence.kind]
+            counts[count] += 1
+            if count == "reminders":
+                await self._remind(tx, ticket, context.community, occurrence, now)
+            elif occurrence.kind is DueKind.OVERDUE:
+                await self._escalate(tx, ticket, context.community, occurrence, lists, now)
+            elif occurrence.kind is DueKind.LATE_ACCEPTANCE:
+                await self._late_acceptance(tx, ticket, context.community, occurrence, lists, now)
+            else:
+                await self._recheck_request(tx, ticket, context.community, occurrence, now)
+        return due
 
     async def _remind(
         self,
         tx: Transaction,
         ticket: Ticket,
         community: Community,
-        calendar: WorkCalendar,
+        occurrence: Occurrence,
         now: datetime,
-    ) -> int:
-        if ticket.status not in OPEN_STATUSES:
-            return 0  # fixed, waiting for its re-check: nothing to remind the cadre of
-        tz = ZoneInfo(community.timezone)
-        local = now.astimezone(tz)
-        due_day = last_day(ticket, tz)
-        if due_day is None or local.time() < REMINDER_TIME:
-            return 0
-        today = local.date()
-        if today == due_day:
-            kind, key = "tickets.reminder_due", f"remind-due:{ticket.id}:{due_day}"
-        elif calendar.previous_workday(due_day) <= today < due_day:
-            # "Tomorrow" only when it is: on a Friday a Monday deadline is named by its day.
-            tomorrow = due_day == today + timedelta(days=1)
-            kind = "tickets.reminder_before" if tomorrow else "tickets.reminder_ahead"
-            key = f"remind-before:{ticket.id}:{due_day}"
-        else:
-            return 0
-        if not await tx.occurrences.claim(key, now):
-            return 0
+    ) -> None:
+        assert occurrence.day is not None  # a reminder always names its day
         params = await ticket_params(tx, ticket, community.timezone)
-        params["weekday_key"] = f"tickets.weekday_{due_day.weekday()}"
+        params["weekday_key"] = f"tickets.weekday_{occurrence.day.weekday()}"
         for person in await _responsible(tx, ticket):
             await messages.to_person(
                 tx,
                 person,
                 now,
-                kind,
+                _REMINDER_TEXT[occurrence.kind],
                 buttons=ticket_buttons_for_cadre(ticket),
-                dedupe_key=f"{key}:{person.id}",
+                dedupe_key=f"{occurrence.key}:{person.id}",
                 **params,
             )
-        return 1
 
     async def _escalate(
         self,
         tx: Transaction,
         ticket: Ticket,
         community: Community,
+        occurrence: Occurrence,
         lists: _LeaderLists,
         now: datetime,
-    ) -> int:
-        if not ticket.overdue_at(now):
-            return 0
-        due_day = last_day(ticket, ZoneInfo(community.timezone))
-        key = f"overdue:{ticket.id}:{due_day}"
-        if not await tx.occurrences.claim(key, now):
-            return 0
+    ) -> None:
+        key = occurrence.key
         await tx.tickets.add_events(ticket.id, [Event(EventKind.ESCALATED, None, now, "overdue")])
         params = await ticket_params(tx, ticket, community.timezone)
         cadre = (
@@ -236,28 +227,17 @@ class DeadlineService(Service):
                 dedupe_key=f"{key}:cadre:{person.id}",
                 **params,
             )
-        return 1
 
     async def _late_acceptance(
         self,
         tx: Transaction,
         ticket: Ticket,
         community: Community,
-        calendar: WorkCalendar,
-        rules: CommunityRules,
+        occurrence: Occurrence,
         lists: _LeaderLists,
         now: datetime,
-    ) -> int:
-        if ticket.status is not Status.ASSIGNED or ticket.dispatched_at is None:
-            return 0
-        limit = calendar.deadline_instant(
-            ticket.dispatched_at, rules.accept_workdays, ZoneInfo(community.timezone)
-        )
-        if now < limit:
-            return 0
-        key = f"accept-late:{ticket.id}:{ticket.dispatched_at.date()}:{ticket.assignee_person_id}"
-        if not await tx.occurrences.claim(key, now):
-            return 0
+    ) -> None:
+        key = occurrence.key
         params = await ticket_params(tx, ticket, community.timezone)
         cadre = (
             await tx.people.get(ticket.assignee_person_id) if ticket.assignee_person_id else None
@@ -275,24 +255,16 @@ class DeadlineService(Service):
                 dedupe_key=f"{key}:cadre",
                 **params,
             )
-        return 1
 
     async def _recheck_request(
-        self, tx: Transaction, ticket: Ticket, context: _Context, now: datetime
-    ) -> int:
-        if ticket.status is not Status.RECTIFIED or ticket.rectified_at is None:
-            return 0
-        ready = context.calendar.deadline_instant(
-            ticket.rectified_at,
-            context.rules.recheck_workdays,
-            ZoneInfo(context.community.timezone),
-        )
-        if now < ready:
-            return 0
-        key = f"recheck:{ticket.id}:{ticket.rectified_at.isoformat()}"
-        if not await tx.occurrences.claim(key, now):
-            return 0
-        params = await ticket_params(tx, ticket, context.community.timezone)
+        self,
+        tx: Transaction,
+        ticket: Ticket,
+        community: Community,
+        occurrence: Occurrence,
+        now: datetime,
+    ) -> None:
+        params = await ticket_params(tx, ticket, community.timezone)
         photos = await tx.tickets.photos(ticket.id, "after")
         for inspector in await tx.people.list_with_role(ticket.community_id, Role.INSPECTOR):
             await messages.to_person(
@@ -302,10 +274,9 @@ class DeadlineService(Service):
                 "tickets.recheck_request",
                 buttons=recheck_buttons(ticket),
                 photo=photos[-1].path if photos else None,
-                dedupe_key=f"{key}:{inspector.id}",
+                dedupe_key=f"{occurrence.key}:{inspector.id}",
                 **params,
             )
-        return 1
 
     async def _expire_drafts(self, tx: Transaction, now: datetime) -> int:
         told = 0
@@ -321,11 +292,17 @@ class DeadlineService(Service):
 
 
 async def _context(tx: Transaction, community_id: int) -> _Context:
+    community = await tx.communities.get(community_id)
     return _Context(
-        await tx.communities.get(community_id),
+        community,
         await tx.communities.rules(community_id),
         await community_calendar(tx, community_id),
+        ZoneInfo(community.timezone),
     )
+
+
+def _due(ticket: Ticket, context: _Context, now: datetime) -> Due:
+    return due_now(ticket, context.rules, context.calendar, now, context.tz)
 
 
 # The title of each leader list, by the key of its lines.
@@ -372,75 +349,7 @@ def _chunks(lines: list[str]) -> list[list[str]]:
     return chunks
 
 
-def _parts(context: _Context) -> tuple[Community, WorkCalendar, CommunityRules]:
-    return context.community, context.calendar, context.rules
-
-
 async def _responsible(tx: Transaction, ticket: Ticket) -> list[Person]:
     if ticket.assignee_person_id:
         return [await tx.people.get(ticket.assignee_person_id)]
     return await tx.people.list_with_role(ticket.community_id, Role.ADMIN)
-
-
-def _due_keys(
-    ticket: Ticket,
-    community: Community,
-    calendar: WorkCalendar,
-    rules: CommunityRules,
-    now: datetime,
-) -> list[str]:
-    """The occurrence keys this ticket has due now (mirrors _remind, _escalate,
-    _late_acceptance and _recheck_requests, which re-check fresh state before firing)."""
-    tz = ZoneInfo(community.timezone)
-    keys = []
-    local = now.astimezone(tz)
-    due_day = last_day(ticket, tz)
-    if ticket.status in OPEN_STATUSES and due_day is not None and local.time() >= REMINDER_TIME:
-        today = local.date()
-        if today == due_day:
-            keys.append(f"remind-due:{ticket.id}:{due_day}")
-        elif calendar.previous_workday(due_day) <= today < due_day:
-            keys.append(f"remind-before:{ticket.id}:{due_day}")
-    if ticket.overdue_at(now):
-        keys.append(f"overdue:{ticket.id}:{due_day}")
-    if ticket.status is Status.ASSIGNED and ticket.dispatched_at is not None:
-        limit = calendar.deadline_instant(ticket.dispatched_at, rules.accept_workdays, tz)
-        if now >= limit:
-            keys.append(
-                f"accept-late:{ticket.id}:{ticket.dispatched_at.date()}:{ticket.assignee_person_id}"
-            )
-    if ticket.status is Status.RECTIFIED and ticket.rectified_at is not None:
-        ready = calendar.deadline_instant(ticket.rectified_at, rules.recheck_workdays, tz)
-        if now >= ready:
-            keys.append(f"recheck:{ticket.id}:{ticket.rectified_at.isoformat()}")
-    return keys
-
-
-def next_check_at(
-    ticket: Ticket,
-    community: Community,
-    calendar: WorkCalendar,
-    rules: CommunityRules,
-    now: datetime,
-) -> datetime:
-    """The first instant after ``now`` at which ``_due_keys`` can name a key it does not
-    name now; ``NEVER`` if nothing lies ahead. Until then the tick can leave the ticket
-    alone, which is what keeps it O(what is due) instead of O(open tickets)."""
-    tz = ZoneInfo(community.timezone)
-    ahead: list[datetime] = []
-    due_day = last_day(ticket, tz)
-    if ticket.status in OPEN_STATUSES and due_day is not None:
-        # The "due soon" window runs from the working day before the due day; a reminder
-        # missed on its first morning (the bot was down) goes out on the next one.
-        today = now.astimezone(tz).date()
-        first = max(calendar.previous_workday(due_day), today)
-        for day in (first, first + timedelta(days=1), due_day):
-            if day <= due_day:
-                ahead.append(datetime.combine(day, REMINDER_TIME, tzinfo=tz).astimezone(UTC))
-        if ticket.due_at is not None:
-            ahead.append(ticket.due_at)
-    if ticket.status is Status.ASSIGNED and ticket.dispatched_at is not None:
-        ahead.append(calendar.deadline_instant(ticket.dispatched_at, rules.accept_workdays, tz))
-    if ticket.status is Status.RECTIFIED and ticket.rectified_at is not None:
-        ahead.append(calendar.deadline_instant(ticket.rectified_at, rules.recheck_workdays, tz))
-    return min((at for at in ahead if at > now), default=NEVER)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import logging
-import time
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -261,15 +260,12 @@ class TestWrapText:
         assert lines[-1].endswith("…")
         assert self.width(lines[-1]) <= max_width
 
-    def test_huge_text_is_cut_quickly_when_lines_are_capped(self) -> None:
-        started = time.perf_counter()
-
+    def test_huge_text_is_cut_when_lines_are_capped(self) -> None:
+        # Its speed is measured in bench/bench_render.py.
         for text in ("x" * 100_000, "家" * 100_000, "word " * 20_000):
             lines = wrap_text(text, self.font, 780, max_lines=3)
             assert len(lines) == 3
             assert lines[-1].endswith("…")
-
-        assert time.perf_counter() - started < 1.0
 
     @settings(max_examples=60, deadline=None)
     @given(

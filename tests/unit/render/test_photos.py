@@ -6,7 +6,6 @@ import hashlib
 import io
 import random
 import struct
-import time
 import warnings
 import zlib
 from pathlib import Path
@@ -217,17 +216,16 @@ class TestRefusals:
         data = png_header_only(30000, 30000)
         assert len(data) < 200
 
-        # Prove nothing is decoded: any pixel load would fail the test.
+        # Prove nothing is decoded: any pixel load would fail the test (its speed is
+        # measured in bench/bench_render.py).
         def no_load(self: ImageFile.ImageFile) -> None:
             raise AssertionError("pixels were decoded")
 
         monkeypatch.setattr(ImageFile.ImageFile, "load", no_load)
-        started = time.perf_counter()
         with pytest.raises(PhotoRejected) as caught:
             sanitize_photo(data)
 
         assert caught.value.reason is PhotoProblem.TOO_MANY_PIXELS
-        assert time.perf_counter() - started < 0.5
 
     def test_too_many_pixels_when_over_our_limit_but_under_pillows(self) -> None:
         # 7000x7000 = 49 M pixels: above our 40 M default, below Pillow's ~89 M guard.

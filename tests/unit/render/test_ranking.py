@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 
 import pytest
 from PIL import Image, ImageChops
@@ -150,13 +149,12 @@ class TestRenderRanking:
         assert count_colour(up, up_green) > count_colour(flat, up_green) + 50
         assert count_colour(down, down_red) > count_colour(flat, down_red) + 50
 
-    def test_keeps_a_very_long_name_on_one_line_and_stays_fast(self) -> None:
+    def test_keeps_a_very_long_name_on_one_line(self) -> None:
+        # Its speed is measured in bench/bench_render.py.
         short = open_png(render_ranking(board((row(),))))
-        started = time.perf_counter()
         data = render_ranking(
             board((row(zone="长" * 50_000, cadre="x" * 50_000 + "\x00\t\n"),), note="注" * 9_999)
         )
-        assert time.perf_counter() - started < 2.0
         assert open_png(data).height <= short.height + 3 * 40
 
     def test_shows_at_most_max_rows_and_sums_up_the_rest(

@@ -3,6 +3,8 @@ transaction, queued once per leader and day, even when queueing fails half-way."
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -11,10 +13,7 @@ import pytest
 
 from bot.domain.models import Role
 from bot.importer import load_plan
-from bot.services import rhythm
 from bot.services.container import Services
-from bot.services.digests import Digest
-from storage.transaction import Transaction
 from tests.factories import SAMPLE_YAML, T0, open_services
 
 AFTER_DIGEST_TIME = T0 + timedelta(hours=1)  # Monday 10:00 in Shanghai
@@ -51,26 +50,49 @@ async def digest_texts(svc: Services) -> dict[int, list[str]]:
     return texts
 
 
-def counting_builds(svc: Services, monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, bool]]:
-    """Record each build as (days, whether a write transaction was open meanwhile)."""
-    builds: list[tuple[int, bool]] = []
-    original = rhythm.build_digest
+async def trace_builds(svc: Services) -> list[str]:
+    """SQLite's own trace of every connection, in execution order: the writer's
+    transaction boundaries, and each digest build (its one query by source, on the
+    connection that ran it)."""
+    trace: list[str] = []
 
-    async def build(tx: Transaction, community_id: int, now: Any, days: int) -> Digest:
-        builds.append((days, svc.db._write_lock.locked()))
-        return await original(tx, community_id, now, days)
+    def on(name: str) -> Callable[[str], None]:
+        def record(sql: str) -> None:
+            if "GROUP BY source" in sql:
+                trace.append(f"build on {name}")
+            elif name == "writer" and sql.split()[0] in ("BEGIN", "COMMIT", "ROLLBACK"):
+                trace.append(sql.split()[0])
 
-    monkeypatch.setattr(rhythm, "build_digest", build)
-    return builds
+        return record
+
+    await svc.db.writer.set_trace_callback(on("writer"))
+    for conn in svc.db._reader_conns:
+        await conn.set_trace_callback(on("reader"))
+    return trace
+
+
+def builds_in_a_write(trace: list[str]) -> list[str]:
+    inside, found = False, []
+    for entry in trace:
+        if entry == "BEGIN":
+            inside = True
+        elif entry in ("COMMIT", "ROLLBACK"):
+            inside = False
+        elif inside:
+            found.append(entry)
+    return found
 
 
 async def test_each_period_is_built_once_outside_the_write_transaction(
-    services: Services, monkeypatch: pytest.MonkeyPatch
+    services: Services,
 ) -> None:
-    builds = counting_builds(services, monkeypatch)
+    trace = await trace_builds(services)
     report = await services.rhythm.tick()
     assert report.digests == 3
-    assert sorted(builds) == [(1, False), (7, False)]
+    # One build per period (a day, a week) for three leaders, none on the writer or while
+    # a write transaction is open.
+    assert [e for e in trace if e.startswith("build")] == ["build on reader"] * 2
+    assert builds_in_a_write(trace) == []
     texts = await digest_texts(services)
     assert [len(texts[t]) for t in (801, 802, 803)] == [1, 1, 1]
     assert "每日简报" in texts[801][0]
@@ -82,32 +104,35 @@ async def test_each_period_is_built_once_outside_the_write_transaction(
     assert "统计时段：11月9日（周一）至11月15日（周日）" in texts[803][0]
 
     # Later ticks the same day build and send nothing.
+    trace.clear()
     again = await services.rhythm.tick()
     assert again.digests == 0
-    assert len(builds) == 2
+    assert [e for e in trace if e.startswith("build")] == []
     assert await digest_texts(services) == texts
 
 
 async def test_a_failure_while_queueing_leaves_every_digest_for_the_next_tick(
-    services: Services, monkeypatch: pytest.MonkeyPatch
+    services: Services,
 ) -> None:
-    original = rhythm.messages.to_person
-    calls = 0
-
-    async def failing_second(*args: Any, **kwargs: Any) -> bool:
-        nonlocal calls
-        calls += 1
-        if calls == 2:
-            raise RuntimeError("crash while queueing")
-        return await original(*args, **kwargs)
-
-    monkeypatch.setattr(rhythm.messages, "to_person", failing_second)
-    with pytest.raises(RuntimeError):
+    # The database refuses the second digest of the tick, as a full disk or a crash would.
+    async with services.db.read() as tx:
+        rows = await tx.conn.execute_fetchall("SELECT COALESCE(MAX(id), 0) FROM outbox")
+    before = next(iter(rows))[0]
+    leaders = "(801, 802, 803)"
+    async with services.db.transaction() as tx:
+        await tx.conn.execute(
+            "CREATE TRIGGER fail_second_digest BEFORE INSERT ON outbox"
+            f" WHEN NEW.chat_id IN {leaders} AND EXISTS"
+            f" (SELECT 1 FROM outbox WHERE id > {before} AND chat_id IN {leaders})"
+            " BEGIN SELECT RAISE(ABORT, 'crash while queueing'); END"
+        )
+    with pytest.raises(sqlite3.DatabaseError, match="crash while queueing"):
         await services.rhythm.tick()
     # The first leader's claim and message rolled back together with the rest.
     assert await digest_texts(services) == {}
 
-    monkeypatch.setattr(rhythm.messages, "to_person", original)
+    async with services.db.transaction() as tx:
+        await tx.conn.execute("DROP TRIGGER fail_second_digest")
     assert (await services.rhythm.tick()).digests == 3
     assert (await services.rhythm.tick()).digests == 0
     texts = await digest_texts(services)

@@ -1,4 +1,6 @@
-"""When the minute tick may leave a ticket alone: nothing becomes due before then."""
+"""When the minute tick may leave a ticket alone: nothing becomes due before then.
+
+Both answers come from ``bot.domain.due.due_now``, the rules the tick fires by."""
 
 from __future__ import annotations
 
@@ -8,11 +10,11 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.domain.due import NEVER, due_now
 from bot.domain.models import Community
 from bot.domain.rules import CommunityRules
 from bot.domain.tickets import Source, Status, Ticket
 from bot.domain.workdays import WorkCalendar
-from bot.services.deadlines import NEVER, _due_keys, next_check_at
 
 START = datetime(2025, 9, 20, tzinfo=UTC)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -28,6 +30,26 @@ CALENDARS = (
     ),
 )
 HOURS = st.integers(min_value=0, max_value=24 * 40)
+
+
+def _due_keys(
+    ticket: Ticket,
+    community: Community,
+    calendar: WorkCalendar,
+    rules: CommunityRules,
+    now: datetime,
+) -> list[str]:
+    return due_now(ticket, rules, calendar, now, ZoneInfo(community.timezone)).keys
+
+
+def next_check_at(
+    ticket: Ticket,
+    community: Community,
+    calendar: WorkCalendar,
+    rules: CommunityRules,
+    now: datetime,
+) -> datetime:
+    return due_now(ticket, rules, calendar, now, ZoneInfo(community.timezone)).next_check_at
 
 
 @st.composite
