@@ -13,6 +13,7 @@ from storage.ledgers import LedgerQueries
 from storage.outbox import OutboxRepository
 from storage.people import InviteRepository, PersonRepository, RoleRepository
 from storage.places import BuildingRepository, SiteRepository, ZoneRepository
+from storage.prompts import PromptRepository
 from storage.rhythm import (
     ActivityRepository,
     AnnouncementRepository,
@@ -24,7 +25,6 @@ from storage.tickets import (
     BlockRepository,
     CalendarRepository,
     DraftRepository,
-    PendingInputRepository,
     TicketRepository,
 )
 
@@ -94,8 +94,8 @@ class Transaction:
         return BlockRepository(self.conn)
 
     @cached_property
-    def pending(self) -> PendingInputRepository:
-        return PendingInputRepository(self.conn)
+    def prompts(self) -> PromptRepository:
+        return PromptRepository(self.conn)
 
     @cached_property
     def activities(self) -> ActivityRepository:

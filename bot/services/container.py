@@ -13,10 +13,10 @@ from bot.services.communities import CommunityService
 from bot.services.deadlines import DeadlineService
 from bot.services.digests import DigestService
 from bot.services.exports import ExportService
+from bot.services.inbox import InboxService
 from bot.services.inspections import InspectionService
 from bot.services.invites import InviteService
 from bot.services.notices import NoticeService
-from bot.services.pending import PendingService
 from bot.services.people import PeopleService
 from bot.services.ratings import RatingService
 from bot.services.reports import ReportService
@@ -41,7 +41,7 @@ class Services:
     tickets: TicketService
     notices: NoticeService
     deadlines: DeadlineService
-    pending: PendingService
+    inbox: InboxService
     volunteers: VolunteerService
     inspections: InspectionService
     digests: DigestService
@@ -58,6 +58,9 @@ class Services:
         ready = asyncio.Event()
         reports = ReportService(db, clock, ready)
         volunteers = VolunteerService(db, clock, ready)
+        tickets = TicketService(db, clock, ready)
+        inspections = InspectionService(db, clock, ready, reports=reports)
+        ratings = RatingService(db, clock, ready)
         return cls(
             settings=settings,
             db=db,
@@ -67,18 +70,27 @@ class Services:
             invites=InviteService(db, clock, ready),
             communities=CommunityService(db, clock, ready),
             reports=reports,
-            tickets=TicketService(db, clock, ready),
+            tickets=tickets,
             notices=NoticeService(db, clock, ready, data_dir=settings.data_dir),
             deadlines=DeadlineService(db, clock, ready),
-            pending=PendingService(db, clock, ready),
+            inbox=InboxService(
+                db,
+                clock,
+                ready,
+                tickets=tickets,
+                reports=reports,
+                volunteers=volunteers,
+                ratings=ratings,
+                inspections=inspections,
+            ),
             volunteers=volunteers,
-            inspections=InspectionService(db, clock, ready, reports=reports),
+            inspections=inspections,
             digests=DigestService(db, clock, ready),
             rhythm=RhythmService(db, clock, ready, volunteers=volunteers),
             announcements=AnnouncementService(db, clock, ready),
             exports=ExportService(db, clock, ready),
             scoring=ScoringService(db, clock, ready),
             review=ReviewService(db, clock, ready, reports=reports, data_dir=settings.data_dir),
-            ratings=RatingService(db, clock, ready),
+            ratings=ratings,
             calendar=CalendarService(db, clock, ready, super_admins=settings.admins),
         )
