@@ -256,9 +256,7 @@ async def help_command(update: Update, ctx: Ctx) -> None:
 async def cancel(update: Update, ctx: Ctx) -> None:
     """Drop whatever multi-step action is under way."""
     _, person = ctx.require_actor()
-    had_draft = await ctx.svc.reports.cancel(person)
-    had_question = await ctx.svc.tickets.clear_pending(person)
-    had = had_draft or had_question
+    had = await ctx.svc.inbox.cancel(person)
     await reply(update, ctx.t("cancel.done" if had else "cancel.nothing"), ReplyKeyboardRemove())
 
 

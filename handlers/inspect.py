@@ -3,7 +3,7 @@ a failed item needs a photo and becomes a ticket; the last site gives the score.
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot import callbacks
@@ -12,11 +12,9 @@ from bot.domain.models import Language
 from bot.i18n import site_category
 from bot.services.inspections import SiteCheck
 from handlers.base import Ctx, answer, clear_buttons, reply
-from handlers.photos import receive_photo
 
 PRIVATE = filters.ChatType.PRIVATE
 NOT_EDITED = ~filters.UpdateType.EDITED
-PHOTO_KIND = "inspect_photo"
 
 
 def _button(label: str, action: str, *args: object) -> InlineKeyboardButton:
@@ -103,33 +101,17 @@ async def on_button(update: Update, ctx: Ctx) -> None:
         await ctx.svc.inspections.check_open(actor, inspection_id)
         await answer(query)
         await clear_buttons(update)
-        await _after_site(update, ctx, inspection_id, site_id)
+        await after_site(update, ctx, inspection_id, site_id)
     else:
         raise callbacks.StaleButton(query.data)
 
 
-async def answer_photo(update: Update, ctx: Ctx, message: Message, payload: str) -> None:
-    """The photo of a failed item: files the ticket, then asks for the next photo or site."""
-    actor, person = ctx.require_actor()
-    if not (message.photo or message.document):
-        await reply(update, ctx.t("inspect.photo_needed"))
-        return
-    inspection_id, site_id, item_code = payload.split(":")
-    photo = await receive_photo(message, ctx)
-    ticket = await ctx.svc.inspections.failed_item_photo(
-        actor, int(inspection_id), int(site_id), item_code, photo
-    )
-    await ctx.svc.pending.clear(person)
-    await reply(update, ctx.t("inspect.ticket_filed", number=ticket.number))
-    await _after_site(update, ctx, int(inspection_id), int(site_id))
-
-
-async def _after_site(update: Update, ctx: Ctx, inspection_id: int, site_id: int) -> None:
+async def after_site(update: Update, ctx: Ctx, inspection_id: int, site_id: int) -> None:
     """Ask for the next missing photo, else show the next site, else finish."""
-    actor, person = ctx.require_actor()
+    actor, _ = ctx.require_actor()
+    # When photos are missing, the service has asked for the first one.
     check, missing = await ctx.svc.inspections.site_done(actor, inspection_id, site_id)
     if missing:
-        await ctx.svc.pending.ask(person, PHOTO_KIND, f"{inspection_id}:{site_id}:{missing[0]}")
         item = checklists.ITEMS[missing[0]]
         site = check.site.name if check else ""
         await reply(update, ctx.t("inspect.photo_for", item=_fault(ctx, item), site=site))

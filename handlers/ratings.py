@@ -3,7 +3,7 @@ verification, the public notice with its "object" button, /ratings and /pledge."
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot import callbacks
@@ -14,7 +14,6 @@ from handlers.base import Ctx, answer, edit, reply
 
 PRIVATE = filters.ChatType.PRIVATE
 NOT_EDITED = ~filters.UpdateType.EDITED
-OBJECTION = "objection"
 
 
 async def nominate(update: Update, ctx: Ctx) -> None:
@@ -92,23 +91,13 @@ async def on_button(update: Update, ctx: Ctx) -> None:
         await edit(update, ctx.t(key, name=rating.name))
     elif cb.action == "obj":
         # Pressed in the group: the reason is asked privately, so the objector is not exposed.
-        rating = await ctx.svc.ratings.check_objectable(person, rating_id)
-        await ctx.svc.pending.ask(person, OBJECTION, str(rating_id))
+        rating = await ctx.svc.ratings.ask_objection(person, rating_id)
         await answer(query, ctx.t("ratings.object_private"), show_alert=True)
         await ctx.bot.send_message(
             person.telegram_id or 0, ctx.t("ratings.ask_objection", name=rating.name)
         )
     else:
         raise callbacks.StaleButton(query.data)
-
-
-async def answer_objection(update: Update, ctx: Ctx, message: Message, payload: str) -> None:
-    _, person = ctx.require_actor()
-    rating = await ctx.svc.ratings.object(
-        person, int(payload), message.text or message.caption or ""
-    )
-    await ctx.svc.pending.clear(person)
-    await reply(update, ctx.t("ratings.objection_sent", name=rating.name))
 
 
 def handlers() -> list[BaseHandler[Update, Ctx, None]]:

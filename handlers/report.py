@@ -28,7 +28,6 @@ from bot.domain.reports import (
     Step,
     clean_description,
     description_clipped,
-    parse_mobile,
     place_page,
 )
 from bot.domain.tickets import Ticket
@@ -44,7 +43,6 @@ PRIVATE = filters.ChatType.PRIVATE
 GROUPS = filters.ChatType.GROUPS
 NOT_EDITED = ~filters.UpdateType.EDITED
 REPORT_PAYLOAD = "report"
-PHONE_KIND = "report_phone"  # the next text answers "share my phone"
 MAX_FOUND_PLACES = 30
 
 
@@ -105,28 +103,7 @@ async def _say_clipped(update: Update, ctx: Ctx, text: str) -> None:
     await reply(update, ctx.t("report.description_clipped", max=MAX_DESCRIPTION, length=length))
 
 
-async def answer_phone(update: Update, ctx: Ctx, message: Message) -> bool:
-    """Text at the phone prompt: a valid mobile is consent; anything else is refused.
-
-    Never the description: a number typed here once reached other residents that way.
-    False when no report is in progress any more (the text is then handled as usual).
-    """
-    _, person = ctx.require_actor()
-    if await ctx.svc.reports.current(person) is None:
-        await ctx.svc.pending.clear(person)
-        return False
-    phone = parse_mobile(message.text or "")
-    if phone is None:
-        await reply(update, ctx.t("report.phone_invalid"), _phone_keyboard(ctx))
-        return True
-    view = await ctx.svc.reports.set_share_phone(person, phone)
-    await ctx.svc.pending.clear(person)
-    await reply(update, ctx.t("report.phone_shared"), ReplyKeyboardRemove())
-    await ask_next(update, ctx, view)
-    return True
-
-
-def _phone_keyboard(ctx: Ctx) -> ReplyKeyboardMarkup:
+def phone_keyboard(ctx: Ctx) -> ReplyKeyboardMarkup:
     return ReplyKeyboardMarkup(
         [[KeyboardButton(ctx.t("report.share_phone"), request_contact=True)]],
         resize_keyboard=True,
@@ -171,7 +148,6 @@ async def on_contact(update: Update, ctx: Ctx) -> None:
         await reply(update, ctx.t("volunteer.phone_saved"), ReplyKeyboardRemove())
         return
     view = await ctx.svc.reports.set_share_phone(person, message.contact.phone_number)
-    await ctx.svc.pending.clear(person)
     await reply(update, ctx.t("report.phone_shared"), ReplyKeyboardRemove())
     await ask_next(update, ctx, view)
 
@@ -353,19 +329,15 @@ async def on_button(update: Update, ctx: Ctx) -> None:
         await _confirm(update, ctx, view)
         return
     if cb.action == "phone":
-        await ctx.svc.pending.ask(person, PHONE_KIND)
+        await reports.ask_phone(person)
         await answer(query)
-        await reply(update, ctx.t("report.ask_phone"), _phone_keyboard(ctx))
+        await reply(update, ctx.t("report.ask_phone"), phone_keyboard(ctx))
         return
     if cb.action == "pg":
         text, markup = await _place_picker(ctx, cb.int_arg())
         await answer(query)
         await edit(update, text, markup)
         return
-    pending = await ctx.svc.pending.get(person)
-    if pending is not None and pending.kind == PHONE_KIND:
-        # Another choice means the resident moved on: their next text is no phone answer.
-        await ctx.svc.pending.clear(person)
     if cb.action == "nophoto":
         view = await reports.nudged(person)
     elif cb.action == "cat":

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import logging
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot import callbacks
 from bot.domain.access import Actor
-from bot.domain.errors import InvalidInput, JiayuanError
+from bot.domain.errors import InvalidInput
 from bot.domain.tickets import (
     EXTENSION_DAY_CHOICES,
     MAX_EXTENSION_DAYS,
@@ -38,11 +38,9 @@ from handlers.base import (
     answer,
     clear_buttons,
     community_tz,
-    parse_id,
     reply,
     set_buttons,
 )
-from handlers.photos import receive_photo
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +93,7 @@ async def on_button(update: Update, ctx: Ctx) -> None:
         await reply(update, ctx.t("tickets.transfer_where"), InlineKeyboardMarkup(rows))
     elif cb.action == "trz":
         zone_id = cb.int_arg(1)
-        ticket = await svc.await_input(actor, ticket_id, "transfer", str(zone_id))
+        ticket = await svc.ask_transfer_reason(actor, ticket_id, zone_id or None)
         await answer(query)
         await reply(update, ctx.t("tickets.ask_reason", number=ticket.number))
     elif cb.action == "rej":
@@ -113,11 +111,11 @@ async def on_button(update: Update, ctx: Ctx) -> None:
         )
         if kind is None:
             raise callbacks.StaleButton(query.data)
-        ticket = await svc.await_input(actor, ticket_id, "reject", kind.value)
+        ticket = await svc.ask_reject_reason(actor, ticket_id, kind)
         await answer(query)
         await reply(update, ctx.t("tickets.ask_reason", number=ticket.number))
     elif cb.action == "fix":
-        ticket = await svc.await_input(actor, ticket_id, "rectify")
+        ticket = await svc.ask_after_photo(actor, ticket_id)
         await answer(query)
         await reply(update, ctx.t("tickets.ask_after_photo", number=ticket.number))
     elif cb.action == "ext":
@@ -135,7 +133,7 @@ async def on_button(update: Update, ctx: Ctx) -> None:
         ticket = await svc.choose_extension_days(actor, ticket_id, cb.int_arg(1))
         await answer(query)
         await clear_buttons(update)
-        await _ask_extension_reason(update, ctx, ticket, cb.int_arg(1))
+        await ask_extension_reason(update, ctx, ticket, cb.int_arg(1))
     elif cb.action in ("exy", "exn"):
         ticket = await svc.decide_extension(actor, ticket_id, grant=cb.action == "exy")
         await answer(query)
@@ -152,7 +150,7 @@ async def on_button(update: Update, ctx: Ctx) -> None:
         await clear_buttons(update)
         await reply(update, ctx.t("tickets.confirmed", number=ticket.number))
     elif cb.action == "no":
-        ticket = await svc.await_input(actor, ticket_id, "reopen")
+        ticket = await svc.ask_reopen_reason(actor, ticket_id)
         await answer(query)
         await reply(update, ctx.t("tickets.ask_reopen_reason", number=ticket.number))
     elif cb.action == "rt":
@@ -166,77 +164,6 @@ async def on_button(update: Update, ctx: Ctx) -> None:
         await reply(update, ctx.t("tickets.rated", number=ticket.number))
     else:
         raise callbacks.StaleButton(query.data)
-
-
-async def answer_pending(update: Update, ctx: Ctx, message: Message) -> bool:
-    """The next message after a question about a ticket answers it; False if none is open."""
-    _, person = ctx.require_actor()
-    pending = await ctx.svc.tickets.pending(person)
-    if pending is None:
-        return False
-    try:
-        return await _answer(update, ctx, message, pending)
-    except JiayuanError:
-        # A refused answer ends the question; otherwise every later message is refused too.
-        await ctx.svc.tickets.clear_pending(person)
-        raise
-
-
-async def _answer(
-    update: Update, ctx: Ctx, message: Message, pending: tuple[str, int | None, str]
-) -> bool:
-    actor, person = ctx.require_actor()
-    kind, ticket_id, payload = pending
-    if ticket_id is None:
-        return False
-    svc = ctx.svc.tickets
-    text = (message.text or message.caption or "").strip()
-    if kind == "rectify":
-        if not (message.photo or message.document):
-            await reply(update, ctx.t("tickets.after_photo_needed"))
-            return True
-        photo = await receive_photo(message, ctx)
-        ticket = await svc.rectify(actor, ticket_id, photo, text)
-        await reply(update, ctx.t("tickets.rectified", number=ticket.number))
-        return True
-    if kind == "reopen":
-        evidence = (
-            await receive_photo(message, ctx) if (message.photo or message.document) else None
-        )
-        reason = text or ctx.t("tickets.reopen_default_reason")
-        ticket = await svc.reopen(actor, ticket_id, reason, evidence)
-        await reply(
-            update, ctx.t("tickets.reopened", number=ticket.number, due=await _due(ctx, ticket))
-        )
-        return True
-    if kind == "extension_days":
-        days = parse_id(text)
-        if days is None or not 1 <= days <= MAX_EXTENSION_DAYS:
-            # Asked again, not dropped: the question stays open for a valid number.
-            await reply(update, ctx.t("tickets.extension_days_range", max=MAX_EXTENSION_DAYS))
-            return True
-        ticket = await svc.choose_extension_days(actor, ticket_id, days)
-        await _ask_extension_reason(update, ctx, ticket, days)
-        return True
-    if not text:
-        await reply(update, ctx.t("tickets.reason_needed"))
-        return True
-    if kind == "transfer":
-        zone_id = int(payload) if payload.isdigit() and payload != "0" else None
-        ticket = await svc.transfer(actor, ticket_id, zone_id, text)
-        await reply(update, ctx.t("tickets.transferred", number=ticket.number))
-    elif kind == "reject":
-        ticket = await svc.reject(actor, ticket_id, RejectReason(payload), text)
-        await reply(update, ctx.t("tickets.rejected", number=ticket.number))
-    elif kind == "extension":
-        days = int(payload) if payload.isascii() and payload.isdigit() else 0
-        ticket = await svc.ask_extension(actor, ticket_id, text, days)
-        await reply(update, ctx.t("tickets.extension_sent", number=ticket.number, days=days))
-    else:
-        await svc.clear_pending(person)
-        return False
-    await svc.clear_pending(person)
-    return True
 
 
 async def list_queue(update: Update, ctx: Ctx) -> None:
@@ -368,7 +295,7 @@ def _line(ctx: Ctx, ticket: Ticket, params: dict[str, object]) -> str:
     )
 
 
-async def _ask_extension_reason(update: Update, ctx: Ctx, ticket: Ticket, days: int) -> None:
+async def ask_extension_reason(update: Update, ctx: Ctx, ticket: Ticket, days: int) -> None:
     await reply(update, ctx.t("tickets.ask_extension_reason", number=ticket.number, days=days))
 
 

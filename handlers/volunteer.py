@@ -13,9 +13,7 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
-    Message,
     ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
     Update,
 )
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
@@ -29,7 +27,6 @@ from handlers.base import Ctx, answer, community_tz, deep_link, edit, parse_id, 
 
 PRIVATE = filters.ChatType.PRIVATE
 NOT_EDITED = ~filters.UpdateType.EDITED
-CHECKIN = "checkin"
 
 
 def _button(label: str, action: str, *args: object) -> InlineKeyboardButton:
@@ -213,7 +210,7 @@ async def on_button(update: Update, ctx: Ctx) -> None:
         await answer(query)
         await edit(update, ctx.t("volunteer.cancelled", title=title_of(activity)))
     elif cb.action == "in":
-        await ctx.svc.pending.ask(person, CHECKIN, str(cb.int_arg()))
+        await svc.ask_check_in(person, cb.int_arg())
         await answer(query)
         markup = ReplyKeyboardMarkup(
             [[KeyboardButton(ctx.t("start.share_location"), request_location=True)]],
@@ -230,23 +227,6 @@ async def on_button(update: Update, ctx: Ctx) -> None:
         await answer(query, ctx.t("volunteer.named_ok"))
     else:
         raise callbacks.StaleButton(query.data)
-
-
-async def answer_check_in(update: Update, ctx: Ctx, message: Message, payload: str) -> None:
-    """The location or photo that checks a volunteer in."""
-    _, person = ctx.require_actor()
-    location = message.location
-    activity = await ctx.svc.volunteers.check_in(
-        person,
-        int(payload),
-        location.latitude if location else None,
-        location.longitude if location else None,
-        with_photo=bool(message.photo),
-    )
-    await ctx.svc.pending.clear(person)
-    await reply(
-        update, ctx.t("volunteer.checked_in", title=title_of(activity)), ReplyKeyboardRemove()
-    )
 
 
 def handlers() -> list[BaseHandler[Update, Ctx, None]]:

@@ -645,38 +645,3 @@ def _to_ticket(row: sqlite3.Row) -> Ticket:
         version=row["version"],
         extension_days=row["extension_days"],
     )
-
-
-@dataclass(frozen=True, slots=True)
-class PendingInput:
-    kind: str
-    ticket_id: int | None
-    payload: str
-    expires_at: datetime
-
-
-class PendingInputRepository(Repository):
-    async def get(self, person_id: int, now: datetime) -> PendingInput | None:
-        row = await self._one(
-            "SELECT * FROM pending_inputs WHERE person_id = ? AND expires_at > ?",
-            (person_id, to_db_time(now)),
-        )
-        if row is None:
-            return None
-        return PendingInput(
-            row["kind"], row["ticket_id"], row["payload"], from_db_time(row["expires_at"])
-        )
-
-    async def put(
-        self, person_id: int, kind: str, ticket_id: int | None, payload: str, expires_at: datetime
-    ) -> None:
-        await self._exec(
-            "INSERT INTO pending_inputs (person_id, kind, ticket_id, payload, expires_at) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (person_id) DO UPDATE SET kind = excluded.kind, "
-            "ticket_id = excluded.ticket_id, payload = excluded.payload, "
-            "expires_at = excluded.expires_at",
-            (person_id, kind, ticket_id, payload, to_db_time(expires_at)),
-        )
-
-    async def clear(self, person_id: int) -> bool:
-        return await self._exec("DELETE FROM pending_inputs WHERE person_id = ?", (person_id,)) > 0

@@ -15,6 +15,7 @@ from storage.open311 import Open311Repository
 from storage.outbox import OutboxRepository
 from storage.people import InviteRepository, PersonRepository, RoleRepository
 from storage.places import BuildingRepository, SiteRepository, ZoneRepository
+from storage.prompts import PromptRepository
 from storage.rhythm import (
     ActivityRepository,
     AnnouncementRepository,
@@ -26,7 +27,6 @@ from storage.tickets import (
     BlockRepository,
     CalendarRepository,
     DraftRepository,
-    PendingInputRepository,
     TicketRepository,
 )
 
@@ -104,8 +104,8 @@ class Transaction:
         return BlockRepository(self.conn)
 
     @cached_property
-    def pending(self) -> PendingInputRepository:
-        return PendingInputRepository(self.conn)
+    def prompts(self) -> PromptRepository:
+        return PromptRepository(self.conn)
 
     @cached_property
     def activities(self) -> ActivityRepository:

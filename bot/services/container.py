@@ -14,11 +14,11 @@ from bot.services.console import ConsoleService
 from bot.services.deadlines import DeadlineService
 from bot.services.digests import DigestService
 from bot.services.exports import ExportService
+from bot.services.inbox import InboxService
 from bot.services.inspections import InspectionService
 from bot.services.invites import InviteService
 from bot.services.notices import NoticeService
 from bot.services.open311 import Open311Service
-from bot.services.pending import PendingService
 from bot.services.people import PeopleService
 from bot.services.ratings import RatingService
 from bot.services.reports import ReportService
@@ -43,7 +43,7 @@ class Services:
     tickets: TicketService
     notices: NoticeService
     deadlines: DeadlineService
-    pending: PendingService
+    inbox: InboxService
     volunteers: VolunteerService
     inspections: InspectionService
     digests: DigestService
@@ -63,6 +63,7 @@ class Services:
         reports = ReportService(db, clock, ready)
         volunteers = VolunteerService(db, clock, ready)
         tickets = TicketService(db, clock, ready)
+        inspections = InspectionService(db, clock, ready, reports=reports)
         ratings = RatingService(db, clock, ready)
         return cls(
             settings=settings,
@@ -76,9 +77,18 @@ class Services:
             tickets=tickets,
             notices=NoticeService(db, clock, ready, data_dir=settings.data_dir),
             deadlines=DeadlineService(db, clock, ready),
-            pending=PendingService(db, clock, ready),
+            inbox=InboxService(
+                db,
+                clock,
+                ready,
+                tickets=tickets,
+                reports=reports,
+                volunteers=volunteers,
+                ratings=ratings,
+                inspections=inspections,
+            ),
             volunteers=volunteers,
-            inspections=InspectionService(db, clock, ready, reports=reports),
+            inspections=inspections,
             digests=DigestService(db, clock, ready),
             rhythm=RhythmService(db, clock, ready, volunteers=volunteers),
             announcements=AnnouncementService(db, clock, ready),

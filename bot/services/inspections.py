@@ -10,7 +10,7 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
-from bot.domain import checklists
+from bot.domain import checklists, prompts
 from bot.domain.access import Actor
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.domain.models import Language, Role, Site, Zone
@@ -161,6 +161,14 @@ class InspectionService(Service):
                 elif not found.passed and found.photo_path is None:
                     missing_photos.append(item.code)
             if missing_photos:
+                # The inspector's next message is the first missing photo.
+                await tx.prompts.put(
+                    actor.person_id,
+                    prompts.ask(
+                        prompts.InspectPhoto(inspection_id, site_id, missing_photos[0]),
+                        self.clock.now(),
+                    ),
+                )
                 return await self._site_check(tx, inspection, site_id), missing_photos
             return await self._site_check(tx, inspection), []
 
@@ -178,6 +186,7 @@ class InspectionService(Service):
             current = recorded.get((site_id, item_code))
             if item is None or current is None or current.passed:
                 raise InvalidInput("errors.button_expired")
+            await tx.prompts.clear(actor.person_id)
             if current.ticket_id is not None:
                 return await tx.tickets.get(current.ticket_id)
             ticket = await self.reports.create_ticket(

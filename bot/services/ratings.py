@@ -10,6 +10,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from bot import callbacks
+from bot.domain import prompts
 from bot.domain.access import Actor
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.domain.models import Person, Role
@@ -122,6 +123,7 @@ class RatingService(Service):
                 raise NotAllowed("errors.not_your_community")
             if not await tx.ratings.object(rating_id, person.id, reason, now):
                 raise Conflict("ratings.already_objected")
+            await tx.prompts.clear(person.id)
             for admin in await tx.people.list_with_role(rating.community_id, Role.ADMIN):
                 await messages.to_person(
                     tx,
@@ -137,13 +139,17 @@ class RatingService(Service):
         self._wake_outbox()
         return rating
 
-    async def check_objectable(self, person: Person, rating_id: int) -> Rating:
-        async with self.db.read() as tx:
+    async def ask_objection(self, person: Person, rating_id: int) -> Rating:
+        """ "Object" pressed during the notice: the person's next text is the reason."""
+        async with self.db.transaction() as tx:
             rating = await tx.ratings.get(rating_id)
-        if rating.status != "notice":
-            raise Conflict("ratings.notice_over")
-        if person.community_id != rating.community_id:
-            raise NotAllowed("errors.not_your_community")
+            if rating.status != "notice":
+                raise Conflict("ratings.notice_over")
+            if person.community_id != rating.community_id:
+                raise NotAllowed("errors.not_your_community")
+            await tx.prompts.put(
+                person.id, prompts.ask(prompts.Objection(rating_id), self.clock.now())
+            )
         return rating
 
     async def listing(self, actor: Actor) -> dict[str, list[Rating]]:

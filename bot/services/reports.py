@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from bot.domain import prompts
 from bot.domain.access import Actor
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound
 from bot.domain.geo import distance_m, nearest
@@ -136,10 +137,16 @@ class ReportService(Service):
 
     async def set_share_phone(self, person: Person, phone: str | None) -> DraftView:
         """Consent to show the phone to the assigned cadre (None withdraws it)."""
+        return await self._change(
+            person,
+            lambda d: replace(d, share_phone=phone is not None),
+            phone=phone[:32] if phone else None,
+        )
+
+    async def ask_phone(self, person: Person) -> None:
+        """ "Share my phone" pressed: the next text is the number (a contact works too)."""
         async with self.db.transaction() as tx:
-            if phone:
-                await tx.people.update_profile(person.id, phone=phone[:32])
-        return await self._change(person, lambda d: replace(d, share_phone=phone is not None))
+            await tx.prompts.put(person.id, prompts.ask(prompts.ReportPhone(), self.clock.now()))
 
     async def set_place_building(self, person: Person, building_id: int) -> DraftView:
         async with self.db.read() as tx:
@@ -394,11 +401,20 @@ class ReportService(Service):
                 raise NotAllowed("report.blocked")
         return person.community_id
 
-    async def _change(self, person: Person, change: Callable[[Draft], Draft]) -> DraftView:
+    async def _change(
+        self, person: Person, change: Callable[[Draft], Draft], *, phone: str | None = None
+    ) -> DraftView:
         async with self.db.transaction() as tx:
             draft = await self._live(tx, person)
             if draft is None or person.community_id is None:
                 raise NotFound("report.no_draft")
+            if phone:
+                await tx.people.update_profile(person.id, phone=phone)
+            # Any other answer means the resident moved on from the phone question (or
+            # answered it): their next text is no phone number.
+            asked = await tx.prompts.get(person.id, self.clock.now())
+            if asked is not None and asked.kind is prompts.PromptKind.REPORT_PHONE:
+                await tx.prompts.clear(person.id)
             draft = change(draft)
             await self._put(tx, person, person.community_id, draft)
             return await self._view(tx, draft)

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.domain import prompts
 from bot.domain import tickets as rules
 from bot.domain.access import Actor
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound
@@ -37,7 +38,6 @@ from storage.transaction import Transaction
 
 log = logging.getLogger(__name__)
 
-PENDING_MINUTES = 30
 PAGE_SIZE = 30  # tickets a list shows
 
 
@@ -101,6 +101,7 @@ class TicketService(Service):
             now = self.clock.now()
             ticket, events = rules.transfer(ticket, actor, now, reason, zone_id, assignee)
             await self._record(tx, ticket, events)
+            await tx.prompts.clear(actor.person_id)
             params = await self._params(tx, ticket)
             params["reason"] = events[-1].note
             targets = (
@@ -133,6 +134,7 @@ class TicketService(Service):
             now = self.clock.now()
             ticket, events = rules.reject(ticket, actor, now, kind, reason)
             await self._record(tx, ticket, events)
+            await tx.prompts.clear(actor.person_id)
             params = await self._params(tx, ticket)
             params["reason"] = " ".join(reason.split())[:500]
             params["kind_key"] = f"tickets.reject_{kind.value}"
@@ -150,7 +152,7 @@ class TicketService(Service):
             await tx.tickets.add_photo(
                 ticket.id, "after", photo.sha256, photo.path, photo.file_id, now
             )
-            await tx.pending.clear(actor.person_id)
+            await tx.prompts.clear(actor.person_id)
             params = await self._params(tx, ticket)
             params["note"] = events[-1].note or "—"
             reporter = await tx.people.get(ticket.reporter_person_id)
@@ -233,7 +235,7 @@ class TicketService(Service):
                 await tx.tickets.add_photo(
                     ticket.id, "recheck", photo.sha256, photo.path, photo.file_id, now
                 )
-            await tx.pending.clear(actor.person_id)
+            await tx.prompts.clear(actor.person_id)
             params = await self._params(tx, ticket)
             params["reason"] = events[-1].note
             targets = (
@@ -271,8 +273,9 @@ class TicketService(Service):
         async with self.db.transaction() as tx:
             ticket = await tx.tickets.get(ticket_id)
             rules.can_ask_extension(actor, ticket)
-            expires = self.clock.now() + timedelta(minutes=PENDING_MINUTES)
-            await tx.pending.put(actor.person_id, "extension_days", ticket_id, "", expires)
+            await tx.prompts.put(
+                actor.person_id, prompts.ask(prompts.ExtensionDays(ticket_id), self.clock.now())
+            )
         return ticket
 
     async def choose_extension_days(self, actor: Actor, ticket_id: int, days: int) -> Ticket:
@@ -281,8 +284,10 @@ class TicketService(Service):
         async with self.db.transaction() as tx:
             ticket = await tx.tickets.get(ticket_id)
             rules.can_ask_extension(actor, ticket)
-            expires = self.clock.now() + timedelta(minutes=PENDING_MINUTES)
-            await tx.pending.put(actor.person_id, "extension", ticket_id, str(days), expires)
+            await tx.prompts.put(
+                actor.person_id,
+                prompts.ask(prompts.ExtensionReason(ticket_id, days), self.clock.now()),
+            )
         return ticket
 
     async def ask_extension(self, actor: Actor, ticket_id: int, reason: str, days: int) -> Ticket:
@@ -292,7 +297,7 @@ class TicketService(Service):
             now = self.clock.now()
             ticket, events = rules.ask_extension(ticket, actor, now, reason, days)
             await self._record(tx, ticket, events)
-            await tx.pending.clear(actor.person_id)
+            await tx.prompts.clear(actor.person_id)
             params = await self._params(tx, ticket)
             params["reason"] = ticket.extension_reason
             params["days"] = days
@@ -338,31 +343,35 @@ class TicketService(Service):
         self._wake_outbox()
         return ticket
 
-    async def await_input(
-        self, actor: Actor, ticket_id: int, kind: str, payload: str = ""
+    async def ask_transfer_reason(
+        self, actor: Actor, ticket_id: int, zone_id: int | None
     ) -> Ticket:
+        """The zone is chosen (None: back to the admins); the next text is the reason."""
+        return await self._ask(actor, ticket_id, prompts.TransferReason(ticket_id, zone_id))
+
+    async def ask_reject_reason(self, actor: Actor, ticket_id: int, kind: RejectReason) -> Ticket:
+        return await self._ask(actor, ticket_id, prompts.RejectWhy(ticket_id, kind))
+
+    async def ask_after_photo(self, actor: Actor, ticket_id: int) -> Ticket:
+        return await self._ask(actor, ticket_id, prompts.AfterPhoto(ticket_id))
+
+    async def ask_reopen_reason(self, actor: Actor, ticket_id: int) -> Ticket:
+        """The re-check failed: the next message says why (a photo may show it)."""
+        return await self._ask(actor, ticket_id, prompts.ReopenReason(ticket_id))
+
+    async def _ask(self, actor: Actor, ticket_id: int, payload: prompts.Payload) -> Ticket:
         """Remember that the next message from this person answers a question about a ticket."""
         async with self.db.transaction() as tx:
             ticket = await tx.tickets.get(ticket_id)
             allowed = (
                 rules.can_recheck(actor, ticket)
-                if kind == "reopen"
+                if isinstance(payload, prompts.ReopenReason)
                 else rules.is_handler(actor, ticket)
             )
             if not allowed:
                 raise NotAllowed("tickets.not_yours")
-            expires = self.clock.now() + timedelta(minutes=PENDING_MINUTES)
-            await tx.pending.put(actor.person_id, kind, ticket_id, payload, expires)
+            await tx.prompts.put(actor.person_id, prompts.ask(payload, self.clock.now()))
         return ticket
-
-    async def pending(self, person: Person) -> tuple[str, int | None, str] | None:
-        async with self.db.read() as tx:
-            found = await tx.pending.get(person.id, self.clock.now())
-        return None if found is None else (found.kind, found.ticket_id, found.payload)
-
-    async def clear_pending(self, person: Person) -> bool:
-        async with self.db.transaction() as tx:
-            return await tx.pending.clear(person.id)
 
     async def queue(self, actor: Actor) -> list[tuple[Ticket, dict[str, Any]]]:
         """A cadre's (or admin's) open tickets, overdue first, then by due date."""

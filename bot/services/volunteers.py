@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.domain import prompts
 from bot.domain.access import Actor
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.domain.geo import distance_m
@@ -209,7 +210,15 @@ class VolunteerService(Service):
                 if far:
                     raise InvalidInput("volunteer.too_far", metres=int(CHECK_IN_RADIUS_M))
             await tx.activities.put_signup(replace(signup, checked_in_at=now))
+            await tx.prompts.clear(person.id)
         return activity
+
+    async def ask_check_in(self, person: Person, activity_id: int) -> None:
+        """The volunteer's next message (a location or a photo) checks them in."""
+        async with self.db.transaction() as tx:
+            await tx.prompts.put(
+                person.id, prompts.ask(prompts.CheckIn(activity_id), self.clock.now())
+            )
 
     async def check_out(self, person: Person, activity_id: int) -> float:
         now = self.clock.now()

@@ -80,7 +80,7 @@ SNAPSHOT_TABLES = (
     "report_drafts",
     "calendar_overrides",
     "reporting_blocks",
-    "pending_inputs",
+    "prompts",
     "volunteer_activities",
     "volunteer_signups",
     "volunteer_prefs",
