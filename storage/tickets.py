@@ -1,12 +1,11 @@
-"""Tickets with their events, photos and supporters; report drafts; reporting blocks."""
+"""Tickets with their events, photos and supporters."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
+from datetime import datetime
 
 from bot.domain.errors import Conflict, NotFound
 from bot.domain.tickets import (
@@ -457,118 +456,6 @@ class TicketRepository(Repository):
             (person_id, to_db_time(since)),
         )
         return count
-
-
-class DraftRepository(Repository):
-    async def get(self, person_id: int) -> tuple[int, dict[str, Any], datetime] | None:
-        row = await self._one("SELECT * FROM report_drafts WHERE person_id = ?", (person_id,))
-        if row is None:
-            return None
-        return row["community_id"], json.loads(row["data"]), from_db_time(row["expires_at"])
-
-    async def put(
-        self,
-        person_id: int,
-        community_id: int,
-        data: dict[str, Any],
-        now: datetime,
-        expires_at: datetime,
-    ) -> None:
-        await self._exec(
-            "INSERT INTO report_drafts (person_id, community_id, data, updated_at, expires_at) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (person_id) DO UPDATE SET "
-            "community_id = excluded.community_id, data = excluded.data, "
-            "updated_at = excluded.updated_at, expires_at = excluded.expires_at",
-            (
-                person_id,
-                community_id,
-                json.dumps(data, ensure_ascii=False),
-                to_db_time(now),
-                to_db_time(expires_at),
-            ),
-        )
-
-    async def delete(self, person_id: int) -> bool:
-        return await self._exec("DELETE FROM report_drafts WHERE person_id = ?", (person_id,)) > 0
-
-    async def expired(self, now: datetime) -> list[int]:
-        rows = await self._all(
-            "SELECT person_id FROM report_drafts WHERE expires_at <= ?", (to_db_time(now),)
-        )
-        return [r["person_id"] for r in rows]
-
-
-class CalendarRepository(Repository):
-    async def overrides(self, community_id: int) -> tuple[list[date], list[date]]:
-        rows = await self._all(
-            "SELECT day, workday FROM calendar_overrides WHERE community_id = ?", (community_id,)
-        )
-        holidays = [date.fromisoformat(r["day"]) for r in rows if not r["workday"]]
-        workdays = [date.fromisoformat(r["day"]) for r in rows if r["workday"]]
-        return holidays, workdays
-
-    async def set_override(self, community_id: int, day: date, workday: bool, note: str) -> None:
-        await self._exec(
-            "INSERT INTO calendar_overrides (community_id, day, workday, note) "
-            "VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (community_id, day) DO UPDATE SET workday = excluded.workday, "
-            "note = excluded.note",
-            (community_id, day.isoformat(), int(workday), note),
-        )
-        # A day off more or less moves the working-day deadlines ahead of every ticket.
-        await TicketRepository(self._conn).replan_community(community_id)
-
-    async def fingerprints(self) -> dict[int, str]:
-        """Each community's calendar snapshot fingerprint (communities without one are absent)."""
-        rows = await self._all("SELECT community_id, fingerprint FROM calendar_snapshots")
-        return {r["community_id"]: r["fingerprint"] for r in rows}
-
-    async def fingerprint(self, community_id: int) -> str | None:
-        found = await self._scalar(
-            "SELECT fingerprint FROM calendar_snapshots WHERE community_id = ?", (community_id,)
-        )
-        return None if found is None else str(found)
-
-    async def snapshot(self, community_id: int) -> str | None:
-        """The calendar data (JSON) this community's deadlines were last counted with."""
-        found = await self._scalar(
-            "SELECT data FROM calendar_snapshots WHERE community_id = ?", (community_id,)
-        )
-        return None if found is None else str(found)
-
-    async def save_snapshot(
-        self, community_id: int, fingerprint: str, data: str, now: datetime
-    ) -> None:
-        await self._exec(
-            "INSERT INTO calendar_snapshots (community_id, fingerprint, data, updated_at) "
-            "VALUES (?, ?, ?, ?) ON CONFLICT (community_id) DO UPDATE SET "
-            "fingerprint = excluded.fingerprint, data = excluded.data, "
-            "updated_at = excluded.updated_at",
-            (community_id, fingerprint, data, to_db_time(now)),
-        )
-
-
-class BlockRepository(Repository):
-    async def is_blocked(self, community_id: int, person_id: int) -> bool:
-        found = await self._scalar(
-            "SELECT 1 FROM reporting_blocks WHERE community_id = ? AND person_id = ?",
-            (community_id, person_id),
-        )
-        return found is not None
-
-    async def block(self, community_id: int, person_id: int, by: int, now: datetime) -> None:
-        await self._exec(
-            "INSERT OR IGNORE INTO reporting_blocks "
-            "(community_id, person_id, blocked_by, blocked_at) VALUES (?, ?, ?, ?)",
-            (community_id, person_id, by, to_db_time(now)),
-        )
-
-    async def unblock(self, community_id: int, person_id: int) -> bool:
-        changed = await self._exec(
-            "DELETE FROM reporting_blocks WHERE community_id = ? AND person_id = ?",
-            (community_id, person_id),
-        )
-        return changed > 0
 
 
 def _opt_time(value: datetime | None) -> str | None:

@@ -6,29 +6,27 @@ from functools import cached_property
 
 import aiosqlite
 
+from storage.activities import ActivityRepository
+from storage.announcements import AnnouncementRepository
+from storage.blocks import BlockRepository
 from storage.bookkeeping import OccurrenceLog, UpdateLog
+from storage.calendars import CalendarRepository
 from storage.communities import CommunityRepository
+from storage.consequences import ConsequenceRepository
 from storage.console import ConsoleRepository
+from storage.digest_prefs import DigestPrefRepository
+from storage.drafts import DraftRepository
 from storage.groups import GroupRepository
+from storage.household_ratings import HouseholdRatingRepository
+from storage.inspections import InspectionRepository
 from storage.ledgers import LedgerQueries
 from storage.open311 import Open311Repository
 from storage.outbox import OutboxRepository
 from storage.people import InviteRepository, PersonRepository, RoleRepository
 from storage.places import BuildingRepository, SiteRepository, ZoneRepository
 from storage.prompts import PromptRepository
-from storage.rhythm import (
-    ActivityRepository,
-    AnnouncementRepository,
-    DigestPrefRepository,
-    InspectionRepository,
-)
-from storage.scores import ConsequenceRepository, RatingRepository, ScoreRepository
-from storage.tickets import (
-    BlockRepository,
-    CalendarRepository,
-    DraftRepository,
-    TicketRepository,
-)
+from storage.scores import ScoreRepository
+from storage.tickets import TicketRepository
 
 
 class Transaction:
@@ -136,5 +134,5 @@ class Transaction:
         return ConsequenceRepository(self.conn)
 
     @cached_property
-    def ratings(self) -> RatingRepository:
-        return RatingRepository(self.conn)
+    def ratings(self) -> HouseholdRatingRepository:
+        return HouseholdRatingRepository(self.conn)

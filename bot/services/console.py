@@ -21,6 +21,8 @@ from bot.clock import Clock
 from bot.domain import tickets as rules
 from bot.domain.access import Actor
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound
+from bot.domain.household_ratings import HouseholdRating
+from bot.domain.inspections import Inspection, InspectionItem
 from bot.domain.models import Community, Person, Role, Zone
 from bot.domain.scoring import YearMonth
 from bot.domain.tickets import ACTIVE_STATUSES, RejectReason, Status
@@ -31,8 +33,6 @@ from bot.services.tickets import TicketService, Timeline
 from bot.services.volunteers import Roster, VolunteerService
 from storage.console import TicketFilter, TicketRow
 from storage.database import Database
-from storage.rhythm import Inspection, InspectionItem
-from storage.scores import Rating as HouseholdRating
 from storage.scores import StoredScore
 
 LOGIN_TTL = timedelta(minutes=10)

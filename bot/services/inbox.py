@@ -15,6 +15,7 @@ from typing import Any
 from bot.domain import prompts
 from bot.domain.access import Actor
 from bot.domain.errors import InvalidInput, JiayuanError
+from bot.domain.household_ratings import HouseholdRating
 from bot.domain.models import Language, Person
 from bot.domain.prompts import AnswerSort
 from bot.domain.reports import DraftPhoto, parse_mobile
@@ -27,7 +28,6 @@ from bot.services.ratings import RatingService
 from bot.services.reports import DraftView, ReportService
 from bot.services.tickets import TicketService
 from bot.services.volunteers import VolunteerService
-from storage.scores import Rating
 
 # Downloads and sanitises the message's photo; called only when a question wants one, so
 # a photo that starts a report is received once, by the report flow.
@@ -112,7 +112,7 @@ class CheckedIn:
 
 @dataclass(frozen=True, slots=True)
 class ObjectionSent:
-    rating: Rating
+    rating: HouseholdRating
 
 
 @dataclass(frozen=True, slots=True)

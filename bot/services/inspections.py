@@ -13,6 +13,7 @@ from bot.clock import Clock
 from bot.domain import checklists, prompts
 from bot.domain.access import Actor
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.domain.inspections import Inspection, InspectionItem
 from bot.domain.models import Language, Role, Site, Zone
 from bot.domain.reports import DraftPhoto, Place
 from bot.domain.schedule import inspection_days
@@ -21,7 +22,6 @@ from bot.i18n import Safe, t
 from bot.services.base import Service
 from bot.services.reports import NewTicket, ReportService
 from storage.database import Database
-from storage.rhythm import Inspection, InspectionItem
 from storage.transaction import Transaction
 
 log = logging.getLogger(__name__)

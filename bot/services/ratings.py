@@ -13,13 +13,13 @@ from bot import callbacks
 from bot.domain import prompts
 from bot.domain.access import Actor
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.domain.household_ratings import HouseholdRating
 from bot.domain.models import Person, Role
 from bot.domain.rating_kinds import parse_kind
 from bot.domain.scoring import YearMonth
 from bot.i18n import ShortDay
 from bot.services import messages
 from bot.services.base import Service
-from storage.scores import Rating
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ MAX_NAME = 64
 class RatingService(Service):
     async def nominate(
         self, actor: Actor, person: Person, kind: str, name: str, *, own: bool = False
-    ) -> Rating:
+    ) -> HouseholdRating:
         """A cadre nominates; with ``own``, anyone applies for their own household or shop."""
         usage = "ratings.usage_apply" if own else "ratings.usage"
         if actor.community_id is None:
@@ -69,7 +69,7 @@ class RatingService(Service):
         self._wake_outbox()
         return rating
 
-    async def verify(self, actor: Actor, rating_id: int, approve: bool) -> Rating:
+    async def verify(self, actor: Actor, rating_id: int, approve: bool) -> HouseholdRating:
         """An inspector confirms (public notice starts) or turns the nomination down."""
         now = self.clock.now()
         async with self.db.transaction() as tx:
@@ -109,7 +109,7 @@ class RatingService(Service):
         self._wake_outbox()
         return rating
 
-    async def object(self, person: Person, rating_id: int, reason: str) -> Rating:
+    async def object(self, person: Person, rating_id: int, reason: str) -> HouseholdRating:
         """An objection during the notice goes to the admins."""
         reason = " ".join(reason.split())[:500]
         if not reason:
@@ -139,7 +139,7 @@ class RatingService(Service):
         self._wake_outbox()
         return rating
 
-    async def ask_objection(self, person: Person, rating_id: int) -> Rating:
+    async def ask_objection(self, person: Person, rating_id: int) -> HouseholdRating:
         """ "Object" pressed during the notice: the person's next text is the reason."""
         async with self.db.transaction() as tx:
             rating = await tx.ratings.get(rating_id)
@@ -152,7 +152,7 @@ class RatingService(Service):
             )
         return rating
 
-    async def listing(self, actor: Actor) -> dict[str, list[Rating]]:
+    async def listing(self, actor: Actor) -> dict[str, list[HouseholdRating]]:
         if actor.community_id is None:
             raise InvalidInput("start.pick_community_first")
         if not (actor.roles & {Role.INSPECTOR, Role.CADRE, Role.LEADER, Role.ADMIN}):

@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 
 from bot.domain.access import Actor
 from bot.domain.errors import InvalidInput, NotAllowed
+from bot.domain.inspections import InspectionItem
 from bot.domain.models import Person, Role
 from bot.domain.reports import DraftPhoto
 from bot.domain.scoring import YearMonth
@@ -21,7 +22,6 @@ from bot.domain.volunteers import Activity, Signup, SignupStatus
 from bot.importer import load_plan
 from bot.services.container import Services
 from bot.services.exports import TICKET_HEADERS
-from storage.rhythm import InspectionItem
 from tests.factories import SAMPLE_YAML, open_services
 
 ADMIN = 900
