@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bot.domain.errors import InvalidInput, NotAllowed
 from bot.domain.models import Role, RoleGrant
 
 
@@ -52,3 +53,12 @@ def visible_roles(roles: Iterable[Role]) -> list[Role]:
     """Roles in the order help and lists show them."""
     order = list(Role)
     return sorted(set(roles), key=order.index)
+
+
+def admin_community(actor: Actor) -> int:
+    """The community an admin is acting in; refuses a missing community, then a non-admin."""
+    if actor.community_id is None:
+        raise InvalidInput("start.pick_community_first")
+    if not actor.can_manage_community():
+        raise NotAllowed()
+    return actor.community_id

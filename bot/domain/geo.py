@@ -6,6 +6,8 @@ import math
 from collections.abc import Iterable
 from typing import TypeVar
 
+from bot.domain.models import Building, Site
+
 EARTH_RADIUS_M = 6_371_000.0
 
 T = TypeVar("T")
@@ -38,3 +40,18 @@ def nearest(
         if best is None or d < best[1]:
             best = (item, d)
     return best
+
+
+def nearest_place(
+    lat: float,
+    lon: float,
+    buildings: Iterable[Building],
+    sites: Iterable[Site],
+    *,
+    max_distance_m: float,
+) -> tuple[Building | Site, float] | None:
+    """The building or site closest to the point, with its distance; a building wins a tie."""
+    candidates: list[tuple[Building | Site, float | None, float | None]]
+    candidates = [(b, b.lat, b.lon) for b in buildings]
+    candidates += [(s, s.lat, s.lon) for s in sites]
+    return nearest(lat, lon, candidates, max_distance_m=max_distance_m)

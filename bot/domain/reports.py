@@ -9,6 +9,8 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, Literal
 
+from bot.domain.models import Building, Site
+
 MAX_PHOTOS = 5
 MAX_DESCRIPTION = 500
 PLACES_PER_PAGE = 10
@@ -55,6 +57,13 @@ class Place:
     site_id: int | None = None
     lat: float | None = None
     lon: float | None = None
+
+
+def place_of(spot: Building | Site, lat: float | None = None, lon: float | None = None) -> Place:
+    """Where a report about this building or site lies: the spot itself and its zone."""
+    if isinstance(spot, Building):
+        return Place(spot.zone_id, building_id=spot.id, lat=lat, lon=lon)
+    return Place(spot.zone_id, site_id=spot.id, lat=lat, lon=lon)
 
 
 @dataclass(frozen=True, slots=True)

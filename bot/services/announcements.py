@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import logging
 
-from bot.domain.access import Actor
-from bot.domain.errors import InvalidInput, NotAllowed
+from bot.domain.access import Actor, admin_community
+from bot.domain.errors import InvalidInput
 from bot.domain.models import Role
 from bot.services import messages
 from bot.services.base import Service
@@ -20,10 +20,7 @@ AUDIENCES = ("groups", "residents", *(r.value for r in Role if r is not Role.RES
 class AnnouncementService(Service):
     async def announce(self, actor: Actor, audience: str, text: str) -> int:
         """Queue the announcement; returns how many messages were queued."""
-        if actor.community_id is None:
-            raise InvalidInput("start.pick_community_first")
-        if not actor.is_admin():
-            raise NotAllowed()
+        community_id = admin_community(actor)
         if audience not in AUDIENCES:
             raise InvalidInput("announce.usage")
         text = text.strip()
@@ -32,7 +29,6 @@ class AnnouncementService(Service):
         if len(text) > MAX_TEXT:
             raise InvalidInput("announce.too_long", max=MAX_TEXT)
         now = self.clock.now()
-        community_id = actor.community_id
         async with self.db.transaction() as tx:
             announcement_id = await tx.announcements.add(
                 community_id, audience, text, actor.person_id, now

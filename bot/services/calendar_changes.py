@@ -26,7 +26,7 @@ from bot.domain.models import Community, Person, Role
 from bot.domain.tickets import OPEN_STATUSES, Event, EventKind, Ticket
 from bot.domain.workdays import WorkCalendar, moved_due
 from bot.i18n import Day
-from bot.services import messages
+from bot.services import messages, reach
 from bot.services.base import Service
 from bot.services.calendar_source import BaseCalendar, base_calendar, estimated_years
 from storage.database import Database
@@ -104,7 +104,9 @@ async def redate_open_tickets(
         await tx.tickets.add_events(
             ticket.id, [Event(EventKind.REDATED, actor_person_id, now, note)]
         )
-        for person in await _responsible(tx, ticket):
+        for person in await reach.assignee_or_admins(
+            tx, ticket.community_id, ticket.assignee_person_id
+        ):
             await messages.to_person(
                 tx,
                 person,
@@ -128,12 +130,6 @@ async def _counted_from(tx: Transaction, ticket: Ticket, tz: ZoneInfo) -> date:
         if event.kind is EventKind.REOPENED and event.at > start:
             start = event.at
     return start.astimezone(tz).date()
-
-
-async def _responsible(tx: Transaction, ticket: Ticket) -> list[Person]:
-    if ticket.assignee_person_id:
-        return [await tx.people.get(ticket.assignee_person_id)]
-    return await tx.people.list_with_role(ticket.community_id, Role.ADMIN)
 
 
 class CalendarService(Service):

@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from bot.domain.access import Actor
+from bot.domain.access import Actor, admin_community
 from bot.domain.community_plan import CommunityPlan, PersonRef, category_named
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound
 from bot.domain.models import Community, GroupChat, Invite, Role, Site, Zone
@@ -60,7 +60,7 @@ class CommunityService(Service):
         return community
 
     async def add_zone(self, actor: Actor, code: str, name: str) -> Zone:
-        community_id = _admin_community(actor)
+        community_id = admin_community(actor)
         code, name = _check_code(code), _check_name(name)
         async with self.db.transaction() as tx:
             if await tx.zones.find_by_code(community_id, code):
@@ -70,7 +70,7 @@ class CommunityService(Service):
     async def add_site(
         self, actor: Actor, name: str, category: str, zone_code: str, address: str | None = None
     ) -> tuple[Site, Zone]:
-        community_id = _admin_community(actor)
+        community_id = admin_community(actor)
         name, category = _check_name(name), category_named(_check_name(category))
         async with self.db.transaction() as tx:
             zone = await tx.zones.find_by_code(community_id, zone_code.strip())
@@ -93,7 +93,7 @@ class CommunityService(Service):
 
     async def set_rule(self, actor: Actor, key: str, value: str) -> CommunityRules:
         """Change one of the community's rules (checked and typed by CommunityRules)."""
-        community_id = _admin_community(actor)
+        community_id = admin_community(actor)
         async with self.db.transaction() as tx:
             current = await tx.communities.rules(community_id)
             try:
@@ -119,7 +119,7 @@ class CommunityService(Service):
         """An extra holiday (or make-up working day) on top of the official calendar.
 
         Open deadlines it moves are re-dated and their cadres told; returns how many."""
-        community_id = _admin_community(actor)
+        community_id = admin_community(actor)
         now = self.clock.now()
         async with self.db.transaction() as tx:
             before = await calendar_for(tx, community_id)
@@ -292,14 +292,6 @@ class CommunityService(Service):
     async def group_left(self, chat_id: int) -> None:
         async with self.db.transaction() as tx:
             await tx.groups.deactivate(chat_id)
-
-
-def _admin_community(actor: Actor) -> int:
-    if actor.community_id is None:
-        raise InvalidInput("start.pick_community_first")
-    if not actor.is_admin():
-        raise NotAllowed()
-    return actor.community_id
 
 
 def _check_code(code: str) -> str:

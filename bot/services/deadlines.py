@@ -13,13 +13,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain.due import Due, DueKind, Occurrence, due_now
-from bot.domain.models import Community, Language, Person, Role
+from bot.domain.models import Community, Language, Role
 from bot.domain.reports import Draft
 from bot.domain.rules import CommunityRules
 from bot.domain.tickets import Event, EventKind, Ticket
 from bot.domain.workdays import WorkCalendar
 from bot.i18n import Safe, t
-from bot.services import messages
+from bot.services import messages, reach
 from bot.services.base import Service
 from bot.services.reports import community_calendar
 from bot.services.ticket_cards import recheck_buttons, ticket_buttons_for_cadre, ticket_params
@@ -189,7 +189,9 @@ class DeadlineService(Service):
         assert occurrence.day is not None  # a reminder always names its day
         params = await ticket_params(tx, ticket, community.timezone)
         params["weekday_key"] = f"tickets.weekday_{occurrence.day.weekday()}"
-        for person in await _responsible(tx, ticket):
+        for person in await reach.assignee_or_admins(
+            tx, ticket.community_id, ticket.assignee_person_id
+        ):
             await messages.to_person(
                 tx,
                 person,
@@ -217,7 +219,9 @@ class DeadlineService(Service):
         )
         params["cadre"] = cadre.name if cadre else "—"
         lists.add(ticket.community_id, "tickets.escalated_line", key, params)
-        for person in await _responsible(tx, ticket):
+        for person in await reach.assignee_or_admins(
+            tx, ticket.community_id, ticket.assignee_person_id
+        ):
             await messages.to_person(
                 tx,
                 person,
@@ -347,9 +351,3 @@ def _chunks(lines: list[str]) -> list[list[str]]:
         chunks[-1].append(line)
         size += length
     return chunks
-
-
-async def _responsible(tx: Transaction, ticket: Ticket) -> list[Person]:
-    if ticket.assignee_person_id:
-        return [await tx.people.get(ticket.assignee_person_id)]
-    return await tx.people.list_with_role(ticket.community_id, Role.ADMIN)

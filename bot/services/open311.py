@@ -10,10 +10,10 @@ import secrets
 from dataclasses import dataclass
 
 from bot.clock import Clock
-from bot.domain.access import Actor
-from bot.domain.errors import InvalidInput, NotAllowed, NotFound
-from bot.domain.geo import nearest
-from bot.domain.models import Community
+from bot.domain.access import Actor, admin_community
+from bot.domain.errors import InvalidInput, NotFound
+from bot.domain.geo import nearest_place
+from bot.domain.models import Building, Community, Site
 from bot.domain.open311 import (
     MAX_RESULTS,
     NewRequest,
@@ -22,7 +22,7 @@ from bot.domain.open311 import (
     public_status,
     shares_media,
 )
-from bot.domain.reports import DraftPhoto, Place
+from bot.domain.reports import DraftPhoto, Place, place_of
 from bot.domain.tickets import Source, Status
 from bot.services.base import Service
 from bot.services.reports import NewTicket, ReportService
@@ -133,18 +133,14 @@ class Open311Service(Service):
             buildings = await tx.buildings.list_by_community(community.id)
             sites = await tx.sites.list_by_community(community.id)
         if new.lat is not None and new.lon is not None:
-            candidates: list[tuple[tuple[int, int | None, int | None], float | None, float | None]]
-            candidates = [((b.zone_id, b.id, None), b.lat, b.lon) for b in buildings]
-            candidates += [((s.zone_id, None, s.id), s.lat, s.lon) for s in sites]
-            hit = nearest(new.lat, new.lon, candidates, max_distance_m=MAX_DISTANCE_M)
+            hit = nearest_place(new.lat, new.lon, buildings, sites, max_distance_m=MAX_DISTANCE_M)
             if hit is None:
                 raise Open311Error(400, "the location is outside this jurisdiction")
-            (zone_id, building_id, site_id), _ = hit
-            return Place(zone_id, building_id, site_id, lat=new.lat, lon=new.lon)
+            return place_of(hit[0], new.lat, new.lon)
         address = (new.address or "").casefold()
         # The longest name found in the address wins: "3号楼" inside "幸福里3号楼东门".
-        named = [(b.name, Place(b.zone_id, building_id=b.id)) for b in buildings]
-        named += [(s.name, Place(s.zone_id, site_id=s.id)) for s in sites]
+        spots: list[Building | Site] = [*buildings, *sites]
+        named = [(spot.name, place_of(spot)) for spot in spots]
         found = [(name, place) for name, place in named if name.casefold() in address]
         if not found:
             raise Open311Error(
@@ -156,7 +152,7 @@ class Open311Service(Service):
 
     async def issue_key(self, actor: Actor, label: str) -> tuple[ApiKey, str]:
         """A new key for the actor's community; the plain key is returned only here."""
-        community_id = self._managed(actor)
+        community_id = admin_community(actor)
         label = " ".join(label.split())
         if not label:
             raise InvalidInput("open311.key_label_missing")
@@ -173,17 +169,17 @@ class Open311Service(Service):
 
     async def community_of(self, actor: Actor) -> Community:
         """The community whose keys the actor manages."""
-        community_id = self._managed(actor)
+        community_id = admin_community(actor)
         async with self.db.read() as tx:
             return await tx.communities.get(community_id)
 
     async def keys(self, actor: Actor) -> list[ApiKey]:
-        community_id = self._managed(actor)
+        community_id = admin_community(actor)
         async with self.db.read() as tx:
             return await tx.open311.list_keys(community_id)
 
     async def revoke_key(self, actor: Actor, key_id: int) -> None:
-        community_id = self._managed(actor)
+        community_id = admin_community(actor)
         async with self.db.transaction() as tx:
             if not await tx.open311.revoke_key(community_id, key_id, self.clock.now()):
                 raise NotFound("open311.key_not_found", id=key_id)
@@ -197,11 +193,3 @@ class Open311Service(Service):
                 return None
             photos = await tx.tickets.photos(ticket.id, "before")
         return photos[0].path if photos else None
-
-    @staticmethod
-    def _managed(actor: Actor) -> int:
-        if actor.community_id is None:
-            raise InvalidInput("start.pick_community_first")
-        if not actor.can_manage_community():
-            raise NotAllowed()
-        return actor.community_id

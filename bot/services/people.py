@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from bot.domain.access import Actor
+from bot.domain.access import Actor, admin_community
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound
-from bot.domain.geo import nearest
+from bot.domain.geo import nearest_place
 from bot.domain.models import Building, Community, Language, Person, Role, RoleGrant, Zone
 from bot.services import reach
 from bot.services.base import Service
@@ -112,15 +112,12 @@ class PeopleService(Service):
         async with self.db.transaction() as tx:
             buildings = await tx.buildings.list_by_community(community_id)
             sites = await tx.sites.list_by_community(community_id)
-            places: list[tuple[tuple[int, Building | None], float | None, float | None]] = [
-                ((b.zone_id, b), b.lat, b.lon) for b in buildings
-            ]
-            places += [((s.zone_id, None), s.lat, s.lon) for s in sites]
-            hit = nearest(lat, lon, places, max_distance_m=5_000)
+            hit = nearest_place(lat, lon, buildings, sites, max_distance_m=5_000)
             if hit is None:
                 raise NotFound("start.location_not_matched")
-            (zone_id, building), distance = hit
-            zone = await tx.zones.get(zone_id)
+            spot, distance = hit
+            building = spot if isinstance(spot, Building) else None
+            zone = await tx.zones.get(spot.zone_id)
             await tx.people.set_home(
                 person.id, community_id, building.id if building else None, zone.id
             )
@@ -136,12 +133,12 @@ class PeopleService(Service):
         return community, zone, building
 
     async def list_people(self, actor: Actor) -> list[tuple[Person, list[RoleGrant]]]:
-        community_id = _admin_community(actor)
+        community_id = admin_community(actor)
         async with self.db.read() as tx:
             return await tx.people.list_with_roles(community_id)
 
     async def revoke(self, actor: Actor, person_id: int, role: Role) -> Person:
-        community_id = _admin_community(actor)
+        community_id = admin_community(actor)
         if person_id == actor.person_id and role is Role.ADMIN and not actor.super_admin:
             raise InvalidInput("admin.cannot_revoke_self")
         async with self.db.transaction() as tx:
@@ -158,7 +155,7 @@ class PeopleService(Service):
 
     async def block_reporting(self, actor: Actor, person_id: int, blocked: bool) -> Person:
         """Admins stop (or allow again) someone filing reports in their community."""
-        community_id = _admin_community(actor)
+        community_id = admin_community(actor)
         if person_id == actor.person_id:
             raise InvalidInput("admin.cannot_block_self")
         async with self.db.transaction() as tx:
@@ -186,11 +183,3 @@ def _actor(person: Person, grants: list[RoleGrant], super_admin: bool) -> Actor:
         grants=tuple(grants),
         super_admin=super_admin,
     )
-
-
-def _admin_community(actor: Actor) -> int:
-    if actor.community_id is None:
-        raise InvalidInput("start.pick_community_first")
-    if not actor.is_admin():
-        raise NotAllowed()
-    return actor.community_id

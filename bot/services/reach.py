@@ -24,6 +24,15 @@ HELD = frozenset({Status.ASSIGNED, Status.ACCEPTED})
 QUEUE_LINES = 30  # tickets listed in a returning cadre's message
 
 
+async def assignee_or_admins(
+    tx: Transaction, community_id: int, assignee_person_id: int | None
+) -> list[Person]:
+    """Who answers for a ticket: its cadre, else (nobody assigned) the community's admins."""
+    if assignee_person_id:
+        return [await tx.people.get(assignee_person_id)]
+    return await tx.people.list_with_role(community_id, Role.ADMIN)
+
+
 def unreachable_key(ticket_id: int, person_id: int) -> str:
     """Claimed once per ticket and cadre: the admins hear of it once."""
     return f"cadre-unreachable:{ticket_id}:{person_id}"

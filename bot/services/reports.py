@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from bot.domain import prompts
 from bot.domain.access import Actor
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound
-from bot.domain.geo import distance_m, nearest
+from bot.domain.geo import distance_m, nearest_place
 from bot.domain.models import Person, Role, Zone
 from bot.domain.reports import (
     CATEGORIES,
@@ -26,6 +26,7 @@ from bot.domain.reports import (
     PlaceOption,
     Step,
     order_places,
+    place_of,
     search_places,
 )
 from bot.domain.tickets import Event as TicketEvent
@@ -153,9 +154,7 @@ class ReportService(Service):
             building = await tx.buildings.get(building_id)
         if building.community_id != person.community_id:
             raise NotAllowed("errors.not_your_community")
-        place = Place(
-            building.zone_id, building_id=building.id, lat=building.lat, lon=building.lon
-        )
+        place = place_of(building, building.lat, building.lon)
         return await self._change(person, lambda d: replace(d, place=place))
 
     async def set_place_site(self, person: Person, site_id: int) -> DraftView:
@@ -163,7 +162,7 @@ class ReportService(Service):
             site = await tx.sites.get(site_id)
         if site.community_id != person.community_id:
             raise NotAllowed("errors.not_your_community")
-        place = Place(site.zone_id, site_id=site.id, lat=site.lat, lon=site.lon)
+        place = place_of(site, site.lat, site.lon)
         return await self._change(person, lambda d: replace(d, place=place))
 
     async def set_place_location(self, person: Person, lat: float, lon: float) -> DraftView:
@@ -173,14 +172,10 @@ class ReportService(Service):
         async with self.db.read() as tx:
             buildings = await tx.buildings.list_by_community(person.community_id)
             sites = await tx.sites.list_by_community(person.community_id)
-        candidates: list[tuple[tuple[int, int | None, int | None], float | None, float | None]]
-        candidates = [((b.zone_id, b.id, None), b.lat, b.lon) for b in buildings]
-        candidates += [((s.zone_id, None, s.id), s.lat, s.lon) for s in sites]
-        hit = nearest(lat, lon, candidates, max_distance_m=2_000)
+        hit = nearest_place(lat, lon, buildings, sites, max_distance_m=2_000)
         if hit is None:
             raise NotFound("report.location_outside")
-        (zone_id, building_id, site_id), _ = hit
-        place = Place(zone_id, building_id=building_id, site_id=site_id, lat=lat, lon=lon)
+        place = place_of(hit[0], lat, lon)
         return await self._change(person, lambda d: replace(d, place=place))
 
     async def place_options(self, person: Person) -> list[PlaceOption]:

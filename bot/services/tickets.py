@@ -104,11 +104,7 @@ class TicketService(Service):
             await tx.prompts.clear(actor.person_id)
             params = await self._params(tx, ticket)
             params["reason"] = events[-1].note
-            targets = (
-                [await tx.people.get(assignee)]
-                if assignee
-                else await tx.people.list_with_role(ticket.community_id, Role.ADMIN)
-            )
+            targets = await reach.assignee_or_admins(tx, ticket.community_id, assignee)
             for person in targets:
                 reached = await messages.to_person(
                     tx,
@@ -238,10 +234,8 @@ class TicketService(Service):
             await tx.prompts.clear(actor.person_id)
             params = await self._params(tx, ticket)
             params["reason"] = events[-1].note
-            targets = (
-                [await tx.people.get(ticket.assignee_person_id)]
-                if ticket.assignee_person_id
-                else await tx.people.list_with_role(ticket.community_id, Role.ADMIN)
+            targets = await reach.assignee_or_admins(
+                tx, ticket.community_id, ticket.assignee_person_id
             )
             for person in targets:
                 reached = await messages.to_person(
