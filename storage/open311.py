@@ -7,18 +7,9 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.domain.open311 import ApiKey
 from bot.domain.tickets import Source, Status
 from storage.rows import Repository, from_db_time, to_db_time
-
-
-@dataclass(frozen=True, slots=True)
-class ApiKey:
-    id: int
-    community_id: int
-    person_id: int
-    label: str
-    created_at: datetime
-    revoked_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,19 @@ from datetime import UTC, datetime, timedelta
 from bot.domain.reports import CATEGORIES
 from bot.domain.tickets import Source, Status
 
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """A city system's key to post requests for one community; revoked keys stay on record."""
+
+    id: int
+    community_id: int
+    person_id: int
+    label: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
 # GeoReport's defaults: at most 90 days and 1000 requests per query.
 MAX_SPAN = timedelta(days=90)
 MAX_RESULTS = 1000

@@ -16,6 +16,7 @@ from bot.domain.geo import nearest_place
 from bot.domain.models import Building, Community, Site
 from bot.domain.open311 import (
     MAX_RESULTS,
+    ApiKey,
     NewRequest,
     Open311Error,
     RequestQuery,
@@ -27,7 +28,7 @@ from bot.domain.tickets import Source, Status
 from bot.services.base import Service
 from bot.services.reports import NewTicket, ReportService
 from storage.database import Database
-from storage.open311 import ApiKey, RequestRow
+from storage.open311 import RequestRow
 
 # A key is shown once; only its hash is stored, so a leaked database leaks no keys.
 KEY_PREFIX = "jy311_"

@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from bot.domain.errors import InvalidInput, JiayuanError
 from bot.domain.models import Language, Role
+from bot.domain.open311 import ApiKey
 from bot.domain.reports import CATEGORIES
 from bot.domain.rules import BOUNDS, CommunityRules
 from bot.domain.scoring import YearMonth
@@ -37,7 +38,6 @@ from bot.services.messages import localized
 from bot.services.ticket_cards import event_note
 from bot.services.volunteers import title_of
 from storage.console import TicketFilter
-from storage.open311 import ApiKey
 from storage.scores import StoredScore
 from storage.tickets import StoredEvent
 

@@ -116,3 +116,18 @@ class TestPersonUnreachable:
         (queue,) = await texts_to(services, CADRE_TG)
         assert "有 2 张工单" in queue
         assert numbers[Status.ASSIGNED] in queue and numbers[Status.ACCEPTED] in queue
+
+
+class TestAssigneeOrAdmins:
+    async def test_the_cadre_answers_for_an_assigned_ticket_the_admins_for_the_rest(
+        self, services: Services
+    ) -> None:
+        await seed(services)
+        async with services.db.read() as tx:
+            community_id = (await tx.communities.list_all())[0].id
+            cadre = await tx.people.find_by_telegram(CADRE_TG)
+            assert cadre is not None
+            held = await reach.assignee_or_admins(tx, community_id, cadre.id)
+            unassigned = await reach.assignee_or_admins(tx, community_id, None)
+        assert [p.telegram_id for p in held] == [CADRE_TG]
+        assert [p.telegram_id for p in unassigned] == [ADMIN_TG]
