@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from bot.domain import keys
 from bot.domain.models import Language, Person
 from bot.i18n import t
 from bot.textlimits import CAPTION_LIMIT, MESSAGE_LIMIT, clip_html, visible_length
@@ -123,5 +124,5 @@ async def notice_to_person(
         {"ticket_id": ticket_id, "caption": caption},
         now,
         kind="notice",
-        dedupe_key=f"notice:{ticket_id}:{number}:{person.id}",
+        dedupe_key=keys.notice(ticket_id, number, person.id),
     )

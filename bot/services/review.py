@@ -14,7 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
-from bot.domain import scoring
+from bot.domain import keys, scoring
 from bot.domain.models import Community, Language, Person, Role
 from bot.domain.periods import review_is_late, reviews_owed
 from bot.domain.reports import Place
@@ -83,15 +83,15 @@ class ReviewService(Service):
             rules = await tx.communities.rules(community.id)
             candidates = reviews_owed(since, local, rules.monthly_review_time)
             claimed = await tx.occurrences.existing(
-                [_review_key(community.id, m) for m in candidates]
+                [keys.review(community.id, m) for m in candidates]
             )
-        reviewed = {m for m in candidates if _review_key(community.id, m) in claimed}
+        reviewed = {m for m in candidates if keys.review(community.id, m) in claimed}
         owed = reviews_owed(since, local, rules.monthly_review_time, reviewed)
         return owed[0] if owed else None
 
     async def run(self, community: Community, month: YearMonth) -> bool:
         """The review of ``month``; False if it already ran."""
-        key = _review_key(community.id, month)
+        key = keys.review(community.id, month)
         async with self.db.read() as tx:
             if await tx.occurrences.exists(key):
                 return False
@@ -163,13 +163,12 @@ class ReviewService(Service):
         late_line = ByLanguage.of(lambda lang: _late_line(lang, late))
         caption = both("review.caption", community=community.name, month=label, late=late_line)
         for group in await tx.groups.list_by_community(community.id):
-            base = f"{community.id}:{month}:{group.chat_id}"
             await tx.outbox.add(
                 group.chat_id,
                 messages.photo_payload(image, caption),
                 now,
                 kind="photo",
-                dedupe_key=f"review-image:{base}",
+                dedupe_key=keys.review_image(community.id, month, group.chat_id),
             )
             await messages.to_group(
                 tx,
@@ -179,7 +178,7 @@ class ReviewService(Service):
                 month=label,
                 lines=lines,
                 late=late_line,
-                dedupe_key=f"review-text:{base}",
+                dedupe_key=keys.review_text(community.id, month, group.chat_id),
             )
             for zone_name, path in photos[:MAX_DROP_PHOTOS]:
                 photo_caption = both("review.photo_caption", zone=zone_name, month=label)
@@ -188,7 +187,7 @@ class ReviewService(Service):
                     messages.photo_payload(path, photo_caption),
                     now,
                     kind="photo",
-                    dedupe_key=f"review-photo:{base}:{path}",
+                    dedupe_key=keys.review_photo(community.id, month, group.chat_id, path),
                 )
 
     async def _leaders(
@@ -248,7 +247,7 @@ class ReviewService(Service):
                 lines=Safe(detail),
                 talks=Safe(talk_lines or "—"),
                 late=_late_line(lang, late),
-                dedupe_key=f"review-leaders:{community.id}:{month}:{leader.id}",
+                dedupe_key=keys.review_leaders(community.id, month, leader.id),
             )
 
     async def _zone_ticket(
@@ -319,7 +318,7 @@ class ReviewService(Service):
                 lines=Safe(lines),
                 penalty=names[last] if last is not None else "—",
                 late=_late_line(leader.language or Language.ZH, late),
-                dedupe_key=f"review-quarter:{community.id}:{period}:{leader.id}",
+                dedupe_key=keys.review_quarter(community.id, period, leader.id),
             )
 
     async def _year(
@@ -380,7 +379,7 @@ class ReviewService(Service):
                 year=year,
                 awards=award_lines,
                 late=ByLanguage.of(lambda lang: _late_line(lang, late)),
-                dedupe_key=f"review-awards:{community.id}:{year}:{group.chat_id}",
+                dedupe_key=keys.review_awards(community.id, year, group.chat_id),
             )
         for leader in await tx.people.list_with_role(community.id, Role.LEADER):
             await messages.to_person(
@@ -392,18 +391,13 @@ class ReviewService(Service):
                 awards=award_lines,
                 criticism=critic,
                 late=_late_line(leader.language or Language.ZH, late),
-                dedupe_key=f"review-annual:{community.id}:{year}:{leader.id}",
+                dedupe_key=keys.review_annual(community.id, year, leader.id),
             )
 
 
 def _late_line(lang: Language, late: bool) -> Safe:
     """The line a late review carries, or nothing (the catalog text is already HTML)."""
     return Safe("\n" + t(lang, "review.late") if late else "")
-
-
-def _review_key(community_id: int, month: YearMonth) -> str:
-    # One key for the on-time and the late review: whichever claims it first posts.
-    return f"review:{community_id}:{month}"
 
 
 async def _heads(tx: Transaction, community_id: int) -> dict[int, str]:

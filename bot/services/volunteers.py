@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.domain import prompts
+from bot.domain import keys, prompts
 from bot.domain.access import Actor
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.domain.geo import distance_m
@@ -175,7 +175,7 @@ class VolunteerService(Service):
                         "volunteer.promoted",
                         title=title_of(activity),
                         when=_when(activity, await _tz(tx, activity)),
-                        dedupe_key=f"promoted:{activity_id}:{lucky.id}",
+                        dedupe_key=keys.promoted(activity_id, lucky.id),
                     )
         self._wake_outbox()
         return activity
