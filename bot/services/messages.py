@@ -22,7 +22,7 @@ def keyboard(language: Language | None, rows: Buttons) -> dict[str, Any]:
         "inline_keyboard": [
             [
                 {
-                    "text": _label(language, label),
+                    "text": button_label(language, label),
                     # A link opens a private chat (deep link); anything else is a callback.
                     ("url" if data.startswith("https://") else "callback_data"): data,
                 }
@@ -33,7 +33,8 @@ def keyboard(language: Language | None, rows: Buttons) -> dict[str, Any]:
     }
 
 
-def _label(language: Language | None, label: str) -> str:
+def button_label(language: Language | None, label: str) -> str:
+    """An i18n key (it has a dot) in the reader's language, both for a group; else as is."""
     if "." not in label:
         return label
     if language is not None:
