@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import html
 from datetime import date
 from typing import Any
 
 from bot.domain.models import Language
 from bot.domain.periods import DayRange
 from bot.domain.tickets import Source
-from bot.i18n import Safe, t
+from bot.i18n import Safe, listing, t
 from bot.services.digests import Digest
 
 
@@ -65,16 +64,12 @@ def digest_params(digest: Digest, language: Language | None) -> dict[str, Any]:
             + t(
                 lang,
                 "calendar.digest_estimate",
-                years=("、" if lang is Language.ZH else ", ").join(map(str, years)),
+                years=listing(lang, years),
             )
             if (years := digest.estimated_years)
             else ""
         ),
-        "today": Safe(
-            ("\n" + html.escape("、".join(today) if lang is Language.ZH else ", ".join(today)))
-            if today
-            else ""
-        ),
+        "today": Safe(("\n" + listing(lang, today)) if today else ""),
     }
 
 

@@ -7,7 +7,6 @@ under an occurrence key, so a restart repeats nothing."""
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
 from datetime import datetime
 from pathlib import Path
@@ -21,8 +20,15 @@ from bot.domain.reports import Place
 from bot.domain.scoring import ScoringRules, YearMonth
 from bot.domain.tickets import Source
 from bot.files import write_atomically
-from bot.i18n import ByLanguage, Month, Safe, both, t
-from bot.render.ranking import BoardRow, RankingBoard, format_change, format_rate, render_ranking
+from bot.i18n import ByLanguage, Month, Safe, both, listing, t
+from bot.render.ranking import (
+    BoardRow,
+    RankingBoard,
+    board_note,
+    format_change,
+    format_rate,
+    render_ranking,
+)
 from bot.render.worker import run_background_image_work
 from bot.services import messages
 from bot.services.base import Service
@@ -104,9 +110,8 @@ class ReviewService(Service):
             rules = ScoringRules.from_community(await tx.communities.rules(community.id))
         tz = ZoneInfo(community.timezone)
         late = review_is_late(month, now.astimezone(tz).replace(tzinfo=None))
-        note = f"生成时间：{now.astimezone(tz):%Y-%m-%d %H:%M}"
-        if late:
-            note += "　" + t(Language.ZH, "review.late_note")
+        # The board is a Chinese notice: its footnote is Chinese whoever reads it.
+        note = board_note(now.astimezone(tz), t(Language.ZH, "review.late_note") if late else None)
         board = RankingBoard(
             community=community.name,
             month_label=month.label_zh,
@@ -305,9 +310,6 @@ class ReviewService(Service):
                 community.id, last, "quarterly_penalty", period, now, value=averages[last]
             )
         ordered = sorted(averages.items(), key=lambda kv: -(kv[1] or 0))
-        lines = "\n".join(
-            f"{html.escape(names[z])} {'—' if a is None else f'{a:g}'}" for z, a in ordered
-        )
         for leader in await tx.people.list_with_role(community.id, Role.LEADER):
             await messages.to_person(
                 tx,
@@ -315,7 +317,17 @@ class ReviewService(Service):
                 now,
                 "review.quarterly",
                 period=period,
-                lines=Safe(lines),
+                lines=Safe(
+                    "\n".join(
+                        t(
+                            leader.language,
+                            "review.quarter_line",
+                            zone=names[z],
+                            average="—" if a is None else f"{a:g}",
+                        )
+                        for z, a in ordered
+                    )
+                ),
                 penalty=names[last] if last is not None else "—",
                 late=_late_line(leader.language or Language.ZH, late),
                 dedupe_key=keys.review_quarter(community.id, period, leader.id),
@@ -365,10 +377,7 @@ class ReviewService(Service):
             )
         )
         critic = ByLanguage.of(
-            lambda lang: Safe(
-                t(lang, "language.list_separator").join(html.escape(names[z]) for z in criticism)
-                or "—"
-            )
+            lambda lang: Safe(listing(lang, (names[z] for z in criticism)) or "—")
         )
         for group in await tx.groups.list_by_community(community.id):
             await messages.to_group(

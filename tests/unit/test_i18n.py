@@ -22,6 +22,7 @@ from bot.i18n import (
     ShortDay,
     Span,
     catalog,
+    listing,
     site_category,
     t,
 )
@@ -175,3 +176,10 @@ def test_site_categories_are_named_in_english_for_english_readers() -> None:
     assert site_category("农贸市场").render(Language.EN) == "Farmers' markets"
     assert site_category("农贸市场").render(Language.ZH) == "农贸市场"
     assert site_category("Own kind").render(Language.EN) == "Own kind"
+
+
+def test_a_listing_joins_the_readers_way_and_escapes_each_item() -> None:
+    assert listing(Language.ZH, ["一区", "<二区>"]) == "一区、&lt;二区&gt;"
+    assert listing(Language.EN, ["A & B", 2027]) == "A &amp; B, 2027"
+    assert listing(None, []) == ""
+    assert isinstance(listing(Language.EN, ["x"]), Safe)
