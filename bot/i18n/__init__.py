@@ -29,6 +29,8 @@ from bot.domain.models import Language
 from bot.i18n.when import (
     ByLanguage,
     Day,
+    DayOfWeek,
+    DaysSpan,
     Localized,
     Moment,
     Month,
@@ -40,6 +42,8 @@ from bot.i18n.when import (
 __all__ = [
     "ByLanguage",
     "Day",
+    "DayOfWeek",
+    "DaysSpan",
     "Localized",
     "Moment",
     "Month",

@@ -15,6 +15,8 @@ from bot.domain.rules import CommunityRules
 from bot.i18n import (
     ByLanguage,
     Day,
+    DayOfWeek,
+    DaysSpan,
     Localized,
     Moment,
     Month,
@@ -183,3 +185,20 @@ def test_a_listing_joins_the_readers_way_and_escapes_each_item() -> None:
     assert listing(Language.EN, ["A & B", 2027]) == "A &amp; B, 2027"
     assert listing(None, []) == ""
     assert isinstance(listing(Language.EN, ["x"]), Safe)
+
+
+@pytest.mark.parametrize(
+    ("span", "zh", "en"),
+    [
+        (DaysSpan(date(2026, 12, 9), date(2026, 12, 9)), "12月9日（周三）", "Wed 9 Dec"),
+        (
+            DaysSpan(date(2026, 11, 9), date(2026, 11, 15)),
+            "11月9日（周一）至11月15日（周日）",
+            "Mon 9 Nov – Sun 15 Nov",
+        ),
+    ],
+)
+def test_a_span_of_days_names_each_day_with_its_weekday(span: DaysSpan, zh: str, en: str) -> None:
+    assert span.render(Language.ZH) == zh
+    assert span.render(Language.EN) == en
+    assert DayOfWeek(date(2026, 1, 1)).render(Language.EN) == "Thu 1 Jan"
