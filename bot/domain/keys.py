@@ -184,3 +184,28 @@ def review_awards(community_id: int, year: int, chat_id: int) -> str:
 
 def review_annual(community_id: int, year: int, leader_id: int) -> str:
     return f"review-annual:{community_id}:{year}:{leader_id}"
+
+
+# --- where a ticket or activity came from: stored once, a repeat finds the first ------
+
+
+def report_origin(chat_id: int, message_id: int) -> str:
+    """The resident's message that started a report (a re-delivered update files nothing)."""
+    return f"{chat_id}:{message_id}"
+
+
+def inspection_origin(inspection_id: int, site_id: int, item_code: str) -> str:
+    return f"inspection:{inspection_id}:{site_id}:{item_code}"
+
+
+def talk_origin(community_id: int, zone_id: int, month: YearMonth) -> str:
+    return f"talk:{community_id}:{zone_id}:{month}"
+
+
+def clean_day_series(community_id: int, year: int, month: int) -> str:
+    return f"clean_day:{community_id}:{year}-{month:02d}"
+
+
+def announcement_batch(announcement_id: int) -> str:
+    """The outbox batch of one announcement, counted for its delivery report."""
+    return f"ann:{announcement_id}"

@@ -285,7 +285,7 @@ class ReviewService(Service):
                 photos=(),
                 anonymous=False,
             ),
-            f"talk:{community.id}:{zone_id}:{month}",
+            keys.talk_origin(community.id, zone_id, month),
         )
         await tx.consequences.set_ticket(community.id, zone_id, "talk", str(month), ticket.id)
 

@@ -55,7 +55,7 @@ class VolunteerService(Service):
         self, tx: Transaction, community_id: int, year: int, month: int
     ) -> Activity:
         """The month's Clean Day activity, created on first need (and only once)."""
-        key = f"clean_day:{community_id}:{year}-{month:02d}"
+        key = keys.clean_day_series(community_id, year, month)
         found = await tx.activities.find_series(key)
         if found is not None:
             return found

@@ -66,10 +66,14 @@ PINNED = [
     (keys.review_quarter(2, "2026-Q1", 4), "review-quarter:2:2026-Q1:4"),
     (keys.review_awards(2, 2026, -100), "review-awards:2:2026:-100"),
     (keys.review_annual(2, 2026, 4), "review-annual:2:2026:4"),
+    (keys.report_origin(-100, 55), "-100:55"),
+    (keys.inspection_origin(8, 9, "litter"), "inspection:8:9:litter"),
+    (keys.talk_origin(2, 5, MONTH), "talk:2:5:2026-03"),
+    (keys.clean_day_series(2, 2026, 3), "clean_day:2:2026-03"),
+    (keys.announcement_batch(12), "ann:12"),
 ]
 
 
 @pytest.mark.parametrize(("built", "recorded"), PINNED, ids=[r for _, r in PINNED])
 def test_each_key_keeps_the_text_deployments_recorded(built: str, recorded: str) -> None:
     assert built == recorded
-
