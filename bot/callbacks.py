@@ -21,6 +21,26 @@ RATING = "hh1"
 INVITE = "iv1"
 TREND = "tr1"
 
+# Every flow's actions, the one registry of them: a payload naming any other action is
+# from an older version or forged, and a button cannot be built with one.
+ACTIONS: dict[str, frozenset[str]] = {
+    START: frozenset({"com", "bld", "skip", "chg"}),
+    LANGUAGE: frozenset({"set"}),
+    TICKET: frozenset(
+        {"acc", "qac", "opn", "tra", "trz", "rej", "rjk", "fix", "ext", "exd", "exy", "exn"}
+        | {"ok", "no", "rt"}
+    ),
+    REPORT: frozenset(
+        {"cancel", "ok", "dup", "new", "phone", "pg", "nophoto", "cat", "bld", "site"}
+        | {"nodesc", "anon"}
+    ),
+    VOLUNTEER: frozenset({"cancel", "in", "out", "named"}),
+    INSPECT: frozenset({"z", "t", "s"}),
+    RATING: frozenset({"ok", "no", "obj"}),
+    INVITE: frozenset({"rev"}),
+    TREND: frozenset({"z"}),
+}
+
 _PART = re.compile(r"^[A-Za-z0-9_-]{1,24}$")
 MAX_ID = 2**62  # within SQLite's INTEGER
 
@@ -46,6 +66,8 @@ class Callback:
 
 
 def build(flow: str, action: str, *args: object) -> str:
+    if action not in ACTIONS.get(flow, frozenset()):
+        raise ValueError(f"action {action!r} is not registered for {flow!r}")
     parts = [flow, action, *(str(a) for a in args)]
     for part in parts:
         if not _PART.match(part):
@@ -62,7 +84,17 @@ def parse(data: str | None, expect: str) -> Callback:
     parts = data.split(":")
     if len(parts) < 2 or parts[0] != expect or not all(_PART.match(p) for p in parts):
         raise StaleButton(data)
+    if parts[1] not in ACTIONS.get(expect, frozenset()):
+        raise StaleButton(data)
     return Callback(flow=parts[0], action=parts[1], args=tuple(parts[2:]))
+
+
+def is_action(data: str | None, flow: str, action: str) -> bool:
+    """Whether a payload is this flow's action (for a handler shared by several buttons)."""
+    try:
+        return parse(data, expect=flow).action == action
+    except StaleButton:
+        return False
 
 
 def pattern(flow: str) -> str:

@@ -70,11 +70,11 @@ async def _show(update: Update, ctx: Ctx, check: SiteCheck) -> None:
     )
     markup = InlineKeyboardMarkup(rows)
     query = update.callback_query
+    # A toggle redraws the checklist in place; anything else sends it afresh.
     if (
         query is not None
         and query.message is not None
-        and query.data
-        and query.data.startswith("in1:t:")
+        and callbacks.is_action(query.data, callbacks.INSPECT, "t")
     ):
         await query.edit_message_text(text, reply_markup=markup)
     else:

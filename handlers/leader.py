@@ -10,7 +10,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 from bot import callbacks
 from bot.domain.errors import InvalidInput
 from bot.domain.scoring import YearMonth
-from bot.render.trend import render_trend
+from bot.render.trend import month_points, render_trend
 from bot.render.worker import run_image_work
 from bot.services.digest_text import digest_params
 from handlers.base import Ctx, answer, community_tz, reply
@@ -88,7 +88,7 @@ async def _send_trend(update: Update, ctx: Ctx, zone_query: str | int) -> None:
     tz = ZoneInfo(await community_tz(ctx))
     last = YearMonth.of(ctx.svc.clock.now().astimezone(tz).date())
     zone, points = await ctx.svc.scoring.trend(actor, zone_query, last)
-    png = await run_image_work(render_trend, zone.name, points)
+    png = await run_image_work(render_trend, zone.name, month_points(points))
     chat = update.effective_chat
     assert chat is not None
     await chat.send_photo(png, caption=ctx.t("review.trend_caption", zone=zone.name))

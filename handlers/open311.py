@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, filters
 
+from bot.i18n import Day
 from bot.web.open311 import PREFIX
 from handlers.base import Ctx, reply
 
@@ -70,9 +71,8 @@ async def apikey(update: Update, ctx: Ctx) -> None:
         await reply(update, ctx.t("open311.usage"))
 
 
-def _day(value: datetime, tz: ZoneInfo) -> str:
-    # An ISO date reads the same in Chinese and English.
-    return value.astimezone(tz).date().isoformat()
+def _day(value: datetime, tz: ZoneInfo) -> Day:
+    return Day(value.astimezone(tz).date())
 
 
 def handlers() -> list[BaseHandler[Update, Ctx, None]]:

@@ -6,6 +6,7 @@ import io
 
 from telegram import Message
 
+from bot.domain import keys
 from bot.domain.errors import InvalidInput
 from bot.domain.reports import DraftPhoto
 from bot.render.photos import PhotoRejected
@@ -42,4 +43,4 @@ async def receive_photo(message: Message, ctx: Ctx) -> DraftPhoto:
 
 
 def origin_key(message: Message) -> str:
-    return f"{message.chat.id}:{message.message_id}"
+    return keys.report_origin(message.chat.id, message.message_id)

@@ -3,12 +3,12 @@ verification, the public notice with its "object" button, /ratings and /pledge."
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot import callbacks
 from bot.domain.errors import InvalidInput
-from bot.services.messages import keyboard
+from bot.keyboards import inline
 from bot.services.ratings import verify_buttons
 from handlers.base import Ctx, answer, edit, reply
 
@@ -56,9 +56,7 @@ async def listing(update: Update, ctx: Ctx) -> None:
             )
     await reply(update, "\n".join(lines))
     for rating in found["nominated"][:10]:
-        markup = InlineKeyboardMarkup.de_json(
-            keyboard(ctx.lang, verify_buttons(rating.id)), ctx.bot
-        )
+        markup = inline(ctx.lang, verify_buttons(rating.id))
         await reply(
             update,
             ctx.t(

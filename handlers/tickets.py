@@ -22,7 +22,8 @@ from bot.domain.tickets import (
     Ticket,
 )
 from bot.i18n import Day, Safe
-from bot.services.messages import keyboard, localized
+from bot.keyboards import inline
+from bot.services.messages import localized
 from bot.services.ticket_cards import (
     event_note,
     format_due,
@@ -56,7 +57,7 @@ def _button(label: str, action: str, *args: object) -> InlineKeyboardButton:
 
 def _markup(ctx: Ctx, ticket: Ticket) -> InlineKeyboardMarkup | None:
     rows = ticket_buttons_for_cadre(ticket)
-    return InlineKeyboardMarkup.de_json(keyboard(ctx.lang, rows), ctx.bot) if rows else None
+    return inline(ctx.lang, rows)
 
 
 async def on_button(update: Update, ctx: Ctx) -> None:
@@ -223,7 +224,7 @@ async def list_recheck(update: Update, ctx: Ctx) -> None:
         await reply(update, ctx.t("tickets.recheck_empty"))
         return
     for ticket, params in found[:10]:
-        markup = InlineKeyboardMarkup.de_json(keyboard(ctx.lang, recheck_buttons(ticket)), ctx.bot)
+        markup = inline(ctx.lang, recheck_buttons(ticket))
         await reply(update, _line(ctx, ticket, params), markup)
 
 
@@ -252,11 +253,7 @@ async def _send_timeline(update: Update, ctx: Ctx, timeline: Timeline) -> None:
                 note=Safe(ctx.t(note_key, **localized(ctx.lang, note_params))),
             )
         )
-    markup = (
-        InlineKeyboardMarkup.de_json(keyboard(ctx.lang, timeline.actions), ctx.bot)
-        if timeline.actions
-        else None
-    )
+    markup = inline(ctx.lang, timeline.actions)
     await reply(update, "\n".join(lines), markup)
     media = []
     for photo in timeline.photos[:10]:

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from bot.domain import keys
 from bot.domain.rules import CommunityRules
 from bot.domain.tickets import OPEN_STATUSES, Status, Ticket
 from bot.domain.workdays import WorkCalendar
@@ -76,14 +77,14 @@ def due_now(
         if local.time() >= REMINDER_TIME:
             if today == due_day:
                 occurrences.append(
-                    Occurrence(DueKind.REMIND_DUE, f"remind-due:{ticket.id}:{due_day}", due_day)
+                    Occurrence(DueKind.REMIND_DUE, keys.remind_due(ticket.id, due_day), due_day)
                 )
             elif window <= today < due_day:
                 # "Tomorrow" only when it is: on a Friday a Monday deadline is named by its day.
                 tomorrow = due_day == today + timedelta(days=1)
                 kind = DueKind.REMIND_TOMORROW if tomorrow else DueKind.REMIND_AHEAD
                 occurrences.append(
-                    Occurrence(kind, f"remind-before:{ticket.id}:{due_day}", due_day)
+                    Occurrence(kind, keys.remind_before(ticket.id, due_day), due_day)
                 )
         first = max(window, today)
         for day in (first, first + timedelta(days=1), due_day):
@@ -91,16 +92,15 @@ def due_now(
                 ahead.append(datetime.combine(day, REMINDER_TIME, tzinfo=tz).astimezone(UTC))
 
     if ticket.overdue_at(now):
-        occurrences.append(Occurrence(DueKind.OVERDUE, f"overdue:{ticket.id}:{due_day}", due_day))
+        occurrences.append(Occurrence(DueKind.OVERDUE, keys.overdue(ticket.id, due_day), due_day))
     elif ticket.status in OPEN_STATUSES and ticket.due_at is not None:
         ahead.append(ticket.due_at)
 
     if ticket.status is Status.ASSIGNED and ticket.dispatched_at is not None:
         limit = calendar.deadline_instant(ticket.dispatched_at, rules.accept_workdays, tz)
         if now >= limit:
-            key = (
-                f"accept-late:{ticket.id}:{ticket.dispatched_at.date()}"
-                f":{ticket.assignee_person_id}"
+            key = keys.accept_late(
+                ticket.id, ticket.dispatched_at.date(), ticket.assignee_person_id
             )
             occurrences.append(Occurrence(DueKind.LATE_ACCEPTANCE, key))
         else:
@@ -109,7 +109,7 @@ def due_now(
     if ticket.status is Status.RECTIFIED and ticket.rectified_at is not None:
         ready = calendar.deadline_instant(ticket.rectified_at, rules.recheck_workdays, tz)
         if now >= ready:
-            key = f"recheck:{ticket.id}:{ticket.rectified_at.isoformat()}"
+            key = keys.recheck(ticket.id, ticket.rectified_at)
             occurrences.append(Occurrence(DueKind.RECHECK, key))
         else:
             ahead.append(ready)

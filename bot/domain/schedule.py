@@ -11,6 +11,8 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from bot.domain import keys
+
 
 def last_day_of_month(year: int, month: int) -> int:
     return calendar.monthrange(year, month)[1]
@@ -40,7 +42,7 @@ class Slot:
 
     @property
     def key_part(self) -> str:
-        return f"{self.kind}:{self.day.isoformat()}"
+        return keys.slot(self.kind, self.day)
 
     def due(self, now_local: datetime) -> bool:
         """Due from its time until midnight: a restart later that day still sends it once,

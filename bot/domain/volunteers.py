@@ -65,3 +65,9 @@ def hours_served(checked_in: datetime, checked_out: datetime, activity: Activity
         return 0.0
     half_hours = int((end - start).total_seconds() // 1800)
     return half_hours / 2
+
+
+def clean_day_record_title(month: int) -> str:
+    """The Clean Day activity's title as recorded (the ledger's Chinese); readers are shown
+    the catalog's title in their own language."""
+    return f"{month}月清洁日"

@@ -20,6 +20,7 @@ import html
 import logging
 import string
 import tomllib
+from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -28,6 +29,8 @@ from bot.domain.models import Language
 from bot.i18n.when import (
     ByLanguage,
     Day,
+    DayOfWeek,
+    DaysSpan,
     Localized,
     Moment,
     Month,
@@ -39,6 +42,8 @@ from bot.i18n.when import (
 __all__ = [
     "ByLanguage",
     "Day",
+    "DayOfWeek",
+    "DaysSpan",
     "Localized",
     "Moment",
     "Month",
@@ -47,6 +52,7 @@ __all__ = [
     "Span",
     "both",
     "catalog",
+    "listing",
     "site_category",
     "t",
 ]
@@ -126,6 +132,12 @@ def t(language: Language | None, key: str, **params: Any) -> str:
     if "|" in template or ":ordinal}" in template:
         return _FORMATTER.format(template, **safe)
     return template.format(**safe)
+
+
+def listing(language: Language | None, items: Iterable[Any]) -> Safe:
+    """Items joined the reader's way (、 / ", "), each escaped like a parameter."""
+    lang = language or Language.ZH
+    return Safe(t(lang, "language.list_separator").join(_param(lang, i) for i in items))
 
 
 def both(key: str, **params: Any) -> str:

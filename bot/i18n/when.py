@@ -65,6 +65,45 @@ class ShortDay(Localized):
 
 
 @dataclass(frozen=True, slots=True)
+class DayOfWeek(Localized):
+    """A recent day with its weekday: 12月9日（周三） / Wed 9 Dec (the digest's days)."""
+
+    value: date
+
+    def render(self, language: Language) -> str:
+        from bot.i18n import t  # the catalog module imports this one
+
+        d = self.value
+        return t(
+            language,
+            "digest.period_day",
+            month=t(language, "digest.months").split(",")[d.month - 1],
+            day=d.day,
+            weekday=t(language, "digest.weekdays").split(",")[d.weekday()],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DaysSpan(Localized):
+    """Whole days, both ends included: one day alone, or first to last."""
+
+    first: date
+    last: date
+
+    def render(self, language: Language) -> str:
+        from bot.i18n import t
+
+        if self.first == self.last:
+            return DayOfWeek(self.first).render(language)
+        return t(
+            language,
+            "digest.period_range",
+            first=DayOfWeek(self.first),
+            last=DayOfWeek(self.last),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Moment(Localized):
     """A local date and time: 2026年10月13日 09:00 / Tue 13 Oct 2026 09:00."""
 

@@ -15,11 +15,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import ExtBot
 
 from bot.clock import Clock
+from bot.keyboards import stored
 from bot.notify.pacing import Limits, Pacer, retry_after_seconds
 from bot.notify.ratelimit import ALREADY_PACED
 from storage.database import Database
@@ -158,8 +158,7 @@ class OutboxSender:
 
     async def _deliver(self, item: OutboxItem) -> None:
         payload = item.payload
-        markup = payload.get("reply_markup")
-        reply_markup = InlineKeyboardMarkup.de_json(markup, self.bot) if markup else None
+        reply_markup = stored(payload.get("reply_markup"))
         if item.kind in self.renderers:
             path = await self.renderers[item.kind](payload)
             await self.bot.send_photo(

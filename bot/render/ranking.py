@@ -22,6 +22,7 @@ import math
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -369,6 +370,12 @@ def _footnote(board: _Board, note: str) -> None:
     for line in lines:
         board.text((_MARGIN, board.y + 14), line, font, _MUTED, "lm")
         board.y += 32
+
+
+def board_note(generated_at: datetime, late_note: str | None = None) -> str:
+    """The footnote: when the board was generated (local time), and why it is late."""
+    note = f"生成时间：{generated_at:%Y-%m-%d %H:%M}"
+    return f"{note}　{late_note}" if late_note else note
 
 
 def render_ranking(board: RankingBoard) -> bytes:

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 from PIL import Image, ImageDraw, ImageFont
 
+from bot.domain.scoring import YearMonth
 from bot.render.fonts import load_font
 from bot.render.ranking import fit_line
 
@@ -87,6 +88,13 @@ def _band_colour(score: float, talk: float, award: float) -> RGB:
     if score >= award:
         return _GOOD
     return _FAIR if score >= talk else _POOR
+
+
+def month_points(
+    points: Sequence[tuple[YearMonth, float | None]],
+) -> list[tuple[str, float | None]]:
+    """Labelled with the year: twelve months back from January reach into the year before."""
+    return [(month.label_zh, score) for month, score in points]
 
 
 def render_trend(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from bot.domain import keys
 from bot.domain.access import Actor, admin_community
 from bot.domain.errors import InvalidInput
 from bot.domain.models import Role
@@ -33,7 +34,7 @@ class AnnouncementService(Service):
             announcement_id = await tx.announcements.add(
                 community_id, audience, text, actor.person_id, now
             )
-            batch = f"ann:{announcement_id}"
+            batch = keys.announcement_batch(announcement_id)
             community = await tx.communities.get(community_id)
             queued = 0
             if audience == "groups":

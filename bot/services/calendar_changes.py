@@ -22,6 +22,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
+from bot.domain import keys
 from bot.domain.models import Community, Person, Role
 from bot.domain.tickets import OPEN_STATUSES, Event, EventKind, Ticket
 from bot.domain.workdays import WorkCalendar, moved_due
@@ -112,7 +113,7 @@ async def redate_open_tickets(
                 person,
                 now,
                 "calendar.redated",
-                dedupe_key=f"redate:{ticket.id}:{changed.version}:{person.id}",
+                dedupe_key=keys.redate(ticket.id, changed.version, person.id),
                 number=ticket.number,
                 old=Day(due),
                 new=Day(new_due),
@@ -199,7 +200,7 @@ class CalendarService(Service):
                 if person.telegram_id is None or not person.reachable:
                     continue  # told once they have opened the bot
                 for year in years:
-                    key = f"calendar-estimate:{year}:{person.id}"
+                    key = keys.calendar_estimate(year, person.id)
                     due[key] = (person, year, key)
         if not due:
             return []

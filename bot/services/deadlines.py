@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.domain import keys
 from bot.domain.due import Due, DueKind, Occurrence, due_now
 from bot.domain.models import Community, Language, Role
 from bot.domain.reports import Draft
@@ -198,7 +199,7 @@ class DeadlineService(Service):
                 now,
                 _REMINDER_TEXT[occurrence.kind],
                 buttons=ticket_buttons_for_cadre(ticket),
-                dedupe_key=f"{occurrence.key}:{person.id}",
+                dedupe_key=keys.to_person(occurrence.key, person.id),
                 **params,
             )
 
@@ -228,7 +229,7 @@ class DeadlineService(Service):
                 now,
                 "tickets.overdue_to_cadre",
                 buttons=ticket_buttons_for_cadre(ticket),
-                dedupe_key=f"{key}:cadre:{person.id}",
+                dedupe_key=keys.to_cadre(key, person.id),
                 **params,
             )
 
@@ -256,7 +257,7 @@ class DeadlineService(Service):
                 now,
                 "tickets.accept_nudge",
                 buttons=ticket_buttons_for_cadre(ticket),
-                dedupe_key=f"{key}:cadre",
+                dedupe_key=keys.to_cadre(key),
                 **params,
             )
 
@@ -278,7 +279,7 @@ class DeadlineService(Service):
                 "tickets.recheck_request",
                 buttons=recheck_buttons(ticket),
                 photo=photos[-1].path if photos else None,
-                dedupe_key=f"{occurrence.key}:{inspector.id}",
+                dedupe_key=keys.to_person(occurrence.key, inspector.id),
                 **params,
             )
 
@@ -330,7 +331,7 @@ async def _send_leader_lists(tx: Transaction, lists: _LeaderLists, now: datetime
                     leader,
                     now,
                     _LIST_TITLES[line_key],
-                    dedupe_key=f"{line_key}:{digest}:{leader.id}:{part}",
+                    dedupe_key=keys.leader_list(line_key, digest, leader.id, part),
                     count=len(items),
                     lines=Safe("\n".join(chunk)),
                 )

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import html
-from datetime import date
 from typing import Any
 
 from bot.domain.models import Language
-from bot.domain.periods import DayRange
 from bot.domain.tickets import Source
-from bot.i18n import Safe, t
+from bot.i18n import DaysSpan, Safe, listing, t
 from bot.services.digests import Digest
 
 
@@ -35,7 +32,7 @@ def digest_params(digest: Digest, language: Language | None) -> dict[str, Any]:
     rate = "—" if digest.rectification_rate is None else f"{digest.rectification_rate:g}%"
     return {
         "community": digest.community,
-        "period": period_label(lang, digest.period),
+        "period": DaysSpan(digest.period.first, digest.period.last).render(lang),
         "new": digest.new,
         "by_resident": digest.new_by_source.get(Source.RESIDENT, 0),
         "by_inspection": digest.new_by_source.get(Source.INSPECTION, 0),
@@ -65,36 +62,10 @@ def digest_params(digest: Digest, language: Language | None) -> dict[str, Any]:
             + t(
                 lang,
                 "calendar.digest_estimate",
-                years=("、" if lang is Language.ZH else ", ").join(map(str, years)),
+                years=listing(lang, years),
             )
             if (years := digest.estimated_years)
             else ""
         ),
-        "today": Safe(
-            ("\n" + html.escape("、".join(today) if lang is Language.ZH else ", ".join(today)))
-            if today
-            else ""
-        ),
+        "today": Safe(("\n" + listing(lang, today)) if today else ""),
     }
-
-
-def period_label(lang: Language, period: DayRange) -> str:
-    """``12月9日（周三）`` / ``Wed 9 Dec``; a longer period as first to last day."""
-    if period.first == period.last:
-        return day_label(lang, period.first)
-    return t(
-        lang,
-        "digest.period_range",
-        first=day_label(lang, period.first),
-        last=day_label(lang, period.last),
-    )
-
-
-def day_label(lang: Language, day: date) -> str:
-    return t(
-        lang,
-        "digest.period_day",
-        month=t(lang, "digest.months").split(",")[day.month - 1],
-        day=day.day,
-        weekday=t(lang, "digest.weekdays").split(",")[day.weekday()],
-    )

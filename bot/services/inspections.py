@@ -10,7 +10,7 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
-from bot.domain import checklists, prompts
+from bot.domain import checklists, keys, prompts
 from bot.domain.access import Actor
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.domain.inspections import Inspection, InspectionItem
@@ -207,7 +207,7 @@ class InspectionService(Service):
                     photos=(photo,),
                     anonymous=False,
                 ),
-                f"inspection:{inspection_id}:{site_id}:{item_code}",
+                keys.inspection_origin(inspection_id, site_id, item_code),
             )
             await tx.inspections.record_item(
                 inspection_id,

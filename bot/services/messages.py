@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from bot.domain import keys
 from bot.domain.models import Language, Person
 from bot.i18n import t
 from bot.textlimits import CAPTION_LIMIT, MESSAGE_LIMIT, clip_html, visible_length
@@ -21,7 +22,7 @@ def keyboard(language: Language | None, rows: Buttons) -> dict[str, Any]:
         "inline_keyboard": [
             [
                 {
-                    "text": _label(language, label),
+                    "text": button_label(language, label),
                     # A link opens a private chat (deep link); anything else is a callback.
                     ("url" if data.startswith("https://") else "callback_data"): data,
                 }
@@ -32,7 +33,8 @@ def keyboard(language: Language | None, rows: Buttons) -> dict[str, Any]:
     }
 
 
-def _label(language: Language | None, label: str) -> str:
+def button_label(language: Language | None, label: str) -> str:
+    """An i18n key (it has a dot) in the reader's language, both for a group; else as is."""
     if "." not in label:
         return label
     if language is not None:
@@ -123,5 +125,5 @@ async def notice_to_person(
         {"ticket_id": ticket_id, "caption": caption},
         now,
         kind="notice",
-        dedupe_key=f"notice:{ticket_id}:{number}:{person.id}",
+        dedupe_key=keys.notice(ticket_id, number, person.id),
     )

@@ -10,7 +10,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from bot import callbacks
-from bot.domain import prompts
+from bot.domain import keys, prompts
 from bot.domain.access import Actor
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.domain.household_ratings import HouseholdRating
@@ -64,7 +64,7 @@ class RatingService(Service):
                     kind_key=f"ratings.kind_{kind}",
                     name=name,
                     buttons=verify_buttons(rating.id),
-                    dedupe_key=f"rating-verify:{rating.id}:{inspector.id}",
+                    dedupe_key=keys.rating_verify(rating.id, inspector.id),
                 )
         self._wake_outbox()
         return rating
@@ -103,7 +103,7 @@ class RatingService(Service):
                     name=rating.name,
                     until=ShortDay(end.date()),
                     buttons=buttons,
-                    dedupe_key=f"rating-notice:{rating_id}:{group.chat_id}",
+                    dedupe_key=keys.rating_notice(rating_id, group.chat_id),
                 )
             rating = await tx.ratings.get(rating_id)
         self._wake_outbox()
@@ -134,7 +134,7 @@ class RatingService(Service):
                     name=rating.name,
                     who=person.name,
                     reason=reason,
-                    dedupe_key=f"rating-objection:{rating_id}:{person.id}:{admin.id}",
+                    dedupe_key=keys.rating_objection(rating_id, person.id, admin.id),
                 )
         self._wake_outbox()
         return rating
@@ -197,7 +197,7 @@ class RatingService(Service):
                         "ratings.published",
                         kind_key=f"ratings.kind_{rating.kind}",
                         name=rating.name,
-                        dedupe_key=f"rating-published:{rating.id}:{group.chat_id}",
+                        dedupe_key=keys.rating_published(rating.id, group.chat_id),
                     )
                 log.info("rating published rating_id=%s objections=%s", rating.id, objections)
                 published += 1

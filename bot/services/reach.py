@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from bot.domain import keys
 from bot.domain.models import Language, Person, Role
 from bot.domain.tickets import Status, Ticket
 from bot.i18n import Safe, t
@@ -35,7 +36,7 @@ async def assignee_or_admins(
 
 def unreachable_key(ticket_id: int, person_id: int) -> str:
     """Claimed once per ticket and cadre: the admins hear of it once."""
-    return f"cadre-unreachable:{ticket_id}:{person_id}"
+    return keys.cadre_unreachable(ticket_id, person_id)
 
 
 async def tell_admins(tx: Transaction, ticket: Ticket, cadre: Person, now: datetime) -> bool:
@@ -57,7 +58,7 @@ async def tell_admins(tx: Transaction, ticket: Ticket, cadre: Person, now: datet
             now,
             "tickets.cadre_unreachable",
             buttons=ticket_buttons_for_cadre(ticket),
-            dedupe_key=f"{key}:{admin.id}",
+            dedupe_key=keys.to_person(key, admin.id),
             **params,
         )
     log.info("cadre unreachable ticket_id=%s person_id=%s", ticket.id, cadre.id)

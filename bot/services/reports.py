@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from bot.domain import prompts
+from bot.domain import keys, prompts
 from bot.domain.access import Actor
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound
 from bot.domain.geo import distance_m, nearest_place
@@ -367,7 +367,7 @@ class ReportService(Service):
                 "tickets.new_for_cadre",
                 buttons=ticket_buttons_for_cadre(ticket),
                 photo=photo,
-                dedupe_key=f"dispatch:{ticket.id}:{ticket.version}",
+                dedupe_key=keys.dispatch(ticket.id, ticket.version),
                 **params,
             )
             # The notice image follows the card; the outbox draws it when sending.
@@ -383,7 +383,7 @@ class ReportService(Service):
                     "tickets.new_for_admins",
                     buttons=ticket_buttons_for_cadre(ticket),
                     photo=photo,
-                    dedupe_key=f"queue:{ticket.id}:{ticket.version}:{admin.id}",
+                    dedupe_key=keys.admin_queue(ticket.id, ticket.version, admin.id),
                     **params,
                 )
         return ticket

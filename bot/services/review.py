@@ -7,22 +7,28 @@ under an occurrence key, so a restart repeats nothing."""
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
-from bot.domain import scoring
+from bot.domain import keys, scoring
 from bot.domain.models import Community, Language, Person, Role
 from bot.domain.periods import review_is_late, reviews_owed
 from bot.domain.reports import Place
 from bot.domain.scoring import ScoringRules, YearMonth
 from bot.domain.tickets import Source
 from bot.files import write_atomically
-from bot.i18n import ByLanguage, Month, Safe, both, t
-from bot.render.ranking import BoardRow, RankingBoard, format_change, format_rate, render_ranking
+from bot.i18n import ByLanguage, Month, Safe, both, listing, t
+from bot.render.ranking import (
+    BoardRow,
+    RankingBoard,
+    board_note,
+    format_change,
+    format_rate,
+    render_ranking,
+)
 from bot.render.worker import run_background_image_work
 from bot.services import messages
 from bot.services.base import Service
@@ -83,15 +89,15 @@ class ReviewService(Service):
             rules = await tx.communities.rules(community.id)
             candidates = reviews_owed(since, local, rules.monthly_review_time)
             claimed = await tx.occurrences.existing(
-                [_review_key(community.id, m) for m in candidates]
+                [keys.review(community.id, m) for m in candidates]
             )
-        reviewed = {m for m in candidates if _review_key(community.id, m) in claimed}
+        reviewed = {m for m in candidates if keys.review(community.id, m) in claimed}
         owed = reviews_owed(since, local, rules.monthly_review_time, reviewed)
         return owed[0] if owed else None
 
     async def run(self, community: Community, month: YearMonth) -> bool:
         """The review of ``month``; False if it already ran."""
-        key = _review_key(community.id, month)
+        key = keys.review(community.id, month)
         async with self.db.read() as tx:
             if await tx.occurrences.exists(key):
                 return False
@@ -104,9 +110,8 @@ class ReviewService(Service):
             rules = ScoringRules.from_community(await tx.communities.rules(community.id))
         tz = ZoneInfo(community.timezone)
         late = review_is_late(month, now.astimezone(tz).replace(tzinfo=None))
-        note = f"生成时间：{now.astimezone(tz):%Y-%m-%d %H:%M}"
-        if late:
-            note += "　" + t(Language.ZH, "review.late_note")
+        # The board is a Chinese notice: its footnote is Chinese whoever reads it.
+        note = board_note(now.astimezone(tz), t(Language.ZH, "review.late_note") if late else None)
         board = RankingBoard(
             community=community.name,
             month_label=month.label_zh,
@@ -163,13 +168,12 @@ class ReviewService(Service):
         late_line = ByLanguage.of(lambda lang: _late_line(lang, late))
         caption = both("review.caption", community=community.name, month=label, late=late_line)
         for group in await tx.groups.list_by_community(community.id):
-            base = f"{community.id}:{month}:{group.chat_id}"
             await tx.outbox.add(
                 group.chat_id,
                 messages.photo_payload(image, caption),
                 now,
                 kind="photo",
-                dedupe_key=f"review-image:{base}",
+                dedupe_key=keys.review_image(community.id, month, group.chat_id),
             )
             await messages.to_group(
                 tx,
@@ -179,7 +183,7 @@ class ReviewService(Service):
                 month=label,
                 lines=lines,
                 late=late_line,
-                dedupe_key=f"review-text:{base}",
+                dedupe_key=keys.review_text(community.id, month, group.chat_id),
             )
             for zone_name, path in photos[:MAX_DROP_PHOTOS]:
                 photo_caption = both("review.photo_caption", zone=zone_name, month=label)
@@ -188,7 +192,7 @@ class ReviewService(Service):
                     messages.photo_payload(path, photo_caption),
                     now,
                     kind="photo",
-                    dedupe_key=f"review-photo:{base}:{path}",
+                    dedupe_key=keys.review_photo(community.id, month, group.chat_id, path),
                 )
 
     async def _leaders(
@@ -248,7 +252,7 @@ class ReviewService(Service):
                 lines=Safe(detail),
                 talks=Safe(talk_lines or "—"),
                 late=_late_line(lang, late),
-                dedupe_key=f"review-leaders:{community.id}:{month}:{leader.id}",
+                dedupe_key=keys.review_leaders(community.id, month, leader.id),
             )
 
     async def _zone_ticket(
@@ -281,7 +285,7 @@ class ReviewService(Service):
                 photos=(),
                 anonymous=False,
             ),
-            f"talk:{community.id}:{zone_id}:{month}",
+            keys.talk_origin(community.id, zone_id, month),
         )
         await tx.consequences.set_ticket(community.id, zone_id, "talk", str(month), ticket.id)
 
@@ -306,9 +310,6 @@ class ReviewService(Service):
                 community.id, last, "quarterly_penalty", period, now, value=averages[last]
             )
         ordered = sorted(averages.items(), key=lambda kv: -(kv[1] or 0))
-        lines = "\n".join(
-            f"{html.escape(names[z])} {'—' if a is None else f'{a:g}'}" for z, a in ordered
-        )
         for leader in await tx.people.list_with_role(community.id, Role.LEADER):
             await messages.to_person(
                 tx,
@@ -316,10 +317,20 @@ class ReviewService(Service):
                 now,
                 "review.quarterly",
                 period=period,
-                lines=Safe(lines),
+                lines=Safe(
+                    "\n".join(
+                        t(
+                            leader.language,
+                            "review.quarter_line",
+                            zone=names[z],
+                            average="—" if a is None else f"{a:g}",
+                        )
+                        for z, a in ordered
+                    )
+                ),
                 penalty=names[last] if last is not None else "—",
                 late=_late_line(leader.language or Language.ZH, late),
-                dedupe_key=f"review-quarter:{community.id}:{period}:{leader.id}",
+                dedupe_key=keys.review_quarter(community.id, period, leader.id),
             )
 
     async def _year(
@@ -366,10 +377,7 @@ class ReviewService(Service):
             )
         )
         critic = ByLanguage.of(
-            lambda lang: Safe(
-                t(lang, "language.list_separator").join(html.escape(names[z]) for z in criticism)
-                or "—"
-            )
+            lambda lang: Safe(listing(lang, (names[z] for z in criticism)) or "—")
         )
         for group in await tx.groups.list_by_community(community.id):
             await messages.to_group(
@@ -380,7 +388,7 @@ class ReviewService(Service):
                 year=year,
                 awards=award_lines,
                 late=ByLanguage.of(lambda lang: _late_line(lang, late)),
-                dedupe_key=f"review-awards:{community.id}:{year}:{group.chat_id}",
+                dedupe_key=keys.review_awards(community.id, year, group.chat_id),
             )
         for leader in await tx.people.list_with_role(community.id, Role.LEADER):
             await messages.to_person(
@@ -392,18 +400,13 @@ class ReviewService(Service):
                 awards=award_lines,
                 criticism=critic,
                 late=_late_line(leader.language or Language.ZH, late),
-                dedupe_key=f"review-annual:{community.id}:{year}:{leader.id}",
+                dedupe_key=keys.review_annual(community.id, year, leader.id),
             )
 
 
 def _late_line(lang: Language, late: bool) -> Safe:
     """The line a late review carries, or nothing (the catalog text is already HTML)."""
     return Safe("\n" + t(lang, "review.late") if late else "")
-
-
-def _review_key(community_id: int, month: YearMonth) -> str:
-    # One key for the on-time and the late review: whichever claims it first posts.
-    return f"review:{community_id}:{month}"
 
 
 async def _heads(tx: Transaction, community_id: int) -> dict[int, str]:

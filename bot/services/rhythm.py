@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
+from bot.domain import keys
 from bot.domain.models import Community, Language, Person, Role
 from bot.domain.schedule import Slot, monthly_slots, months_around, slot
 from bot.domain.volunteers import SignupStatus
@@ -106,7 +107,7 @@ class RhythmService(Service):
                 inspection_plan_time=INSPECTION_PLAN_TIME,
             ):
                 if s.due(local) and await tx.occurrences.claim(
-                    f"{s.key_part}:{community.id}", now
+                    keys.slot_in(s.key_part, community.id), now
                 ):
                     if s.kind.startswith("clean"):
                         report.posts += await self._clean_day(tx, community, s, now)
@@ -115,7 +116,7 @@ class RhythmService(Service):
         report.reminders += await self._activity_reminders(tx, community, local, now)
         thanks = slot("volunteer-thanks", local.date().replace(day=1), THANKS_TIME)
         if thanks.due(local) and await tx.occurrences.claim(
-            f"{thanks.key_part}:{community.id}", now
+            keys.slot_in(thanks.key_part, community.id), now
         ):
             report.thanks += await self._thanks(tx, community, local, now)
 
@@ -135,7 +136,7 @@ class RhythmService(Service):
                 now,
                 key,
                 buttons=buttons,
-                dedupe_key=f"{s.key_part}:{community.id}:{group.chat_id}",
+                dedupe_key=keys.slot_post(s.key_part, community.id, group.chat_id),
                 date=ShortDay(day),
                 when=when(activity, community.timezone),
                 place=activity.place,
@@ -167,7 +168,7 @@ class RhythmService(Service):
                 now,
                 "rhythm.inspection_plan",
                 zones=Safe("\n".join(lines)),
-                dedupe_key=f"plan:{community.id}:{s.day}:{inspector.id}",
+                dedupe_key=keys.inspection_plan(community.id, s.day, inspector.id),
             )
         return len(inspectors)
 
@@ -188,7 +189,7 @@ class RhythmService(Service):
                 if signup.status is not SignupStatus.CONFIRMED:
                     continue
                 if not await tx.occurrences.claim(
-                    f"activity-reminder:{activity.id}:{signup.person_id}", now
+                    keys.activity_reminder(activity.id, signup.person_id), now
                 ):
                     continue
                 person = await tx.people.get(signup.person_id)
@@ -266,7 +267,7 @@ class RhythmService(Service):
                 "rhythm.volunteer_thanks",
                 month=month,
                 names=names,
-                dedupe_key=f"thanks:{community.id}:{start.date()}:{group.chat_id}",
+                dedupe_key=keys.volunteer_thanks(community.id, start.date(), group.chat_id),
             )
         return len(groups)
 
@@ -305,6 +306,6 @@ async def _digests_due(tx: Transaction, community: Community, now: datetime) -> 
         if mode == "off" or (mode == "weekly" and day.weekday() != 0):
             continue
         days = WEEK if mode == "weekly" else 1
-        due.append(DigestDue(leader, days, f"digest:{community.id}:{leader.id}:{day}"))
+        due.append(DigestDue(leader, days, keys.digest(community.id, leader.id, day)))
     fired = await tx.occurrences.existing([d.occurrence for d in due])
     return [d for d in due if d.occurrence not in fired]

@@ -55,7 +55,7 @@ class ScoringService(Service):
 
     async def trend(
         self, actor: Actor, zone_query: str | int, last: YearMonth
-    ) -> tuple[Zone, list[tuple[str, float | None]]]:
+    ) -> tuple[Zone, list[tuple[YearMonth, float | None]]]:
         """A zone's last 12 monthly scores, for /trend: by code or name, or by id (a button)."""
         _check_trend_viewer(actor)
         assert actor.community_id is not None
@@ -74,8 +74,7 @@ class ScoringService(Service):
                 s.month: s.score
                 for s in await tx.scores.zone_history(zone.id, str(months[0]), str(last))
             }
-        # With the year: twelve months back from January reach into the year before.
-        return zone, [(f"{m.year}年{m.month}月", stored.get(str(m))) for m in months]
+        return zone, [(m, stored.get(str(m))) for m in months]
 
 
 def _check_trend_viewer(actor: Actor) -> None:

@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.domain import prompts
+from bot.domain import keys, prompts
 from bot.domain import tickets as rules
 from bot.domain.access import Actor
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound
@@ -113,7 +113,7 @@ class TicketService(Service):
                     "tickets.transferred_to_you",
                     buttons=ticket_buttons_for_cadre(ticket),
                     photo=await _before_photo(tx, ticket),
-                    dedupe_key=f"tr:{ticket.id}:{ticket.version}:{person.id}",
+                    dedupe_key=keys.transfer(ticket.id, ticket.version, person.id),
                     **params,
                 )
                 if not reached:
@@ -159,7 +159,7 @@ class TicketService(Service):
                 "tickets.to_reporter_rectified",
                 buttons=recheck_buttons(ticket),
                 photo=photo.path,
-                dedupe_key=f"fix:{ticket.id}:{ticket.version}",
+                dedupe_key=keys.rectified(ticket.id, ticket.version),
                 **params,
             )
             for supporter_id in await tx.tickets.supporters(ticket.id):
@@ -170,7 +170,7 @@ class TicketService(Service):
                     now,
                     "tickets.to_supporter_rectified",
                     photo=photo.path,
-                    dedupe_key=f"fix:{ticket.id}:{ticket.version}:{supporter_id}",
+                    dedupe_key=keys.rectified(ticket.id, ticket.version, supporter_id),
                     **params,
                 )
         self._wake_outbox()
@@ -192,7 +192,7 @@ class TicketService(Service):
                     now,
                     "tickets.to_reporter_closed",
                     buttons=rating_buttons(ticket),
-                    dedupe_key=f"closed:{ticket.id}",
+                    dedupe_key=keys.closed(ticket.id),
                     **params,
                 )
             elif reporter.id != actor.person_id:
@@ -202,7 +202,7 @@ class TicketService(Service):
                     reporter,
                     now,
                     "tickets.to_finder_closed",
-                    dedupe_key=f"closed:{ticket.id}",
+                    dedupe_key=keys.closed(ticket.id),
                     **params,
                 )
             if ticket.assignee_person_id:
@@ -245,7 +245,7 @@ class TicketService(Service):
                     "tickets.to_cadre_reopened",
                     buttons=ticket_buttons_for_cadre(ticket),
                     photo=photo.path if photo else None,
-                    dedupe_key=f"reopen:{ticket.id}:{ticket.version}:{person.id}",
+                    dedupe_key=keys.reopened(ticket.id, ticket.version, person.id),
                     **params,
                 )
                 if not reached:
@@ -303,7 +303,7 @@ class TicketService(Service):
                     now,
                     "tickets.extension_asked",
                     buttons=buttons,
-                    dedupe_key=f"ext:{ticket.id}:{ticket.version}:{leader.id}",
+                    dedupe_key=keys.extension(ticket.id, ticket.version, leader.id),
                     **params,
                 )
         self._wake_outbox()
@@ -478,7 +478,7 @@ class TicketService(Service):
             reporter,
             self.clock.now(),
             key,
-            dedupe_key=f"{key}:{ticket.id}:{ticket.version}",
+            dedupe_key=keys.reporter_news(key, ticket.id, ticket.version),
             **params,
         )
         await self._tell_supporters(tx, ticket, key, params)
@@ -493,7 +493,7 @@ class TicketService(Service):
                 supporter,
                 self.clock.now(),
                 key,
-                dedupe_key=f"{key}:{ticket.id}:{ticket.version}:{supporter_id}",
+                dedupe_key=keys.reporter_news(key, ticket.id, ticket.version, supporter_id),
                 **params,
             )
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.domain import prompts
+from bot.domain import keys, prompts
 from bot.domain.access import Actor
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.domain.geo import distance_m
@@ -19,6 +19,7 @@ from bot.domain.volunteers import (
     Activity,
     Signup,
     SignupStatus,
+    clean_day_record_title,
     hours_served,
     next_in_line,
     status_for_new,
@@ -55,7 +56,7 @@ class VolunteerService(Service):
         self, tx: Transaction, community_id: int, year: int, month: int
     ) -> Activity:
         """The month's Clean Day activity, created on first need (and only once)."""
-        key = f"clean_day:{community_id}:{year}-{month:02d}"
+        key = keys.clean_day_series(community_id, year, month)
         found = await tx.activities.find_series(key)
         if found is not None:
             return found
@@ -71,7 +72,7 @@ class VolunteerService(Service):
             0,
             community_id,
             "clean_day",
-            f"{month}月清洁日",
+            clean_day_record_title(month),
             place.name if place else community.name,
             place.lat if place else None,
             place.lon if place else None,
@@ -175,7 +176,7 @@ class VolunteerService(Service):
                         "volunteer.promoted",
                         title=title_of(activity),
                         when=_when(activity, await _tz(tx, activity)),
-                        dedupe_key=f"promoted:{activity_id}:{lucky.id}",
+                        dedupe_key=keys.promoted(activity_id, lucky.id),
                     )
         self._wake_outbox()
         return activity

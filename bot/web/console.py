@@ -29,7 +29,7 @@ from bot.domain.scoring import YearMonth
 from bot.domain.tickets import RejectReason, Status
 from bot.domain.volunteers import Activity
 from bot.i18n import t
-from bot.render.trend import render_trend
+from bot.render.trend import month_points, render_trend
 from bot.render.worker import run_image_work
 from bot.services.console import Visitor, parse_number, require
 from bot.services.container import Services
@@ -322,7 +322,7 @@ class _Console:
         zone, points = await self.svc.scoring.trend(
             visitor.actor, int(request.match_info["zone_id"]), last
         )
-        png = await run_image_work(render_trend, zone.name, points)
+        png = await run_image_work(render_trend, zone.name, month_points(points))
         return web.Response(body=png, content_type="image/png")
 
     async def inspections(self, request: web.Request, visitor: Visitor) -> web.StreamResponse:

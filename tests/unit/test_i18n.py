@@ -15,6 +15,8 @@ from bot.domain.rules import CommunityRules
 from bot.i18n import (
     ByLanguage,
     Day,
+    DayOfWeek,
+    DaysSpan,
     Localized,
     Moment,
     Month,
@@ -22,6 +24,7 @@ from bot.i18n import (
     ShortDay,
     Span,
     catalog,
+    listing,
     site_category,
     t,
 )
@@ -175,3 +178,27 @@ def test_site_categories_are_named_in_english_for_english_readers() -> None:
     assert site_category("农贸市场").render(Language.EN) == "Farmers' markets"
     assert site_category("农贸市场").render(Language.ZH) == "农贸市场"
     assert site_category("Own kind").render(Language.EN) == "Own kind"
+
+
+def test_a_listing_joins_the_readers_way_and_escapes_each_item() -> None:
+    assert listing(Language.ZH, ["一区", "<二区>"]) == "一区、&lt;二区&gt;"
+    assert listing(Language.EN, ["A & B", 2027]) == "A &amp; B, 2027"
+    assert listing(None, []) == ""
+    assert isinstance(listing(Language.EN, ["x"]), Safe)
+
+
+@pytest.mark.parametrize(
+    ("span", "zh", "en"),
+    [
+        (DaysSpan(date(2026, 12, 9), date(2026, 12, 9)), "12月9日（周三）", "Wed 9 Dec"),
+        (
+            DaysSpan(date(2026, 11, 9), date(2026, 11, 15)),
+            "11月9日（周一）至11月15日（周日）",
+            "Mon 9 Nov – Sun 15 Nov",
+        ),
+    ],
+)
+def test_a_span_of_days_names_each_day_with_its_weekday(span: DaysSpan, zh: str, en: str) -> None:
+    assert span.render(Language.ZH) == zh
+    assert span.render(Language.EN) == en
+    assert DayOfWeek(date(2026, 1, 1)).render(Language.EN) == "Thu 1 Jan"

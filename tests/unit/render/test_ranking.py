@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import datetime
 
 import pytest
 from PIL import Image, ImageChops
@@ -15,6 +16,7 @@ from bot.render.ranking import (
     RANKING_WIDTH,
     BoardRow,
     RankingBoard,
+    board_note,
     fit_line,
     format_change,
     format_rate,
@@ -243,3 +245,9 @@ class TestFormatting:
 
     def test_fits_control_characters_and_line_breaks_as_spaces(self) -> None:
         assert fit_line("王\t建\n国\x00", load_font(28), 500) == "王 建 国"
+
+
+def test_the_board_footnote_says_when_it_was_generated_and_why_late() -> None:
+    at = datetime(2026, 12, 3, 9, 5)
+    assert board_note(at) == "生成时间：2026-12-03 09:05"
+    assert board_note(at, "补发") == "生成时间：2026-12-03 09:05　补发"

@@ -7,8 +7,9 @@ import io
 import pytest
 from PIL import Image, ImageChops
 
+from bot.domain.scoring import YearMonth
 from bot.render.fonts import has_cjk_font
-from bot.render.trend import TREND_HEIGHT, TREND_WIDTH, render_trend, y_range
+from bot.render.trend import TREND_HEIGHT, TREND_WIDTH, month_points, render_trend, y_range
 
 needs_cjk = pytest.mark.skipif(
     not has_cjk_font(),
@@ -130,3 +131,8 @@ class TestYRange:
         self, values: list[float | None], expected: tuple[int, int]
     ) -> None:
         assert y_range(values) == expected
+
+
+def test_month_points_label_each_month_with_its_year() -> None:
+    points = [(YearMonth(2025, 12), 88.5), (YearMonth(2026, 1), None)]
+    assert month_points(points) == [("2025年12月", 88.5), ("2026年1月", None)]
