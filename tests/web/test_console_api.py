@@ -231,6 +231,8 @@ class TestPages:
                     response = await browser.get(f"/console/{page}")
                     wanted = 200 if page in allowed else 403
                     assert response.status_code == wanted, (user, page, response.text[:300])
+                    title = response.text.split("<title>", 1)[1].split("</title>", 1)[0]
+                    assert "<" not in title and "工作台" in title, (page, title)
 
     async def test_an_admin_changes_a_rule_and_a_bad_value_is_explained(
         self, web_harness: WebHarness
