@@ -292,7 +292,7 @@ class ConsoleService(Service):
 
     async def inspections(self, visitor: Visitor) -> list[InspectionRow]:
         """The last 90 days' inspections with their checklist results, newest first."""
-        require(visitor, Role.INSPECTOR, Role.LEADER, Role.ADMIN)
+        require(visitor, "inspections")
         tz = ZoneInfo(visitor.community.timezone)
         today = self.clock.now().astimezone(tz).date()
         async with self.db.read() as tx:
@@ -316,23 +316,42 @@ class ConsoleService(Service):
         return rows
 
     async def rosters(self, visitor: Visitor) -> list[Roster]:
-        require(visitor, Role.CADRE, Role.LEADER, Role.ADMIN)
+        require(visitor, "volunteers")
         activities = await self._volunteers.upcoming(visitor.community.id)
         return [await self._volunteers.roster(visitor.actor, a.id) for a in activities]
 
     async def ratings(self, visitor: Visitor) -> dict[str, list[HouseholdRating]]:
-        require(visitor, Role.INSPECTOR, Role.LEADER, Role.ADMIN)
+        require(visitor, "ratings")
         return await self._ratings.listing(visitor.actor)
 
     async def rule_values(self, visitor: Visitor) -> dict[str, str]:
-        require(visitor, Role.LEADER, Role.ADMIN)
+        require(visitor, "rules")
         async with self.db.read() as tx:
             return (await tx.communities.rules(visitor.community.id)).to_mapping()
 
 
-def require(visitor: Visitor, *roles: Role) -> None:
-    """Refuse a page or action the visitor's roles do not allow."""
-    if not visitor.has(*roles):
+# Who may open each page: the navigation shows these, and each page's data refuses others.
+_STAFF = (Role.CADRE, Role.INSPECTOR, Role.LEADER, Role.ADMIN)
+PAGES: dict[str, tuple[Role, ...]] = {
+    "tickets": _STAFF,
+    "map": _STAFF,
+    "zones": _STAFF,
+    "inspections": (Role.INSPECTOR, Role.LEADER, Role.ADMIN),
+    "volunteers": (Role.CADRE, Role.LEADER, Role.ADMIN),
+    "ratings": (Role.INSPECTOR, Role.LEADER, Role.ADMIN),
+    "ledgers": (Role.LEADER, Role.ADMIN),
+    "rules": (Role.LEADER, Role.ADMIN),
+    "people": (Role.ADMIN,),
+}
+
+
+def may_open(visitor: Visitor, page: str) -> bool:
+    return visitor.has(*PAGES[page])
+
+
+def require(visitor: Visitor, page: str) -> None:
+    """Refuse a page the visitor's roles do not allow."""
+    if not may_open(visitor, page):
         raise NotAllowed("console.not_for_your_role")
 
 

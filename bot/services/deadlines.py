@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain import keys
 from bot.domain.due import Due, DueKind, Occurrence, due_now
-from bot.domain.models import Community, Language, Role
+from bot.domain.models import Community, Language, Person, Role
 from bot.domain.reports import Draft
 from bot.domain.rules import CommunityRules
 from bot.domain.tickets import Event, EventKind, Ticket
@@ -214,11 +214,7 @@ class DeadlineService(Service):
     ) -> None:
         key = occurrence.key
         await tx.tickets.add_events(ticket.id, [Event(EventKind.ESCALATED, None, now, "overdue")])
-        params = await ticket_params(tx, ticket, community.timezone)
-        cadre = (
-            await tx.people.get(ticket.assignee_person_id) if ticket.assignee_person_id else None
-        )
-        params["cadre"] = cadre.name if cadre else "—"
+        params, _ = await _params_with_cadre(tx, ticket, community)
         lists.add(ticket.community_id, "tickets.escalated_line", key, params)
         for person in await reach.assignee_or_admins(
             tx, ticket.community_id, ticket.assignee_person_id
@@ -243,11 +239,7 @@ class DeadlineService(Service):
         now: datetime,
     ) -> None:
         key = occurrence.key
-        params = await ticket_params(tx, ticket, community.timezone)
-        cadre = (
-            await tx.people.get(ticket.assignee_person_id) if ticket.assignee_person_id else None
-        )
-        params["cadre"] = cadre.name if cadre else "—"
+        params, cadre = await _params_with_cadre(tx, ticket, community)
         lists.add(ticket.community_id, "tickets.not_accepted_line", key, params)
         if cadre is not None:
             # The cadre is nudged too, once, with the button to accept at hand.
@@ -352,3 +344,13 @@ def _chunks(lines: list[str]) -> list[list[str]]:
         chunks[-1].append(line)
         size += length
     return chunks
+
+
+async def _params_with_cadre(
+    tx: Transaction, ticket: Ticket, community: Community
+) -> tuple[dict[str, Any], Person | None]:
+    """A ticket's message parameters with its cadre named (leaders' lists name them)."""
+    params = await ticket_params(tx, ticket, community.timezone)
+    cadre = await tx.people.get(ticket.assignee_person_id) if ticket.assignee_person_id else None
+    params["cadre"] = cadre.name if cadre else "—"
+    return params, cadre

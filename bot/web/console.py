@@ -31,7 +31,7 @@ from bot.domain.volunteers import Activity
 from bot.i18n import t
 from bot.render.trend import month_points, render_trend
 from bot.render.worker import run_image_work
-from bot.services.console import Visitor, parse_number, require
+from bot.services.console import PAGES, Visitor, may_open, parse_number, require
 from bot.services.container import Services
 from bot.services.exports import FORMATS, WHATS
 from bot.services.messages import localized
@@ -346,7 +346,7 @@ class _Console:
     # -- ledgers ----------------------------------------------------------------------
 
     async def ledgers(self, request: web.Request, visitor: Visitor) -> web.StreamResponse:
-        require(visitor, Role.LEADER, Role.ADMIN)
+        require(visitor, "ledgers")
         tz = ZoneInfo(visitor.community.timezone)
         today = self.svc.clock.now().astimezone(tz).date()
         months = [YearMonth(today.year, today.month)]
@@ -374,7 +374,7 @@ class _Console:
     # -- rules ------------------------------------------------------------------------
 
     async def rules(self, request: web.Request, visitor: Visitor) -> web.StreamResponse:
-        require(visitor, Role.LEADER, Role.ADMIN)
+        require(visitor, "rules")
         values = await self.svc.console.rule_values(visitor)
         return self.render(
             request,
@@ -400,7 +400,7 @@ class _Console:
     async def people(
         self, request: web.Request, visitor: Visitor, new_key: tuple[ApiKey, str] | None = None
     ) -> web.StreamResponse:
-        require(visitor, Role.ADMIN)
+        require(visitor, "people")
         keys = await self.svc.open311.keys(visitor.actor)
         people = await self.svc.people.list_people(visitor.actor)
         links = await self.svc.invites.open_links(visitor.actor)
@@ -496,19 +496,7 @@ def _nav(visitor: Visitor | None) -> list[tuple[str, str]]:
     """The pages this visitor may open, as (path, catalog key)."""
     if visitor is None:
         return []
-    pages = [("tickets", "console.nav_tickets"), ("map", "console.nav_map")]
-    pages.append(("zones", "console.nav_zones"))
-    if visitor.has(Role.INSPECTOR, Role.LEADER, Role.ADMIN):
-        pages.append(("inspections", "console.nav_inspections"))
-    if visitor.has(Role.CADRE, Role.LEADER, Role.ADMIN):
-        pages.append(("volunteers", "console.nav_volunteers"))
-    if visitor.has(Role.INSPECTOR, Role.LEADER, Role.ADMIN):
-        pages.append(("ratings", "console.nav_ratings"))
-    if visitor.has(Role.LEADER, Role.ADMIN):
-        pages += [("ledgers", "console.nav_ledgers"), ("rules", "console.nav_rules")]
-    if visitor.has(Role.ADMIN):
-        pages.append(("people", "console.nav_people"))
-    return pages
+    return [(page, f"console.nav_{page}") for page in PAGES if may_open(visitor, page)]
 
 
 def _role(value: str) -> Role:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import socket
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -34,11 +36,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-async def web_harness(tmp_path: Path) -> AsyncIterator[WebHarness]:
+@asynccontextmanager
+async def serving_web(data_dir: Path, **settings: Any) -> AsyncIterator[WebHarness]:
+    """The bot with its web server on a free port; ``settings`` go to Settings."""
     port = free_port()
     # No map tiles: the machines that run the tests have no internet.
-    async with running_harness(tmp_path, web_port=port, map_tiles="") as bot:
+    async with running_harness(data_dir, web_port=port, map_tiles="", **settings) as bot:
         runner = web.AppRunner(build_web_app(bot.runtime))
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port).start()
@@ -46,3 +49,9 @@ async def web_harness(tmp_path: Path) -> AsyncIterator[WebHarness]:
             yield WebHarness(bot, port)
         finally:
             await runner.cleanup()
+
+
+@pytest.fixture
+async def web_harness(tmp_path: Path) -> AsyncIterator[WebHarness]:
+    async with serving_web(tmp_path) as harness:
+        yield harness
