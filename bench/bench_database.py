@@ -129,9 +129,9 @@ def local_midnight_after(ts: int, days: int) -> int:
 
 
 async def generate(path: Path, scale: Scale) -> District:
-    from storage.database import Database
+    from storage.database import SqliteDatabase
 
-    db = Database(path)
+    db = SqliteDatabase(path)
     await db.connect()  # creates and migrates
     await db.close()
     rng = random.Random(20261116)
@@ -453,19 +453,19 @@ def short(sql: str, width: int = 160) -> str:
 
 async def table_sizes(db: Any) -> dict[str, int]:
     async with db.read() as tx:
-        names = await tx.conn.execute_fetchall(
+        names = await tx.conn.fetch_all(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
         )
         sizes = {}
         for (name,) in names:
-            (count,) = next(iter(await tx.conn.execute_fetchall(f"SELECT COUNT(*) FROM {name}")))
+            (count,) = next(iter(await tx.conn.fetch_all(f"SELECT COUNT(*) FROM {name}")))
             sizes[name] = int(count)
     return sizes
 
 
 async def hop_costs(db: Any, samples: int = 500) -> dict[str, list[float]]:
     """What one query costs as a round trip, by the way it is sent."""
-    conn = db.writer
+    conn = db.writer.raw
     raw = sqlite3.connect(f"file:{db.path}?mode=ro", uri=True)
     out: dict[str, list[float]] = {
         "sqlite3": [],
@@ -570,11 +570,11 @@ async def index_columns(db: Any) -> set[tuple[str, tuple[str, ...]]]:
     """(table, columns) of every index in the schema."""
     found = set()
     async with db.read() as tx:
-        indexes = await tx.conn.execute_fetchall(
+        indexes = await tx.conn.fetch_all(
             "SELECT name, tbl_name FROM sqlite_master WHERE type = 'index'"
         )
         for name, table in indexes:
-            cols = await tx.conn.execute_fetchall(f"PRAGMA index_info('{name}')")
+            cols = await tx.conn.raw.execute_fetchall(f"PRAGMA index_info('{name}')")
             found.add((table, tuple(str(c[2]) for c in cols)))
     return found
 
@@ -662,9 +662,9 @@ async def measure(district: District, scale: Scale, report: Report) -> None:
     from bot.clock import Clock
     from bot.config import Settings
     from bot.services.container import Services
-    from storage.database import Database
+    from storage.database import SqliteDatabase
 
-    db = Database(district.path)
+    db = SqliteDatabase(district.path)
     await db.connect()
     settings = Settings(token=TOKEN, data_dir=district.path.parent)
     services = Services.build(settings, db, Clock(NOW))

@@ -129,9 +129,9 @@ async def prepare_data_dir(data_dir: Path, sandbox: Any) -> list[Any]:
     from bot.config import Settings
     from bot.importer import load_plan
     from bot.services.container import Services
-    from storage.database import Database
+    from storage.database import SqliteDatabase
 
-    db = Database(data_dir / "jiayuan.sqlite3")
+    db = SqliteDatabase(data_dir / "jiayuan.sqlite3")
     await db.connect()
     settings = Settings(token=TOKEN, data_dir=data_dir, admins=frozenset({ADMIN_ID}))
     services = Services.build(settings, db, Clock(T0))

@@ -46,7 +46,7 @@ from handlers import (
     volunteer,
 )
 from handlers.base import Ctx
-from storage.database import Database
+from storage.database import Database, open_database
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +199,7 @@ async def start_bot(
 ) -> Runtime:
     """Open the database, start PTB, the poller, the outbox sender and the tick."""
     clock = clock or Clock(settings.now)
-    db = Database(settings.database_path)
+    db = open_database(settings.database_url, settings.database_path)
     await db.connect()
     services = Services.build(settings, db, clock)
     pacer = Pacer(outbox_limits)

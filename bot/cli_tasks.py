@@ -15,7 +15,7 @@ from bot.importer import ImportFailed
 from bot.importer.worker import load_plan_isolated
 from bot.services.container import Services
 from bot.services.invites import INVITE_PREFIX
-from storage.database import Database
+from storage.database import SqliteDatabase, open_database
 
 
 async def import_file(
@@ -30,7 +30,7 @@ async def import_file(
             file=sys.stderr,
         )
         return 1
-    async with Database(settings.database_path) as db:
+    async with open_database(settings.database_url, settings.database_path) as db:
         services = Services.build(settings, db, Clock(settings.now))
         try:
             summary = await services.communities.apply_plan(plan)
@@ -62,10 +62,10 @@ async def export(
     out: Path | None,
 ) -> int:
     """Write the ledgers to ``out`` (default: the data dir's exports/) and print the path."""
-    if not settings.database_path.exists():
+    if not settings.uses_postgresql and not settings.database_path.exists():
         print(f"jiayuan: no database at {settings.database_path}", file=sys.stderr)
         return 1
-    async with Database(settings.database_path) as db:
+    async with open_database(settings.database_url, settings.database_path) as db:
         services = Services.build(settings, db, Clock(settings.now))
         try:
             made = await services.exports.for_office(community_code, month, what, fmt)
@@ -84,10 +84,13 @@ async def export(
 
 
 async def backup(settings: Settings, target: Path) -> int:
+    if settings.uses_postgresql:
+        print("jiayuan backup copies the SQLite file; for PostgreSQL use pg_dump", file=sys.stderr)
+        return 2
     if not settings.database_path.exists():
         print(f"jiayuan: no database at {settings.database_path}", file=sys.stderr)
         return 1
-    db = Database(settings.database_path)
+    db = SqliteDatabase(settings.database_path)
     await db.connect(migrate=False)
     try:
         await db.backup(target)
@@ -98,7 +101,7 @@ async def backup(settings: Settings, target: Path) -> int:
 
 
 async def migrate(settings: Settings) -> int:
-    db = Database(settings.database_path)
+    db = open_database(settings.database_url, settings.database_path)
     await db.connect(migrate=False)
     try:
         applied = await db.migrate()

@@ -37,6 +37,8 @@ class Settings:
     public_url: str | None = None
     # The console map's tile URL template; "" draws the points on a plain background.
     map_tiles: str | None = None
+    # None: the SQLite file in data_dir. Else sqlite:///path or postgresql://…
+    database_url: str | None = None
 
     def __repr__(self) -> str:
         masked = self.token.split(":", 1)[0] + ":***" if self.token else "<none>"
@@ -51,7 +53,14 @@ class Settings:
 
     @property
     def database_path(self) -> Path:
+        """The SQLite file (the default, or the one JIAYUAN_DATABASE_URL names)."""
+        if self.database_url and self.database_url.startswith("sqlite:///"):
+            return Path(self.database_url.removeprefix("sqlite:///"))
         return self.data_dir / "jiayuan.sqlite3"
+
+    @property
+    def uses_postgresql(self) -> bool:
+        return bool(self.database_url) and not str(self.database_url).startswith("sqlite:")
 
     @classmethod
     def from_env(
@@ -82,6 +91,7 @@ class Settings:
             web_listen=env.get("JIAYUAN_WEB_LISTEN", "0.0.0.0").strip() or "0.0.0.0",
             public_url=_optional_url(env, "JIAYUAN_PUBLIC_URL"),
             map_tiles=env.get("JIAYUAN_MAP_TILES"),
+            database_url=_database_url(env.get("JIAYUAN_DATABASE_URL", "").strip()),
         )
 
 
@@ -90,6 +100,19 @@ def _url(env: Mapping[str, str], name: str, default: str) -> str:
     if not value.startswith(("http://", "https://")):
         raise ConfigError(f"{name} must start with http:// or https:// (got {value!r})")
     return value.rstrip("/")
+
+
+def _database_url(raw: str) -> str | None:
+    if not raw:
+        return None
+    if raw.startswith("sqlite:///") and len(raw) > len("sqlite:///"):
+        return raw
+    if raw.startswith(("postgresql://", "postgres://")):
+        return raw
+    raise ConfigError(
+        "JIAYUAN_DATABASE_URL must be sqlite:///PATH or postgresql://USER:PASSWORD@HOST/DB"
+        f" (got {raw.split('@')[-1]!r})"
+    )
 
 
 def _optional_url(env: Mapping[str, str], name: str) -> str | None:

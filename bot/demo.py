@@ -35,7 +35,7 @@ from bot.sandbox import Sandbox, SandboxError, SandboxEvent, SentMessage, SimGro
 from bot.sandbox.users import GroupMember
 from bot.services.invites import INVITE_PREFIX
 from bot.web.server import build_web_app
-from storage.database import Database
+from storage.database import SqliteDatabase
 
 log = logging.getLogger(__name__)
 
@@ -547,7 +547,7 @@ async def _last_update_id(root: Path) -> int | None:
     path = Settings(token=TOKEN, data_dir=root).database_path
     if not path.is_file():
         return None
-    async with Database(path) as db, db.read() as tx:
+    async with SqliteDatabase(path) as db, db.read() as tx:
         return await tx.updates.latest()
 
 

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 
 from bot.domain.errors import NotFound
 from bot.domain.volunteers import Activity, Signup, SignupStatus
-from storage.rows import Repository, from_db_time, to_db_time
+from storage.rows import Repository, Row, from_db_time, to_db_time
 
 
 class ActivityRepository(Repository):
     async def add(
         self, activity: Activity, created_by: int | None, now: datetime, series_key: str | None
     ) -> Activity:
-        await self._exec(
-            "INSERT OR IGNORE INTO volunteer_activities (community_id, kind, title, place, "
+        row = await self._one(
+            "INSERT INTO volunteer_activities (community_id, kind, title, place, "
             "lat, lon, starts_at, ends_at, headcount, zone_id, created_by, created_at, "
             "series_key) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING *",
             (
                 activity.community_id,
                 activity.kind,
@@ -35,13 +34,9 @@ class ActivityRepository(Repository):
                 series_key,
             ),
         )
-        if series_key is not None:
+        if row is None:  # the series already has this activity
             row = await self._one(
                 "SELECT * FROM volunteer_activities WHERE series_key = ?", (series_key,)
-            )
-        else:
-            row = await self._one(
-                "SELECT * FROM volunteer_activities WHERE id = last_insert_rowid()"
             )
         assert row is not None
         return _to_activity(row)
@@ -169,7 +164,7 @@ def _opt_time(value: str | None) -> datetime | None:
     return None if value is None else from_db_time(value)
 
 
-def _to_activity(row: sqlite3.Row) -> Activity:
+def _to_activity(row: Row) -> Activity:
     return Activity(
         id=row["id"],
         community_id=row["community_id"],
@@ -186,7 +181,7 @@ def _to_activity(row: sqlite3.Row) -> Activity:
     )
 
 
-def _to_signup(row: sqlite3.Row, prefix: str = "") -> Signup:
+def _to_signup(row: Row, prefix: str = "") -> Signup:
     return Signup(
         activity_id=row[f"{prefix}activity_id"],
         person_id=row[f"{prefix}person_id"],

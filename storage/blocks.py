@@ -17,8 +17,9 @@ class BlockRepository(Repository):
 
     async def block(self, community_id: int, person_id: int, by: int, now: datetime) -> None:
         await self._exec(
-            "INSERT OR IGNORE INTO reporting_blocks "
-            "(community_id, person_id, blocked_by, blocked_at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO reporting_blocks "
+            "(community_id, person_id, blocked_by, blocked_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
             (community_id, person_id, by, to_db_time(now)),
         )
 

@@ -20,15 +20,15 @@ class UpdateLog(Repository):
         if not update_ids:
             return set()
         rows = await self._all(
-            "SELECT update_id FROM processed_updates"
-            " WHERE update_id IN (SELECT value FROM json_each(?))",
+            f"SELECT update_id FROM processed_updates WHERE update_id IN {self._json_ids()}",
             (json.dumps(update_ids),),
         )
         return {r["update_id"] for r in rows}
 
     async def mark(self, update_id: int, now: datetime) -> None:
         await self._exec(
-            "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
+            "INSERT INTO processed_updates (update_id, processed_at) VALUES (?, ?)"
+            " ON CONFLICT DO NOTHING",
             (update_id, to_db_time(now)),
         )
 
@@ -47,7 +47,7 @@ class OccurrenceLog(Repository):
     async def claim(self, key: str, now: datetime) -> bool:
         """Record an occurrence; False if it already fired."""
         changed = await self._exec(
-            "INSERT OR IGNORE INTO occurrences (key, fired_at) VALUES (?, ?)",
+            "INSERT INTO occurrences (key, fired_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
             (key, to_db_time(now)),
         )
         return changed > 0
@@ -61,7 +61,7 @@ class OccurrenceLog(Repository):
         if not keys:
             return set()
         rows = await self._all(
-            "SELECT key FROM occurrences WHERE key IN (SELECT value FROM json_each(?))",
+            f"SELECT key FROM occurrences WHERE key IN {self._json_texts()}",
             (json.dumps(keys),),
         )
         return {r["key"] for r in rows}

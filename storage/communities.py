@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from datetime import datetime
 
 from bot.domain.errors import NotFound
 from bot.domain.models import Community
 from bot.domain.rules import CommunityRules
-from storage.rows import Repository, from_db_time, to_db_time
+from storage.rows import Repository, Row, from_db_time, to_db_time
 from storage.tickets import TicketRepository
 
 log = logging.getLogger(__name__)
@@ -76,7 +75,7 @@ class CommunityRepository(Repository):
         await TicketRepository(self._conn).replan_community(community_id)
 
 
-def _to_community(row: sqlite3.Row) -> Community:
+def _to_community(row: Row) -> Community:
     return Community(
         id=row["id"],
         code=row["code"],

@@ -22,8 +22,8 @@ class ConsequenceRepository(Repository):
     ) -> bool:
         """Record a decision once; False if it was already made for that period."""
         changed = await self._exec(
-            "INSERT OR IGNORE INTO consequences (community_id, zone_id, kind, period, level, "
-            "value, ticket_id, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO consequences (community_id, zone_id, kind, period, level, "
+            "value, ticket_id, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (community_id, zone_id, kind, period, level, value, ticket_id, to_db_time(now)),
         )
         return changed > 0

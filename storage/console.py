@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.domain.tickets import OPEN_STATUSES, Source, Status
-from storage.rows import Repository, from_db_time, to_db_time
+from storage.rows import Repository, Row, from_db_time, to_db_time
 
 
 class ConsoleRepository(Repository):
@@ -158,7 +157,7 @@ _ORDER = {
 }
 
 
-def _to_row(row: sqlite3.Row, now: datetime) -> TicketRow:
+def _to_row(row: Row, now: datetime) -> TicketRow:
     status = Status(row["status"])
     due = from_db_time(row["due_at"]) if row["due_at"] else None
     return TicketRow(

@@ -1,23 +1,27 @@
-"""One SQLite database: a single writer connection, a few readers, and numbered migrations.
+"""The database: SQLite (the embedded default) or PostgreSQL (several processes), one API.
 
-SQLite allows one writer at a time; serialising our writes behind one lock turns
-``database is locked`` into orderly waiting. WAL lets readers run alongside the writer and
-each other, so reads come from a small pool: a long scan (the minute tick, an export)
-holds one reader while updates keep being answered from the others.
+Both backends keep the same contract for the code above them: ``transaction()`` is a
+write unit of work whose writes are serialised (SQLite allows one writer; on PostgreSQL
+an advisory lock gives every process the same guarantee, so read-then-write code stays
+correct), ``read()`` is a consistent read-only snapshot, and ``claim()`` is a short write
+for the queue claims (inbox, outbox, leases) that are safe to run side by side.
 """
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
+from storage.rows import Dialect, Executed, Row
 from storage.transaction import Transaction
 
 log = logging.getLogger(__name__)
@@ -29,10 +33,18 @@ PRAGMAS = (
     "PRAGMA synchronous=NORMAL",
 )
 
+READERS = 3
 
-def migration_scripts() -> list[tuple[int, str, str]]:
-    """The shipped migrations as (number, name, sql), in order."""
+
+def migration_scripts(dialect: Dialect = "sqlite") -> list[tuple[int, str, str]]:
+    """The shipped migrations of a backend as (number, name, sql), in order.
+
+    PostgreSQL has its own files under the same numbers and names: one history, two
+    spellings of the DDL.
+    """
     folder = resources.files("storage") / "migrations"
+    if dialect == "postgresql":
+        folder = folder / "postgresql"
     scripts = []
     for entry in folder.iterdir():
         name = entry.name
@@ -41,20 +53,103 @@ def migration_scripts() -> list[tuple[int, str, str]]:
     return sorted(scripts)
 
 
-READERS = 3
+class Database(abc.ABC):
+    dialect: Dialect
+
+    @abc.abstractmethod
+    async def connect(self, *, migrate: bool = True) -> None: ...
+
+    @abc.abstractmethod
+    async def close(self) -> None: ...
+
+    @abc.abstractmethod
+    async def migrate(self) -> list[str]:
+        """Apply the migrations not yet applied; returns their names."""
+
+    @abc.abstractmethod
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
+        """A write unit of work: commit on a clean exit, roll back on any error."""
+
+    @abc.abstractmethod
+    def autocommit(self) -> AbstractAsyncContextManager[Transaction]:
+        """The writer with each statement committed on its own (single writes)."""
+
+    @abc.abstractmethod
+    def read(self) -> AbstractAsyncContextManager[Transaction]:
+        """A consistent read-only snapshot."""
+
+    @abc.abstractmethod
+    def claim(self) -> AbstractAsyncContextManager[Transaction]:
+        """A short write transaction that need not wait for the serialised writers."""
+
+    @abc.abstractmethod
+    async def backup(self, target: Path) -> None: ...
+
+    @abc.abstractmethod
+    def describe(self) -> str:
+        """Where the data lives, for logs and messages (no password)."""
+
+    async def __aenter__(self) -> Database:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
 
 
-class Database:
+def open_database(url: str | None, sqlite_path: Path) -> Database:
+    """The database a URL names: PostgreSQL for ``postgresql://…``, else the SQLite file."""
+    if url and url.startswith(("postgresql://", "postgres://")):
+        from storage.postgres import PostgresDatabase
+
+        return PostgresDatabase(url)
+    return SqliteDatabase(sqlite_path)
+
+
+class SqliteConnection:
+    """aiosqlite behind the repositories' connection protocol."""
+
+    dialect: Dialect = "sqlite"
+
+    def __init__(self, raw: aiosqlite.Connection) -> None:
+        self.raw = raw
+
+    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        # One round trip to aiosqlite's thread per statement.
+        return list(await self.raw.execute_fetchall(sql, tuple(params)))
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> Executed:
+        cur = await self.raw.execute(sql, tuple(params))
+        return Executed(cur.rowcount, cur.lastrowid)
+
+    async def execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        await self.raw.executemany(sql, [tuple(r) for r in rows])
+
+
+class SqliteDatabase(Database):
+    """One SQLite file: a single writer connection, a few readers, WAL.
+
+    SQLite allows one writer at a time; serialising our writes behind one lock turns
+    ``database is locked`` into orderly waiting. WAL lets readers run alongside the
+    writer and each other, so a long scan (the minute tick, an export) holds one reader
+    while updates keep being answered from the others.
+    """
+
+    dialect: Dialect = "sqlite"
+
     def __init__(self, path: Path, *, readers: int = READERS) -> None:
         if readers < 1:
             raise ValueError("a database needs at least one reader")
         self.path = path
         self.readers = readers
-        self._writer: aiosqlite.Connection | None = None
-        self._reader_conns: list[aiosqlite.Connection] = []
+        self._writer: SqliteConnection | None = None
+        self._reader_conns: list[SqliteConnection] = []
         # A reader serves one snapshot at a time: two must not interleave on a connection.
-        self._idle_readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
+        self._idle_readers: asyncio.Queue[SqliteConnection] = asyncio.Queue()
         self._write_lock = asyncio.Lock()
+
+    def describe(self) -> str:
+        return f"sqlite:///{self.path}"
 
     async def connect(self, *, migrate: bool = True) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -66,37 +161,29 @@ class Database:
             self._reader_conns.append(conn)
             self._idle_readers.put_nowait(conn)
 
-    async def _open(self) -> aiosqlite.Connection:
+    async def _open(self) -> SqliteConnection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
         conn.row_factory = sqlite3.Row
         for pragma in PRAGMAS:
             await conn.execute(pragma)
-        return conn
+        return SqliteConnection(conn)
 
     async def close(self) -> None:
         for conn in [*self._reader_conns, self._writer]:
             if conn is not None:
-                await conn.close()
+                await conn.raw.close()
         self._reader_conns = []
         self._idle_readers = asyncio.Queue()
         self._writer = None
 
-    async def __aenter__(self) -> Database:
-        await self.connect()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
     @property
-    def writer(self) -> aiosqlite.Connection:
+    def writer(self) -> SqliteConnection:
         if self._writer is None:
             raise RuntimeError("Database.connect() was not called")
         return self._writer
 
     async def migrate(self) -> list[str]:
-        """Apply the migrations not yet applied; returns their names."""
-        conn = self.writer
+        conn = self.writer.raw
         await conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations "
             "(number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
@@ -104,14 +191,14 @@ class Database:
         async with conn.execute("SELECT number FROM schema_migrations") as cur:
             done = {row[0] async for row in cur}
         applied = []
-        for number, name, sql in migration_scripts():
+        for number, name, sql in migration_scripts("sqlite"):
             if number in done:
                 continue
             # executescript would commit on its own; one explicit transaction keeps a
             # half-applied migration from ever being visible.
             await conn.execute("BEGIN IMMEDIATE")
             try:
-                for statement in _split_sql(sql):
+                for statement in split_sql(sql):
                     await conn.execute(statement)
                 await conn.execute(
                     "INSERT INTO schema_migrations VALUES (?, ?, datetime('now'))", (number, name)
@@ -129,36 +216,36 @@ class Database:
         """BEGIN IMMEDIATE; commit on a clean exit, roll back on any error."""
         async with self._write_lock:
             conn = self.writer
-            await conn.execute("BEGIN IMMEDIATE")
+            await conn.raw.execute("BEGIN IMMEDIATE")
             try:
                 yield Transaction(conn)
             except BaseException:
-                await conn.execute("ROLLBACK")
+                await conn.raw.execute("ROLLBACK")
                 raise
-            await conn.execute("COMMIT")
+            await conn.raw.execute("COMMIT")
+
+    def claim(self) -> AbstractAsyncContextManager[Transaction]:
+        # SQLite has one writer either way.
+        return self.transaction()
 
     @asynccontextmanager
     async def autocommit(self) -> AsyncIterator[Transaction]:
-        """The writer with each statement committed on its own.
-
-        For a single write that needs no company: it saves the BEGIN and COMMIT round
-        trips to the writer's thread, a third of the cost of a one-row write.
-        """
+        """For a single write that needs no company: it saves the BEGIN and COMMIT round
+        trips to the writer's thread, a third of the cost of a one-row write."""
         async with self._write_lock:
             yield Transaction(self.writer)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Transaction]:
-        """A consistent read-only snapshot on one of the reader connections."""
         if not self._reader_conns:
             raise RuntimeError("Database.connect() was not called")
         conn = await self._idle_readers.get()
         try:
-            await conn.execute("BEGIN")
+            await conn.raw.execute("BEGIN")
             try:
                 yield Transaction(conn)
             finally:
-                await conn.execute("ROLLBACK")
+                await conn.raw.execute("ROLLBACK")
         finally:
             self._idle_readers.put_nowait(conn)
 
@@ -170,13 +257,13 @@ class Database:
         dest = await aiosqlite.connect(tmp)
         try:
             async with self._write_lock:
-                await self.writer.backup(dest)
+                await self.writer.raw.backup(dest)
         finally:
             await dest.close()
         tmp.replace(target)
 
 
-def _split_sql(script: str) -> list[str]:
+def split_sql(script: str) -> list[str]:
     """Split a migration into statements (our migrations use no triggers with inner ;)."""
     statements, buffer = [], []
     for line in script.splitlines():

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 
 from bot.domain.models import GroupChat
-from storage.rows import Repository, from_db_time, to_db_time
+from storage.rows import Repository, Row, from_db_time, to_db_time
 
 
 class GroupRepository(Repository):
@@ -34,8 +33,13 @@ class GroupRepository(Repository):
 
     async def migrate(self, old_chat_id: int, new_chat_id: int) -> bool:
         """Carry a binding over when Telegram upgrades a group to a supergroup."""
+        # The supergroup may already have a row of its own (bound again after the
+        # upgrade): the old group's binding replaces it.
+        exists = await self._scalar("SELECT 1 FROM group_chats WHERE chat_id = ?", (old_chat_id,))
+        if exists:
+            await self._exec("DELETE FROM group_chats WHERE chat_id = ?", (new_chat_id,))
         changed = await self._exec(
-            "UPDATE OR REPLACE group_chats SET chat_id = ? WHERE chat_id = ?",
+            "UPDATE group_chats SET chat_id = ? WHERE chat_id = ?",
             (new_chat_id, old_chat_id),
         )
         await self._exec(
@@ -47,7 +51,7 @@ class GroupRepository(Repository):
         await self._exec("UPDATE group_chats SET active = 0 WHERE chat_id = ?", (chat_id,))
 
 
-def _to_group(row: sqlite3.Row) -> GroupChat:
+def _to_group(row: Row) -> GroupChat:
     return GroupChat(
         chat_id=row["chat_id"],
         community_id=row["community_id"],

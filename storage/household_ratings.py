@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 
 from bot.domain.errors import NotFound
 from bot.domain.household_ratings import HouseholdRating
-from storage.rows import Repository, from_db_time, to_db_time
+from storage.rows import Repository, Row, from_db_time, to_db_time
 
 
 class HouseholdRatingRepository(Repository):
@@ -23,9 +22,10 @@ class HouseholdRatingRepository(Repository):
         now: datetime,
     ) -> HouseholdRating | None:
         """A nomination; None if the same name is already up this month."""
-        changed = await self._exec(
-            "INSERT OR IGNORE INTO ratings (community_id, kind, name, zone_id, month, status, "
-            "nominated_by, self_applied, created_at) VALUES (?, ?, ?, ?, ?, 'nominated', ?, ?, ?)",
+        row = await self._one(
+            "INSERT INTO ratings (community_id, kind, name, zone_id, month, status, "
+            "nominated_by, self_applied, created_at) VALUES (?, ?, ?, ?, ?, 'nominated', ?, ?, ?)"
+            " ON CONFLICT DO NOTHING RETURNING *",
             (
                 community_id,
                 kind,
@@ -37,11 +37,7 @@ class HouseholdRatingRepository(Repository):
                 to_db_time(now),
             ),
         )
-        if not changed:
-            return None
-        row = await self._one("SELECT * FROM ratings WHERE id = last_insert_rowid()")
-        assert row is not None
-        return _to_rating(row)
+        return None if row is None else _to_rating(row)
 
     async def get(self, rating_id: int) -> HouseholdRating:
         row = await self._one("SELECT * FROM ratings WHERE id = ?", (rating_id,))
@@ -87,8 +83,8 @@ class HouseholdRatingRepository(Repository):
 
     async def object(self, rating_id: int, person_id: int, reason: str, now: datetime) -> bool:
         changed = await self._exec(
-            "INSERT OR IGNORE INTO rating_objections (rating_id, person_id, reason, created_at) "
-            "VALUES (?, ?, ?, ?)",
+            "INSERT INTO rating_objections (rating_id, person_id, reason, created_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (rating_id, person_id, reason, to_db_time(now)),
         )
         return changed > 0
@@ -111,7 +107,7 @@ class HouseholdRatingRepository(Repository):
         )
 
 
-def _to_rating(row: sqlite3.Row) -> HouseholdRating:
+def _to_rating(row: Row) -> HouseholdRating:
     return HouseholdRating(
         id=row["id"],
         community_id=row["community_id"],

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date, datetime
 
 from bot.domain.errors import NotFound
 from bot.domain.inspections import Inspection, InspectionItem
-from storage.rows import Repository, to_db_time
+from storage.rows import Repository, Row, to_db_time
 
 
 class InspectionRepository(Repository):
@@ -120,7 +119,7 @@ class InspectionRepository(Repository):
         return [_to_inspection(r) for r in rows]
 
 
-def _to_inspection(row: sqlite3.Row) -> Inspection:
+def _to_inspection(row: Row) -> Inspection:
     return Inspection(
         id=row["id"],
         community_id=row["community_id"],

@@ -4,13 +4,12 @@ the names of zones, places and people already joined in."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.domain.tickets import Rating, Source, Status
 from bot.domain.volunteers import SignupStatus
-from storage.rows import Repository, from_db_time, to_db_time
+from storage.rows import Repository, Row, from_db_time, to_db_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,7 +253,7 @@ def _indicators(raw: str) -> dict[str, float | None]:
     }
 
 
-def _ticket_line(r: sqlite3.Row) -> TicketLine:
+def _ticket_line(r: Row) -> TicketLine:
     return TicketLine(
         number=r["number"],
         source=Source(r["source"]),

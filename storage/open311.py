@@ -3,13 +3,12 @@ request listing (tickets read as GeoReport requests)."""
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.open311 import ApiKey
 from bot.domain.tickets import Source, Status
-from storage.rows import Repository, from_db_time, to_db_time
+from storage.rows import Repository, Row, from_db_time, to_db_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +144,7 @@ class Open311Repository(Repository):
         return [_to_request(r) for r in await self._all(sql, params)]
 
 
-def _to_key(row: sqlite3.Row) -> ApiKey:
+def _to_key(row: Row) -> ApiKey:
     return ApiKey(
         id=row["id"],
         community_id=row["community_id"],
@@ -156,7 +155,7 @@ def _to_key(row: sqlite3.Row) -> ApiKey:
     )
 
 
-def _to_request(row: sqlite3.Row) -> RequestRow:
+def _to_request(row: Row) -> RequestRow:
     return RequestRow(
         ticket_id=row["id"],
         number=row["number"],

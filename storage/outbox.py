@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from storage.rows import Repository, from_db_time, to_db_time
+from storage.rows import Repository, Row, from_db_time, to_db_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +32,9 @@ class OutboxRepository(Repository):
         batch: str | None = None,
     ) -> int | None:
         """Queue a message; with a dedupe_key, a second identical request is ignored."""
-        cur = await self._conn.execute(
-            "INSERT OR IGNORE INTO outbox (chat_id, kind, payload, dedupe_key, not_before, "
-            "created_at, batch) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        row = await self._one(
+            "INSERT INTO outbox (chat_id, kind, payload, dedupe_key, not_before, "
+            "created_at, batch) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
             (
                 chat_id,
                 kind,
@@ -46,7 +45,7 @@ class OutboxRepository(Repository):
                 batch,
             ),
         )
-        return cur.lastrowid if cur.rowcount else None
+        return None if row is None else int(row[0])
 
     async def due(self, now: datetime, limit: int = 100) -> list[OutboxItem]:
         rows = await self._all(
@@ -86,9 +85,9 @@ class OutboxRepository(Repository):
         arrive in the order they were queued.
         """
         return await self._exec(
-            "UPDATE outbox SET not_before = MAX(not_before, ?)"
-            " WHERE chat_id = ? AND status = 'pending' AND id > ?",
-            (to_db_time(not_before), chat_id, after_id),
+            "UPDATE outbox SET not_before = ? WHERE not_before < ?"
+            " AND chat_id = ? AND status = 'pending' AND id > ?",
+            (to_db_time(not_before), to_db_time(not_before), chat_id, after_id),
         )
 
     async def prune_finished(self, before: datetime, limit: int = 5000) -> int:
@@ -123,7 +122,7 @@ class OutboxRepository(Repository):
         return {r["status"]: r["n"] for r in rows}
 
 
-def _to_item(row: sqlite3.Row) -> OutboxItem:
+def _to_item(row: Row) -> OutboxItem:
     return OutboxItem(
         id=row["id"],
         chat_id=row["chat_id"],

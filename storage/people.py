@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 
 from bot.domain.errors import NotFound
 from bot.domain.models import Invite, Language, Person, Role, RoleGrant
-from storage.rows import Repository, from_db_time, to_db_time
+from storage.rows import Repository, Row, from_db_time, to_db_time
 
 
 class PersonRepository(Repository):
@@ -41,7 +40,7 @@ class PersonRepository(Repository):
         """An imported person (no Telegram account yet) with this name and phone."""
         row = await self._one(
             "SELECT * FROM people WHERE telegram_id IS NULL AND name = ? AND "
-            "IFNULL(phone, '') = IFNULL(?, '') ORDER BY id LIMIT 1",
+            "COALESCE(phone, '') = COALESCE(?, '') ORDER BY id LIMIT 1",
             (name, phone),
         )
         return None if row is None else _to_person(row)
@@ -55,9 +54,9 @@ class PersonRepository(Repository):
     async def merge_into(self, source_id: int, target_id: int) -> None:
         """Move an imported person's roles and zones onto the account that claimed them."""
         await self._exec(
-            "INSERT OR IGNORE INTO role_grants (person_id, community_id, role, zone_id, "
+            "INSERT INTO role_grants (person_id, community_id, role, zone_id, "
             "granted_by, granted_at) SELECT ?, community_id, role, zone_id, granted_by, "
-            "granted_at FROM role_grants WHERE person_id = ?",
+            "granted_at FROM role_grants WHERE person_id = ? ON CONFLICT DO NOTHING",
             (target_id, source_id),
         )
         await self._exec("DELETE FROM role_grants WHERE person_id = ?", (source_id,))
@@ -156,8 +155,8 @@ class RoleRepository(Repository):
     ) -> bool:
         """Give a role; False when the person already had it."""
         changed = await self._exec(
-            "INSERT OR IGNORE INTO role_grants (person_id, community_id, role, zone_id, "
-            "granted_by, granted_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO role_grants (person_id, community_id, role, zone_id, "
+            "granted_by, granted_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (person_id, community_id, role.value, zone_id, granted_by, to_db_time(now)),
         )
         return changed > 0
@@ -237,7 +236,7 @@ class InviteRepository(Repository):
         return [_to_invite(r) for r in rows]
 
 
-def _to_person(row: sqlite3.Row) -> Person:
+def _to_person(row: Row) -> Person:
     return Person(
         id=row["id"],
         telegram_id=row["telegram_id"],
@@ -251,7 +250,7 @@ def _to_person(row: sqlite3.Row) -> Person:
     )
 
 
-def _to_grant(row: sqlite3.Row) -> RoleGrant:
+def _to_grant(row: Row) -> RoleGrant:
     return RoleGrant(
         person_id=row["person_id"],
         community_id=row["community_id"],
@@ -260,7 +259,7 @@ def _to_grant(row: sqlite3.Row) -> RoleGrant:
     )
 
 
-def _to_invite(row: sqlite3.Row) -> Invite:
+def _to_invite(row: Row) -> Invite:
     return Invite(
         code=row["code"],
         community_id=row["community_id"],

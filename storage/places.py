@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from bot.domain.errors import NotFound
 from bot.domain.models import Building, Site, Zone
-from storage.rows import Repository
+from storage.rows import Repository, Row
 
 
 class ZoneRepository(Repository):
@@ -25,7 +23,7 @@ class ZoneRepository(Repository):
 
     async def find_by_code(self, community_id: int, code: str) -> Zone | None:
         row = await self._one(
-            "SELECT * FROM zones WHERE community_id = ? AND code = ? COLLATE NOCASE",
+            "SELECT * FROM zones WHERE community_id = ? AND lower(code) = lower(?)",
             (community_id, code),
         )
         return None if row is None else _to_zone(row)
@@ -121,7 +119,7 @@ class SiteRepository(Repository):
         return count
 
 
-def _to_zone(row: sqlite3.Row) -> Zone:
+def _to_zone(row: Row) -> Zone:
     return Zone(
         id=row["id"],
         community_id=row["community_id"],
@@ -132,7 +130,7 @@ def _to_zone(row: sqlite3.Row) -> Zone:
     )
 
 
-def _to_building(row: sqlite3.Row) -> Building:
+def _to_building(row: Row) -> Building:
     return Building(
         id=row["id"],
         community_id=row["community_id"],
@@ -143,7 +141,7 @@ def _to_building(row: sqlite3.Row) -> Building:
     )
 
 
-def _to_site(row: sqlite3.Row) -> Site:
+def _to_site(row: Row) -> Site:
     return Site(
         id=row["id"],
         community_id=row["community_id"],

@@ -1,13 +1,19 @@
-"""Small helpers shared by the repositories: time as UTC text, and row access."""
+"""Small helpers shared by the repositories: time as UTC text, rows, and the connection
+both backends offer.
+
+Repositories write one SQL for both databases: ``?`` placeholders, ``ON CONFLICT``,
+``RETURNING``, ``COALESCE``. A statement that cannot be written once asks
+``self._dialect`` — rare, and always next to the reason.
+"""
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal, Protocol
 
-import aiosqlite
+Dialect = Literal["sqlite", "postgresql"]
 
 
 def to_db_time(value: datetime) -> str:
@@ -20,33 +26,76 @@ def from_db_time(value: str) -> datetime:
     return datetime.fromisoformat(value).astimezone(UTC)
 
 
+class Row(Protocol):
+    """A result row read by column name or position (``Row`` is one)."""
+
+    def __getitem__(self, key: int | str, /) -> Any: ...
+
+    def keys(self) -> list[str]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def __len__(self) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Executed:
+    rowcount: int
+    lastrowid: int | None
+
+
+class Connection(Protocol):
+    """One database connection inside a unit of work, whichever the backend."""
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> Executed: ...
+
+    async def execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
+
+
 class Repository:
     """Base: a repository works inside the transaction that owns the connection."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    # One round trip to aiosqlite's thread per statement: execute_fetchall for reads, and
-    # the cursor's attributes (plain properties) for writes, instead of a cursor context.
-    async def _one(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
-        rows = await self._conn.execute_fetchall(sql, tuple(params))
-        for row in rows:
-            found: sqlite3.Row = row
-            return found
-        return None
+    @property
+    def _dialect(self) -> Dialect:
+        return self._conn.dialect
 
-    async def _all(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        return list(await self._conn.execute_fetchall(sql, tuple(params)))
+    async def _one(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
+        rows = await self._conn.fetch_all(sql, tuple(params))
+        return rows[0] if rows else None
+
+    async def _all(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
+        return await self._conn.fetch_all(sql, tuple(params))
 
     async def _insert(self, sql: str, params: Iterable[Any] = ()) -> int:
-        cur = await self._conn.execute(sql, tuple(params))
-        if cur.lastrowid is None:
+        """An INSERT into a table keyed by ``id``; returns the new row's id."""
+        row = await self._one(sql + " RETURNING id", params)
+        if row is None:
             raise RuntimeError("insert returned no row id")
-        return cur.lastrowid
+        return int(row[0])
 
     async def _exec(self, sql: str, params: Iterable[Any] = ()) -> int:
-        cur = await self._conn.execute(sql, tuple(params))
-        return cur.rowcount
+        return (await self._conn.execute(sql, tuple(params))).rowcount
+
+    def _json_ids(self) -> str:
+        """``(SELECT …)`` of the integers in one JSON array parameter: a whole batch in
+        one statement, however many (a list of ``?`` would hit the parameter limit)."""
+        if self._dialect == "postgresql":
+            return "(SELECT CAST(value AS bigint) FROM json_array_elements_text(CAST(? AS json)))"
+        return "(SELECT value FROM json_each(?))"
+
+    def _json_texts(self) -> str:
+        """As ``_json_ids``, for strings."""
+        if self._dialect == "postgresql":
+            return "(SELECT value FROM json_array_elements_text(CAST(? AS json)))"
+        return "(SELECT value FROM json_each(?))"
 
     async def _scalar(self, sql: str, params: Iterable[Any] = ()) -> Any:
         row = await self._one(sql, params)

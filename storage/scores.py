@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from storage.rows import Repository, to_db_time
+from storage.rows import Repository, Row, to_db_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +81,7 @@ class ScoreRepository(Repository):
         return [_to_score(r) for r in rows]
 
 
-def _to_score(row: sqlite3.Row) -> StoredScore:
+def _to_score(row: Row) -> StoredScore:
     return StoredScore(
         zone_id=row["zone_id"],
         month=row["month"],

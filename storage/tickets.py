@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,7 +18,7 @@ from bot.domain.tickets import (
     Ticket,
     format_number,
 )
-from storage.rows import Repository, from_db_time, to_db_time
+from storage.rows import Repository, Row, from_db_time, to_db_time
 
 _COLUMNS = (
     "community_id, number, source, reporter_person_id, category, zone_id, building_id, site_id, "
@@ -147,8 +146,8 @@ class TicketRepository(Repository):
         self, ticket_id: int, kind: str, sha256: str, path: str, file_id: str | None, now: datetime
     ) -> None:
         await self._exec(
-            "INSERT OR IGNORE INTO ticket_photos "
-            "(ticket_id, kind, sha256, path, file_id, added_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO ticket_photos (ticket_id, kind, sha256, path, file_id, added_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (ticket_id, kind, sha256, path, file_id, to_db_time(now)),
         )
 
@@ -169,8 +168,8 @@ class TicketRepository(Repository):
 
     async def add_supporter(self, ticket_id: int, person_id: int, now: datetime) -> bool:
         changed = await self._exec(
-            "INSERT OR IGNORE INTO ticket_supporters (ticket_id, person_id, added_at) "
-            "VALUES (?, ?, ?)",
+            "INSERT INTO ticket_supporters (ticket_id, person_id, added_at) "
+            "VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             (ticket_id, person_id, to_db_time(now)),
         )
         return changed > 0
@@ -257,14 +256,15 @@ class TicketRepository(Repository):
             return {}
         rows = await self._all(
             "SELECT t.id, c.timezone, z.name AS zone, "
-            "CASE WHEN t.building_id THEN b.name WHEN t.site_id THEN s.name END AS place, "
+            "CASE WHEN t.building_id IS NOT NULL THEN b.name"
+            " WHEN t.site_id IS NOT NULL THEN s.name END AS place, "
             "p.name AS reporter, p.phone AS reporter_phone "
             "FROM tickets t JOIN communities c ON c.id = t.community_id "
             "JOIN people p ON p.id = t.reporter_person_id "
             "LEFT JOIN zones z ON z.id = t.zone_id "
             "LEFT JOIN buildings b ON b.id = t.building_id "
             "LEFT JOIN sites s ON s.id = t.site_id "
-            "WHERE t.id IN (SELECT value FROM json_each(?))",
+            f"WHERE t.id IN {self._json_ids()}",
             (json.dumps(ticket_ids),),
         )
         return {
@@ -283,7 +283,9 @@ class TicketRepository(Repository):
         would rather walk every active ticket through the status index.
         """
         active = "status IN ('queued', 'assigned', 'accepted', 'rectified')"
-        planned = "tickets INDEXED BY tickets_next_check"
+        planned = (
+            "tickets INDEXED BY tickets_next_check" if self._dialect == "sqlite" else "tickets"
+        )
         rows = await self._all(
             f"SELECT * FROM (SELECT * FROM {planned} WHERE {active} AND next_check_at IS NULL"
             f" UNION ALL SELECT * FROM {planned} WHERE {active} AND next_check_at <= ?)"
@@ -299,11 +301,22 @@ class TicketRepository(Repository):
         """
         if not plans:
             return 0
+        if self._dialect == "postgresql":
+            sql = (
+                "UPDATE tickets SET next_check_at = p.value->>2"
+                " FROM json_array_elements(CAST(? AS json)) AS p"
+                " WHERE tickets.id = CAST(p.value->>0 AS bigint)"
+                " AND tickets.version = CAST(p.value->>1 AS bigint)"
+            )
+        else:
+            sql = (
+                "UPDATE tickets SET next_check_at = json_extract(p.value, '$[2]')"
+                " FROM json_each(?) AS p"
+                " WHERE tickets.id = json_extract(p.value, '$[0]')"
+                " AND tickets.version = json_extract(p.value, '$[1]')"
+            )
         return await self._exec(
-            "UPDATE tickets SET next_check_at = json_extract(p.value, '$[2]')"
-            " FROM json_each(?) AS p"
-            " WHERE tickets.id = json_extract(p.value, '$[0]')"
-            " AND tickets.version = json_extract(p.value, '$[1]')",
+            sql,
             (json.dumps([[tid, version, to_db_time(at)] for tid, version, at in plans]),),
         )
 
@@ -495,12 +508,12 @@ def _values(t: Ticket) -> tuple[object, ...]:
     )
 
 
-def _time(row: sqlite3.Row, key: str) -> datetime | None:
+def _time(row: Row, key: str) -> datetime | None:
     value = row[key]
     return None if value is None else from_db_time(value)
 
 
-def _to_ticket(row: sqlite3.Row) -> Ticket:
+def _to_ticket(row: Row) -> Ticket:
     return Ticket(
         id=row["id"],
         community_id=row["community_id"],

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from functools import cached_property
 
-import aiosqlite
-
 from storage.activities import ActivityRepository
 from storage.announcements import AnnouncementRepository
 from storage.blocks import BlockRepository
@@ -25,12 +23,13 @@ from storage.outbox import OutboxRepository
 from storage.people import InviteRepository, PersonRepository, RoleRepository
 from storage.places import BuildingRepository, SiteRepository, ZoneRepository
 from storage.prompts import PromptRepository
+from storage.rows import Connection
 from storage.scores import ScoreRepository
 from storage.tickets import TicketRepository
 
 
 class Transaction:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     @cached_property

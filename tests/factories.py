@@ -10,7 +10,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.access import Actor
 from bot.services.container import Services
-from storage.database import Database
+from storage.database import SqliteDatabase
 
 EXAMPLES = Path(bot.__file__).parent / "examples"
 SAMPLE_YAML = EXAMPLES / "community.yaml"
@@ -25,7 +25,7 @@ def settings_for(
 
 
 async def open_services(data_dir: Path, *, admins: frozenset[int] = frozenset()) -> Services:
-    db = Database(data_dir / "jiayuan.sqlite3")
+    db = SqliteDatabase(data_dir / "jiayuan.sqlite3")
     await db.connect()
     return Services.build(settings_for(data_dir, admins=admins), db, Clock(T0))
 

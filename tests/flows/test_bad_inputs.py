@@ -580,13 +580,13 @@ async def snapshot(h: Harness, actor_id: int) -> dict[str, Any]:
     taken: dict[str, Any] = {}
     async with h.services.db.read() as tx:
         for table in SNAPSHOT_TABLES:
-            rows = await tx.conn.execute_fetchall(f"SELECT * FROM {table}")
+            rows = await tx.conn.fetch_all(f"SELECT * FROM {table}")
             taken[table] = sorted((tuple(r) for r in rows), key=repr)
-        rows = await tx.conn.execute_fetchall(
+        rows = await tx.conn.fetch_all(
             "SELECT * FROM people WHERE telegram_id IS NOT ?", (actor_id,)
         )
         taken["people"] = sorted((tuple(r) for r in rows), key=repr)
-        rows = await tx.conn.execute_fetchall("SELECT COUNT(*) FROM outbox")
+        rows = await tx.conn.fetch_all("SELECT COUNT(*) FROM outbox")
         taken["outbox rows"] = rows[0][0] if rows else 0
     return taken
 

@@ -16,7 +16,7 @@ from tests.flows.reporting import file_report, has, jpeg, ticket_message, with_b
 
 async def _count_tickets(harness: Harness) -> int:
     async with harness.services.db.read() as tx:
-        value = await tx.conn.execute_fetchall("SELECT COUNT(*) FROM tickets")
+        value = await tx.conn.fetch_all("SELECT COUNT(*) FROM tickets")
     return int(next(iter(value))[0])
 
 

@@ -79,9 +79,7 @@ async def test_november_ranking_reaches_the_group_once_with_talks_for_low_zones(
     )
     assert "新工单" in (zone_ticket.text or "")
     async with harness.services.db.read() as tx:
-        rows = await tx.conn.execute_fetchall(
-            "SELECT source FROM tickets WHERE origin_key LIKE 'talk:%'"
-        )
+        rows = await tx.conn.fetch_all("SELECT source FROM tickets WHERE origin_key LIKE 'talk:%'")
     assert [r[0] for r in rows] == ["review"], "digests count it as the review's"
 
 

@@ -321,7 +321,7 @@ async def test_morning_digest_counts_yesterdays_tickets_of_every_source(
     text = digests()[0]
     assert "每日简报" in text and "统计时段：12月9日（周三）" in text
     async with harness.services.db.read() as tx:
-        rows = await tx.conn.execute_fetchall(
+        rows = await tx.conn.fetch_all(
             "SELECT source, COUNT(*) FROM tickets WHERE community_id = ? "
             "AND created_at >= ? AND created_at < ? GROUP BY source",
             (

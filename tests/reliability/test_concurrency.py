@@ -82,8 +82,8 @@ async def test_backup_during_writes_is_consistent_and_a_fresh_bot_starts_from_it
 
     restored = await open_services(tmp_path / "backup")
     async with restored.db.read() as tx:
-        check = await tx.conn.execute_fetchall("PRAGMA integrity_check")
-        rows = await tx.conn.execute_fetchall("SELECT COUNT(*) FROM tickets")
+        check = await tx.conn.raw.execute_fetchall("PRAGMA integrity_check")
+        rows = await tx.conn.fetch_all("SELECT COUNT(*) FROM tickets")
         count = next(iter(rows))[0]
     assert next(iter(check))[0] == "ok"
     assert at_backup <= count <= at_backup + 1, (

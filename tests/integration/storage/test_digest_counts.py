@@ -7,11 +7,11 @@ by hand below; a second community's tickets and events must not leak into them.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-import aiosqlite
 import pytest
 
 from bot.domain.models import Language
@@ -20,8 +20,8 @@ from bot.domain.tickets import Event, EventKind, Source, Status, Ticket
 from bot.i18n import Day
 from bot.services.digest_text import digest_params
 from bot.services.digests import OverdueLine, build_digest
-from storage.database import Database, migration_scripts
-from storage.rows import to_db_time
+from storage.database import Database, SqliteConnection, SqliteDatabase, migration_scripts
+from storage.rows import Executed, Row, to_db_time
 from storage.transaction import Transaction
 from tests.factories import T0
 
@@ -69,14 +69,14 @@ async def test_migration_006_backfills_the_community_of_existing_events(tmp_path
             [(10, "created", at), (10, "dispatched", at), (20, "created", at)],
         )
 
-    async with Database(path) as db:
+    async with SqliteDatabase(path) as db:
         async with db.transaction() as tx:
             await tx.tickets.add_events(20, [Event(EventKind.ACCEPTED, 1, NOW)])
         async with db.read() as tx:
-            rows = await tx.conn.execute_fetchall(
+            rows = await tx.conn.fetch_all(
                 "SELECT ticket_id, kind, community_id FROM ticket_events ORDER BY id"
             )
-            indexes = await tx.conn.execute_fetchall(
+            indexes = await tx.conn.fetch_all(
                 "SELECT name FROM sqlite_master "
                 "WHERE type = 'index' AND tbl_name = 'ticket_events'"
             )
@@ -113,13 +113,13 @@ async def test_migration_010_gives_the_reviews_zone_tickets_their_own_source(
                 (3, "2026-0003", "resident", at, None),
             ],
         )
-    async with Database(path) as db, db.read() as tx:
-        rows = await tx.conn.execute_fetchall("SELECT id, source FROM tickets ORDER BY id")
+    async with SqliteDatabase(path) as db, db.read() as tx:
+        rows = await tx.conn.fetch_all("SELECT id, source FROM tickets ORDER BY id")
     assert [tuple(r) for r in rows] == [(1, "review"), (2, "inspection"), (3, "resident")]
 
 
 async def test_an_event_for_an_unknown_ticket_is_still_refused(tmp_path: Path) -> None:
-    async with Database(tmp_path / "fk.sqlite3") as db:
+    async with SqliteDatabase(tmp_path / "fk.sqlite3") as db:
         with pytest.raises(sqlite3.IntegrityError):
             async with db.transaction() as tx:
                 await tx.tickets.add_events(999, [Event(EventKind.CREATED, None, NOW)])
@@ -128,19 +128,28 @@ async def test_an_event_for_an_unknown_ticket_is_still_refused(tmp_path: Path) -
 class _Recording:
     """The connection, with every statement the repositories send written down."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    dialect = "sqlite"
+
+    def __init__(self, conn: SqliteConnection) -> None:
         self.conn = conn
         self.statements: list[tuple[str, tuple[Any, ...]]] = []
 
-    async def execute_fetchall(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
-        self.statements.append((sql, params))
-        return await self.conn.execute_fetchall(sql, params)
+    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        self.statements.append((sql, tuple(params)))
+        return await self.conn.fetch_all(sql, params)
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> Executed:
+        self.statements.append((sql, tuple(params)))
+        return await self.conn.execute(sql, params)
+
+    async def execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        await self.conn.execute_many(sql, rows)
 
 
 @pytest.fixture
 async def seeded(tmp_path: Path) -> Any:
     """Community 1 ("幸福里") with the tickets of the hand count; community 2 as noise."""
-    async with Database(tmp_path / "digest.sqlite3") as db:
+    async with SqliteDatabase(tmp_path / "digest.sqlite3") as db:
         async with db.transaction() as tx:
             await seed(tx)
         yield db
@@ -316,7 +325,7 @@ async def test_daily_digest_counts_yesterday(seeded: Database) -> None:
 async def test_daily_counts_match_the_days_tickets_in_the_database(seeded: Database) -> None:
     async with seeded.read() as tx:
         digest = await build_digest(tx, 1, NOW, 1)
-        rows = await tx.conn.execute_fetchall(
+        rows = await tx.conn.fetch_all(
             "SELECT source, COUNT(*) FROM tickets WHERE community_id = 1 "
             "AND created_at >= ? AND created_at < ? GROUP BY source",
             (to_db_time(digest.period_start), to_db_time(digest.period_end)),
@@ -378,11 +387,11 @@ async def test_weekly_digest_counts_last_monday_to_sunday(seeded: Database) -> N
 
 async def test_digest_reads_index_ranges_only(seeded: Database) -> None:
     async with seeded.read() as tx:
-        recording = _Recording(tx.conn)
-        await build_digest(Transaction(cast(aiosqlite.Connection, recording)), 1, NOW, 7)
+        recording = _Recording(cast(SqliteConnection, tx.conn))
+        await build_digest(Transaction(recording), 1, NOW, 7)
         plans = []
         for sql, params in recording.statements:
-            rows = await tx.conn.execute_fetchall(f"EXPLAIN QUERY PLAN {sql}", params)
+            rows = await tx.conn.raw.execute_fetchall(f"EXPLAIN QUERY PLAN {sql}", params)
             plans.append((sql, [str(r[3]) for r in rows]))
     scans = [
         (sql, line)

@@ -6,12 +6,12 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.domain.models import Language
-from storage.database import Database
+from storage.database import SqliteDatabase
 from tests.factories import T0
 
 
 async def test_holding_a_chat_keeps_its_later_messages_behind(tmp_path: Path) -> None:
-    async with Database(tmp_path / "o.sqlite3") as db:
+    async with SqliteDatabase(tmp_path / "o.sqlite3") as db:
         async with db.transaction() as tx:
             first = await tx.outbox.add(1, {"text": "一"}, T0)
             second = await tx.outbox.add(1, {"text": "二"}, T0)
@@ -27,7 +27,7 @@ async def test_holding_a_chat_keeps_its_later_messages_behind(tmp_path: Path) ->
 
 async def test_pruning_forgets_old_settled_messages_only(tmp_path: Path) -> None:
     old, recent, cutoff = T0, T0 + timedelta(days=50), T0 + timedelta(days=45)
-    async with Database(tmp_path / "p.sqlite3") as db:
+    async with SqliteDatabase(tmp_path / "p.sqlite3") as db:
         async with db.transaction() as tx:
             community = await tx.communities.add("c1", "一社区", "Asia/Shanghai", T0)
             person = await tx.people.add("王", T0, telegram_id=5, language=Language.ZH)
@@ -52,7 +52,7 @@ async def test_pruning_forgets_old_settled_messages_only(tmp_path: Path) -> None
             assert await tx.outbox.prune_finished(cutoff) == 1
             assert await tx.outbox.prune_finished(cutoff) == 0
         async with db.read() as tx:
-            rows = await tx.conn.execute_fetchall("SELECT id FROM outbox ORDER BY id")
+            rows = await tx.conn.fetch_all("SELECT id FROM outbox ORDER BY id")
         kept = {row[0] for row in rows}
         assert kept == {ids["old pending"], ids["recent sent"], ids["unreported announcement"]}
         async with db.transaction() as tx:

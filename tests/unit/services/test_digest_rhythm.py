@@ -65,9 +65,9 @@ async def trace_builds(svc: Services) -> list[str]:
 
         return record
 
-    await svc.db.writer.set_trace_callback(on("writer"))
+    await svc.db.writer.raw.set_trace_callback(on("writer"))
     for conn in svc.db._reader_conns:
-        await conn.set_trace_callback(on("reader"))
+        await conn.raw.set_trace_callback(on("reader"))
     return trace
 
 
@@ -116,7 +116,7 @@ async def test_a_failure_while_queueing_leaves_every_digest_for_the_next_tick(
 ) -> None:
     # The database refuses the second digest of the tick, as a full disk or a crash would.
     async with services.db.read() as tx:
-        rows = await tx.conn.execute_fetchall("SELECT COALESCE(MAX(id), 0) FROM outbox")
+        rows = await tx.conn.fetch_all("SELECT COALESCE(MAX(id), 0) FROM outbox")
     before = next(iter(rows))[0]
     leaders = "(801, 802, 803)"
     async with services.db.transaction() as tx:

@@ -154,7 +154,7 @@ async def november(svc: Services) -> list[Ticket]:
 
 
 async def count(svc: Services, sql: str, *params: object) -> int:
-    async with svc.db.read() as tx, tx.conn.execute(sql, params) as cur:
+    async with svc.db.read() as tx, tx.conn.raw.execute(sql, params) as cur:
         row = await cur.fetchone()
     assert row is not None
     return int(row[0])

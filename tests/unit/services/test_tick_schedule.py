@@ -24,7 +24,7 @@ __all__ = ["services"]  # the fixture, shared with the filing and tick tests
 
 async def planned(svc: Services, ticket_id: int) -> datetime | None:
     async with svc.db.read() as tx:
-        rows = await tx.conn.execute_fetchall(
+        rows = await tx.conn.fetch_all(
             "SELECT next_check_at FROM tickets WHERE id = ?", (ticket_id,)
         )
     value = next(iter(rows))[0]
@@ -121,11 +121,11 @@ async def test_a_catch_up_goes_in_batches_and_fires_each_ticket_once(
 async def test_the_tick_query_searches_its_index(services: Services) -> None:
     statements: list[str] = []
     async with services.db.read() as tx:
-        await tx.conn.set_trace_callback(statements.append)
+        await tx.conn.raw.set_trace_callback(statements.append)
         await tx.tickets.list_to_check(services.clock.now(), 10)
-        await tx.conn.set_trace_callback(None)
+        await tx.conn.raw.set_trace_callback(None)
         sql = next(s for s in statements if "next_check_at" in s)
-        plan = await tx.conn.execute_fetchall("EXPLAIN QUERY PLAN " + sql)
+        plan = await tx.conn.raw.execute_fetchall("EXPLAIN QUERY PLAN " + sql)
     details = [row[3] for row in plan]
     assert sum("USING INDEX tickets_next_check" in d for d in details) == 2, details
     assert not any(d.startswith("SCAN tickets") for d in details), details
