@@ -84,6 +84,12 @@ class Repository:
     async def _exec(self, sql: str, params: Iterable[Any] = ()) -> int:
         return (await self._conn.execute(sql, tuple(params))).rowcount
 
+    def _limit(self, limit: int | None) -> int | None:
+        """A LIMIT parameter; None is "no limit" (SQLite spells it -1, PostgreSQL NULL)."""
+        if limit is None and self._dialect == "sqlite":
+            return -1
+        return limit
+
     def _json_ids(self) -> str:
         """``(SELECT …)`` of the integers in one JSON array parameter: a whole batch in
         one statement, however many (a list of ``?`` would hit the parameter limit)."""

@@ -70,7 +70,8 @@ class TicketRepository(Repository):
     async def next_number(self, community_id: int, year: int) -> str:
         await self._exec(
             "INSERT INTO ticket_counters (community_id, year, last_seq) VALUES (?, ?, 1) "
-            "ON CONFLICT (community_id, year) DO UPDATE SET last_seq = last_seq + 1",
+            "ON CONFLICT (community_id, year)"
+            " DO UPDATE SET last_seq = ticket_counters.last_seq + 1",
             (community_id, year),
         )
         seq: int = await self._scalar(
@@ -215,14 +216,14 @@ class TicketRepository(Repository):
         return [_to_ticket(r) for r in rows]
 
     async def list_by_status(
-        self, community_id: int, statuses: frozenset[Status], limit: int = -1
+        self, community_id: int, statuses: frozenset[Status], limit: int | None = None
     ) -> list[Ticket]:
-        """By due date, undated last; ``limit`` -1 (SQLite's "no limit") lists them all."""
+        """By due date, undated last; all of them unless ``limit`` is given."""
         values = sorted(s.value for s in statuses)
         rows = await self._all(
             f"SELECT * FROM tickets WHERE community_id = ? AND status IN "
             f"({', '.join('?' * len(values))}) ORDER BY due_at IS NULL, due_at, id LIMIT ?",
-            (community_id, *values, limit),
+            (community_id, *values, self._limit(limit)),
         )
         return [_to_ticket(r) for r in rows]
 
@@ -236,7 +237,7 @@ class TicketRepository(Repository):
         return [_to_ticket(r) for r in rows]
 
     async def list_unreachable_held(
-        self, community_id: int, limit: int = -1
+        self, community_id: int, limit: int | None = None
     ) -> list[tuple[Ticket, str]]:
         """Open tickets whose cadre cannot be reached (blocked the bot, or never opened it),
         with the cadre's name."""
@@ -246,7 +247,7 @@ class TicketRepository(Repository):
             "WHERE t.community_id = ? AND t.status IN (?, ?) "
             "AND (p.reachable = 0 OR p.telegram_id IS NULL) "
             "ORDER BY t.due_at IS NULL, t.due_at, t.id LIMIT ?",
-            (community_id, *_HELD, limit),
+            (community_id, *_HELD, self._limit(limit)),
         )
         return [(_to_ticket(r), r["assignee_name"]) for r in rows]
 
@@ -288,7 +289,7 @@ class TicketRepository(Repository):
         )
         rows = await self._all(
             f"SELECT * FROM (SELECT * FROM {planned} WHERE {active} AND next_check_at IS NULL"
-            f" UNION ALL SELECT * FROM {planned} WHERE {active} AND next_check_at <= ?)"
+            f" UNION ALL SELECT * FROM {planned} WHERE {active} AND next_check_at <= ?) AS due"
             " LIMIT ?",
             (to_db_time(now), limit),
         )
@@ -362,7 +363,8 @@ class TicketRepository(Repository):
         """Open, waiting for re-check, and open past their deadline at ``now``."""
         statuses = sorted(s.value for s in ACTIVE_STATUSES)
         rows = await self._all(
-            "SELECT status, COUNT(*) AS n, SUM(due_at <= ?) AS late FROM tickets "
+            "SELECT status, COUNT(*) AS n, COUNT(*) FILTER (WHERE due_at <= ?) AS late "
+            "FROM tickets "
             f"WHERE community_id = ? AND status IN ({', '.join('?' * len(statuses))}) "
             "GROUP BY status",
             (to_db_time(now), community_id, *statuses),
@@ -382,7 +384,8 @@ class TicketRepository(Repository):
         # history in order (tickets_by_community_due) to save sorting the few overdue.
         rows = await self._all(
             f"SELECT * FROM tickets WHERE community_id = ? AND status IN "
-            f"({', '.join('?' * len(statuses))}) AND due_at <= ? ORDER BY +due_at, id LIMIT ?",
+            f"({', '.join('?' * len(statuses))}) AND due_at <= ? "
+            f"ORDER BY {'+' if self._dialect == 'sqlite' else ''}due_at, id LIMIT ?",
             (community_id, *statuses, to_db_time(now), limit),
         )
         return [_to_ticket(r) for r in rows]
@@ -394,7 +397,8 @@ class TicketRepository(Repository):
         them were rectified by their deadline."""
         # Stored times are fixed-width UTC text, so comparing them as text orders them.
         row = await self._one(
-            "SELECT COUNT(*) AS due, SUM(rectified_at <= due_at) AS done FROM tickets "
+            "SELECT COUNT(*) AS due, COUNT(*) FILTER (WHERE rectified_at <= due_at) AS done "
+            "FROM tickets "
             "WHERE community_id = ? AND due_at >= ? AND due_at < ? AND status != 'rejected'",
             (community_id, to_db_time(start), to_db_time(end)),
         )

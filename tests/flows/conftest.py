@@ -21,6 +21,7 @@ from bot.notify.pacing import Limits
 from bot.sandbox import FloodLimits, Sandbox, SentMessage, SimUser
 from bot.services.container import Services
 from bot.services.invites import INVITE_PREFIX
+from tests import backend
 from tests.factories import SAMPLE_YAML, T0, TOKEN
 
 ADMIN_ID = 9001
@@ -137,7 +138,7 @@ async def running_harness(
         api_url=sandbox.base_url,
         data_dir=data_dir,
         admins=frozenset({ADMIN_ID}),
-        **settings,
+        **({"database_url": backend.database_url()} | settings),
     )
     runtime = await start_bot(
         settings, clock, poll_timeout=1, outbox_limits=Limits(per_chat_interval_s=0.0)

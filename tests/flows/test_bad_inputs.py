@@ -583,7 +583,7 @@ async def snapshot(h: Harness, actor_id: int) -> dict[str, Any]:
             rows = await tx.conn.fetch_all(f"SELECT * FROM {table}")
             taken[table] = sorted((tuple(r) for r in rows), key=repr)
         rows = await tx.conn.fetch_all(
-            "SELECT * FROM people WHERE telegram_id IS NOT ?", (actor_id,)
+            "SELECT * FROM people WHERE telegram_id IS NULL OR telegram_id != ?", (actor_id,)
         )
         taken["people"] = sorted((tuple(r) for r in rows), key=repr)
         rows = await tx.conn.fetch_all("SELECT COUNT(*) FROM outbox")

@@ -10,9 +10,10 @@ import pytest
 
 from bot.domain.models import Language, Role
 from storage.database import SqliteDatabase, migration_scripts
-from tests.factories import T0
+from tests.factories import INTEGRITY_ERRORS, T0, database_for_test
 
 
+@pytest.mark.sqlite_only
 async def test_migrations_apply_once_and_are_recorded(tmp_path: Path) -> None:
     db = SqliteDatabase(tmp_path / "a.sqlite3")
     await db.connect()
@@ -26,7 +27,7 @@ async def test_migrations_apply_once_and_are_recorded(tmp_path: Path) -> None:
 
 
 async def test_failed_transaction_leaves_nothing_behind(tmp_path: Path) -> None:
-    async with SqliteDatabase(tmp_path / "b.sqlite3") as db:
+    async with database_for_test(tmp_path / "b.sqlite3") as db:
         with pytest.raises(RuntimeError):
             async with db.transaction() as tx:
                 await tx.communities.add("c1", "一社区", "Asia/Shanghai", T0)
@@ -36,14 +37,14 @@ async def test_failed_transaction_leaves_nothing_behind(tmp_path: Path) -> None:
 
 
 async def test_foreign_keys_are_enforced(tmp_path: Path) -> None:
-    async with SqliteDatabase(tmp_path / "c.sqlite3") as db:
-        with pytest.raises(sqlite3.IntegrityError):
+    async with database_for_test(tmp_path / "c.sqlite3") as db:
+        with pytest.raises(INTEGRITY_ERRORS):
             async with db.transaction() as tx:
                 await tx.zones.add(999, "Z1", "东片区")
 
 
 async def test_role_grant_is_unique_even_without_a_zone(tmp_path: Path) -> None:
-    async with SqliteDatabase(tmp_path / "d.sqlite3") as db:
+    async with database_for_test(tmp_path / "d.sqlite3") as db:
         async with db.transaction() as tx:
             community = await tx.communities.add("c1", "一社区", "Asia/Shanghai", T0)
             person = await tx.people.add("王", T0, telegram_id=5, language=Language.ZH)
@@ -53,6 +54,7 @@ async def test_role_grant_is_unique_even_without_a_zone(tmp_path: Path) -> None:
         assert [g.role for g in grants] == [Role.LEADER]
 
 
+@pytest.mark.sqlite_only
 async def test_backup_is_a_consistent_openable_copy(tmp_path: Path) -> None:
     async with SqliteDatabase(tmp_path / "live.sqlite3") as db:
         async with db.transaction() as tx:
@@ -67,7 +69,7 @@ async def test_backup_is_a_consistent_openable_copy(tmp_path: Path) -> None:
 
 
 async def test_outbox_dedupe_key_queues_a_message_once(tmp_path: Path) -> None:
-    async with SqliteDatabase(tmp_path / "e.sqlite3") as db:
+    async with database_for_test(tmp_path / "e.sqlite3") as db:
         async with db.transaction() as tx:
             first = await tx.outbox.add(42, {"text": "hi"}, T0, dedupe_key="k1")
             second = await tx.outbox.add(42, {"text": "hi"}, T0, dedupe_key="k1")
@@ -78,7 +80,7 @@ async def test_outbox_dedupe_key_queues_a_message_once(tmp_path: Path) -> None:
 
 
 async def test_group_migration_moves_binding_and_queued_messages(tmp_path: Path) -> None:
-    async with SqliteDatabase(tmp_path / "f.sqlite3") as db:
+    async with database_for_test(tmp_path / "f.sqlite3") as db:
         async with db.transaction() as tx:
             community = await tx.communities.add("c1", "一社区", "Asia/Shanghai", T0)
             await tx.groups.bind(-100, community.id, "群", 1, T0)
@@ -92,6 +94,7 @@ async def test_group_migration_moves_binding_and_queued_messages(tmp_path: Path)
         assert [item.chat_id for item in due] == [-1001234]
 
 
+@pytest.mark.sqlite_only
 async def test_a_long_read_does_not_hold_up_other_reads(tmp_path: Path) -> None:
     """The minute tick's scan keeps one reader; an update's reads use another."""
     async with SqliteDatabase(tmp_path / "pool.sqlite3", readers=2) as db:
@@ -114,7 +117,7 @@ async def test_a_long_read_does_not_hold_up_other_reads(tmp_path: Path) -> None:
 
 
 async def test_each_read_is_one_snapshot(tmp_path: Path) -> None:
-    async with SqliteDatabase(tmp_path / "snap.sqlite3") as db:
+    async with database_for_test(tmp_path / "snap.sqlite3") as db:
         async with db.read() as reader:
             assert await reader.communities.list_all() == []
             async with db.transaction() as tx:
@@ -127,7 +130,7 @@ async def test_each_read_is_one_snapshot(tmp_path: Path) -> None:
 async def test_a_bad_stored_rule_is_ignored_not_fatal(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async with SqliteDatabase(tmp_path / "rules.sqlite3") as db:
+    async with database_for_test(tmp_path / "rules.sqlite3") as db:
         async with db.transaction() as tx:
             community = await tx.communities.add("c1", "一社区", "Asia/Shanghai", T0)
             await tx.communities.set_rule(community.id, "rectify_workdays", "500")

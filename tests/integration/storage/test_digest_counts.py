@@ -23,7 +23,7 @@ from bot.services.digests import OverdueLine, build_digest
 from storage.database import Database, SqliteConnection, SqliteDatabase, migration_scripts
 from storage.rows import Executed, Row, to_db_time
 from storage.transaction import Transaction
-from tests.factories import T0
+from tests.factories import INTEGRITY_ERRORS, T0, database_for_test
 
 NOW = T0 + timedelta(hours=1)  # Monday 2026-11-16 10:00 in Shanghai
 H = timedelta(hours=1)
@@ -48,6 +48,7 @@ def migrate_up_to(path: Path, last: int) -> None:
     conn.close()
 
 
+@pytest.mark.sqlite_only
 async def test_migration_006_backfills_the_community_of_existing_events(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
     migrate_up_to(path, 5)
@@ -91,6 +92,7 @@ async def test_migration_006_backfills_the_community_of_existing_events(tmp_path
     assert "ticket_events_by_at" not in names
 
 
+@pytest.mark.sqlite_only
 async def test_migration_010_gives_the_reviews_zone_tickets_their_own_source(
     tmp_path: Path,
 ) -> None:
@@ -119,8 +121,8 @@ async def test_migration_010_gives_the_reviews_zone_tickets_their_own_source(
 
 
 async def test_an_event_for_an_unknown_ticket_is_still_refused(tmp_path: Path) -> None:
-    async with SqliteDatabase(tmp_path / "fk.sqlite3") as db:
-        with pytest.raises(sqlite3.IntegrityError):
+    async with database_for_test(tmp_path / "fk.sqlite3") as db:
+        with pytest.raises(INTEGRITY_ERRORS):
             async with db.transaction() as tx:
                 await tx.tickets.add_events(999, [Event(EventKind.CREATED, None, NOW)])
 
@@ -149,7 +151,7 @@ class _Recording:
 @pytest.fixture
 async def seeded(tmp_path: Path) -> Any:
     """Community 1 ("幸福里") with the tickets of the hand count; community 2 as noise."""
-    async with SqliteDatabase(tmp_path / "digest.sqlite3") as db:
+    async with database_for_test(tmp_path / "digest.sqlite3") as db:
         async with db.transaction() as tx:
             await seed(tx)
         yield db
@@ -385,6 +387,7 @@ async def test_weekly_digest_counts_last_monday_to_sunday(seeded: Database) -> N
     assert (en["by_resident"], en["by_inspection"], en["by_review"]) == (3, 2, 1)
 
 
+@pytest.mark.sqlite_only
 async def test_digest_reads_index_ranges_only(seeded: Database) -> None:
     async with seeded.read() as tx:
         recording = _Recording(cast(SqliteConnection, tx.conn))

@@ -6,12 +6,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.domain.models import Language
-from storage.database import SqliteDatabase
-from tests.factories import T0
+from tests.factories import T0, database_for_test
 
 
 async def test_holding_a_chat_keeps_its_later_messages_behind(tmp_path: Path) -> None:
-    async with SqliteDatabase(tmp_path / "o.sqlite3") as db:
+    async with database_for_test(tmp_path / "o.sqlite3") as db:
         async with db.transaction() as tx:
             first = await tx.outbox.add(1, {"text": "一"}, T0)
             second = await tx.outbox.add(1, {"text": "二"}, T0)
@@ -27,7 +26,7 @@ async def test_holding_a_chat_keeps_its_later_messages_behind(tmp_path: Path) ->
 
 async def test_pruning_forgets_old_settled_messages_only(tmp_path: Path) -> None:
     old, recent, cutoff = T0, T0 + timedelta(days=50), T0 + timedelta(days=45)
-    async with SqliteDatabase(tmp_path / "p.sqlite3") as db:
+    async with database_for_test(tmp_path / "p.sqlite3") as db:
         async with db.transaction() as tx:
             community = await tx.communities.add("c1", "一社区", "Asia/Shanghai", T0)
             person = await tx.people.add("王", T0, telegram_id=5, language=Language.ZH)

@@ -16,7 +16,7 @@ from bot.domain import prompts
 from bot.domain.tickets import RejectReason
 from storage.database import SqliteDatabase
 from storage.rows import to_db_time
-from tests.factories import T0
+from tests.factories import T0, database_for_test
 from tests.integration.storage.test_digest_counts import migrate_up_to
 
 LATER = T0 + timedelta(minutes=30)
@@ -59,6 +59,7 @@ def old_database(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.sqlite_only
 async def test_migration_018_keeps_every_open_question(old_database: Path) -> None:
     async with SqliteDatabase(old_database) as db, db.read() as tx:
         found = {person: await tx.prompts.get(person, T0) for person, *_ in OLD_ROWS}
@@ -76,7 +77,7 @@ async def test_migration_018_keeps_every_open_question(old_database: Path) -> No
 
 
 async def test_a_prompt_replaces_the_last_and_expires(tmp_path: Path) -> None:
-    async with SqliteDatabase(tmp_path / "db.sqlite3") as db:
+    async with database_for_test(tmp_path / "db.sqlite3") as db:
         async with db.transaction() as tx:
             await tx.conn.execute(
                 "INSERT INTO people (id, name, created_at) VALUES (1, 'p', ?)", (to_db_time(T0),)
@@ -94,7 +95,7 @@ async def test_a_prompt_replaces_the_last_and_expires(tmp_path: Path) -> None:
 
 
 async def test_an_unreadable_row_counts_as_no_question(tmp_path: Path) -> None:
-    async with SqliteDatabase(tmp_path / "db.sqlite3") as db:
+    async with database_for_test(tmp_path / "db.sqlite3") as db:
         async with db.transaction() as tx:
             await tx.conn.execute(
                 "INSERT INTO people (id, name, created_at) VALUES (1, 'p', ?)", (to_db_time(T0),)

@@ -83,6 +83,7 @@ def builds_in_a_write(trace: list[str]) -> list[str]:
     return found
 
 
+@pytest.mark.sqlite_only
 async def test_each_period_is_built_once_outside_the_write_transaction(
     services: Services,
 ) -> None:
@@ -111,6 +112,7 @@ async def test_each_period_is_built_once_outside_the_write_transaction(
     assert await digest_texts(services) == texts
 
 
+@pytest.mark.sqlite_only
 async def test_a_failure_while_queueing_leaves_every_digest_for_the_next_tick(
     services: Services,
 ) -> None:

@@ -154,10 +154,9 @@ async def november(svc: Services) -> list[Ticket]:
 
 
 async def count(svc: Services, sql: str, *params: object) -> int:
-    async with svc.db.read() as tx, tx.conn.raw.execute(sql, params) as cur:
-        row = await cur.fetchone()
-    assert row is not None
-    return int(row[0])
+    async with svc.db.read() as tx:
+        found = await tx.conn.fetch_all(sql, params)
+    return int(found[0][0])
 
 
 def rows(ws) -> list[list[object]]:

@@ -118,6 +118,7 @@ async def test_a_catch_up_goes_in_batches_and_fires_each_ticket_once(
     assert await to_check(services) == [], "nothing lies ahead of an escalated ticket"
 
 
+@pytest.mark.sqlite_only
 async def test_the_tick_query_searches_its_index(services: Services) -> None:
     statements: list[str] = []
     async with services.db.read() as tx:

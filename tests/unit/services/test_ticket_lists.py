@@ -114,6 +114,7 @@ async def test_mine_and_recheck_cards_match_ticket_params(services: Services) ->
     )
 
 
+@pytest.mark.sqlite_only
 async def test_a_page_costs_three_statements_whatever_its_length(
     services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
