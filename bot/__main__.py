@@ -73,7 +73,21 @@ def _parser() -> argparse.ArgumentParser:
     backup.add_argument("path", type=Path)
     backup.set_defaults(func=_backup)
 
-    migrate = sub.add_parser("migrate", help="apply database migrations")
+    migrate = sub.add_parser(
+        "migrate",
+        help="apply database migrations; with --to, move the SQLite data to PostgreSQL",
+    )
+    migrate.add_argument(
+        "--to",
+        metavar="postgresql://…",
+        help="copy every row into this empty PostgreSQL database and compare counts",
+    )
+    migrate.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        help="the SQLite file to copy, e.g. a `jiayuan backup` (default: the data dir's)",
+    )
     migrate.set_defaults(func=_migrate)
 
     health = sub.add_parser(
@@ -146,9 +160,14 @@ def _backup(args: argparse.Namespace) -> int:
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    from bot.cli_tasks import migrate
+    from bot.cli_tasks import migrate, move_to_postgresql
 
     settings = Settings.from_env(require_token=False)
+    if args.to:
+        return asyncio.run(move_to_postgresql(settings, args.to, args.source))
+    if args.source:
+        print("jiayuan migrate: --from goes with --to postgresql://…", file=sys.stderr)
+        return 2
     return asyncio.run(migrate(settings))
 
 

@@ -199,6 +199,8 @@ async def start_bot(
 ) -> Runtime:
     """Open the database, start PTB, the poller, the outbox sender and the tick."""
     clock = clock or Clock(settings.now)
+    # Photos, exports and the heartbeat live here whichever database holds the rest.
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = open_database(settings.database_url, settings.database_path)
     await db.connect()
     services = Services.build(settings, db, clock)

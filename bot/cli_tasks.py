@@ -109,3 +109,39 @@ async def migrate(settings: Settings) -> int:
         await db.close()
     print("applied: " + ", ".join(applied) if applied else "database is up to date")
     return 0
+
+
+async def move_to_postgresql(settings: Settings, target_url: str, source: Path | None) -> int:
+    """`jiayuan migrate --to`: copy the SQLite deployment into an empty PostgreSQL database."""
+    import psycopg
+    from psycopg_pool import PoolTimeout
+
+    from storage.postgres import redacted
+    from storage.transfer import TransferRefused, transfer
+
+    if not target_url.startswith(("postgresql://", "postgres://")):
+        print("jiayuan migrate: --to takes a postgresql://user:pass@host/db URL", file=sys.stderr)
+        return 2
+    path = source or settings.database_path
+    print(f"copying {path} → {redacted(target_url)}")
+    try:
+        counts = await transfer(path, target_url)
+    except TransferRefused as refused:
+        print(f"jiayuan migrate: {refused}", file=sys.stderr)
+        return 1
+    except (psycopg.OperationalError, PoolTimeout) as exc:
+        print(f"jiayuan migrate: cannot reach the target: {exc}", file=sys.stderr)
+        return 1
+    width = max(len(c.table) for c in counts)
+    for c in counts:
+        mark = "ok" if c.equal else "DIFFERENT"
+        print(f"  {c.table:<{width}}  {c.source:>9}  {c.target:>9}  {mark}")
+    if all(c.equal for c in counts):
+        total = sum(c.source for c in counts)
+        print(
+            f"moved {total} rows in {len(counts)} tables; counts equal. "
+            f"Set JIAYUAN_DATABASE_URL={redacted(target_url)} and start jiayuan run."
+        )
+        return 0
+    print("jiayuan migrate: the counts differ; do not switch to the target", file=sys.stderr)
+    return 1

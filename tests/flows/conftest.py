@@ -122,16 +122,24 @@ async def running_harness(
     plan: Path = SAMPLE_YAML,
     admin_name: str = "刘主任",
     admin_language: str = "zh-hans",
+    first_update_id: int = 1,
     **settings: Any,
 ) -> AsyncIterator[Harness]:
     """The bot on the simulator with the sample community imported and an admin signed in.
 
     ``tick=False`` pauses the minute tick, for tests that run it in step themselves;
     ``plan`` and the admin's name and language let a test run another community;
+    ``first_update_id`` continues an earlier run's updates, as Telegram's ids only grow;
     ``settings`` are passed on to Settings (the web port, say).
     """
     clock = Clock(T0)
-    sandbox = Sandbox(TOKEN, "jiayuan_bot", clock=clock.now, limits=FloodLimits.off())
+    sandbox = Sandbox(
+        TOKEN,
+        "jiayuan_bot",
+        clock=clock.now,
+        limits=FloodLimits.off(),
+        first_update_id=first_update_id,
+    )
     await sandbox.start()
     settings = Settings(
         token=TOKEN,

@@ -8,8 +8,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.crafted_imports import xlsx_zip_bomb
 from tests.factories import EXAMPLES
+from tests.flows.conftest import running_harness
+from tests.flows.reporting import file_report
+
+# The command line on the embedded default; moving to PostgreSQL is tested from here too.
+pytestmark = pytest.mark.sqlite_only
 
 
 def jiayuan(
@@ -155,3 +162,47 @@ def test_import_of_a_zip_bomb_is_refused_before_it_is_unpacked(tmp_path: Path) -
     assert "解压后异常大" in result.stderr and "unpacks to an abnormal size" in result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
+
+
+async def test_migrate_to_postgresql_moves_a_community_that_then_carries_on(
+    tmp_path: Path, pg_database: str
+) -> None:
+    async with running_harness(tmp_path / "sqlite") as h:
+        resident = await h.resident("王芳")
+        first = await file_report(h.sandbox, resident)
+        await h.settle()
+        resident_id = resident.id
+    env = {"JIAYUAN_DATA_DIR": str(tmp_path / "sqlite")}
+    copy = tmp_path / "moving.sqlite3"
+    assert jiayuan("backup", str(copy), env=env).returncode == 0
+
+    moved = jiayuan("migrate", "--to", pg_database, "--from", str(copy), env=env)
+    assert moved.returncode == 0, moved.stderr
+    assert "counts equal" in moved.stdout and "DIFFERENT" not in moved.stdout
+    tickets_line = next(line for line in moved.stdout.splitlines() if " tickets " in line)
+    assert tickets_line.split()[1:3] == ["1", "1"]
+    again = jiayuan("migrate", "--to", pg_database, "--from", str(copy), env=env)
+    assert again.returncode == 1 and "not empty" in again.stderr
+
+    # The bot on PostgreSQL knows the resident and their report, and numbers on from it.
+    # Photos stay in the data dir: only the database changes.
+    async with running_harness(
+        tmp_path / "sqlite", database_url=pg_database, first_update_id=10_000
+    ) as h:
+        same = h.sandbox.add_user("王芳", user_id=resident_id, language_code="zh-hans")
+        await same.send("/my")
+        mine = await same.wait_for(lambda m: first in (m.text or ""), timeout=10)
+        assert mine.text
+        second = await file_report(h.sandbox, same, caption="路灯不亮了")
+        assert second.split("-")[0] == first.split("-")[0]
+        assert int(second.split("-")[1]) == int(first.split("-")[1]) + 1
+
+
+def test_migrate_to_refuses_what_is_not_postgresql(tmp_path: Path) -> None:
+    env = {"JIAYUAN_DATA_DIR": str(tmp_path)}
+    wrong = jiayuan("migrate", "--to", "mysql://db/x", env=env)
+    assert wrong.returncode == 2 and "postgresql://" in wrong.stderr
+    missing = jiayuan("migrate", "--to", "postgresql://nobody@127.0.0.1:1/x", env=env)
+    assert missing.returncode == 1 and "no SQLite database" in missing.stderr
+    alone = jiayuan("migrate", "--from", str(tmp_path / "x.sqlite3"), env=env)
+    assert alone.returncode == 2 and "--to" in alone.stderr
