@@ -25,12 +25,17 @@ from storage.places import BuildingRepository, SiteRepository, ZoneRepository
 from storage.prompts import PromptRepository
 from storage.rows import Connection
 from storage.scores import ScoreRepository
+from storage.send_slots import SendSlotRepository
 from storage.tickets import TicketRepository
 
 
 class Transaction:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+
+    @cached_property
+    def send_slots(self) -> SendSlotRepository:
+        return SendSlotRepository(self.conn)
 
     @cached_property
     def communities(self) -> CommunityRepository:

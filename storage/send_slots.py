@@ -1,0 +1,53 @@
+"""Send slots: Telegram's sending limits as rows, so several processes share one budget.
+
+Each key (``all`` for the bot, ``chat:<id>`` for one chat) holds the earliest instant the
+next message may go. Taking a slot is one statement that succeeds only when that instant
+has come, and moves it on by the key's spacing; otherwise it says how long to wait. The
+instants are the database server's clock, so processes on different machines agree.
+"""
+
+from __future__ import annotations
+
+from storage.rows import Repository
+
+_NOW = {
+    "postgresql": "EXTRACT(EPOCH FROM clock_timestamp())::double precision",
+    "sqlite": "((julianday('now') - 2440587.5) * 86400.0)",
+}
+
+
+class SendSlotRepository(Repository):
+    @property
+    def _now(self) -> str:
+        return _NOW[self._dialect]
+
+    async def take(self, key: str, spacing_s: float) -> float:
+        """Take the key's slot if it is due: 0.0; else the seconds until it will be."""
+        now = self._now
+        taken = await self._all(
+            f"INSERT INTO send_slots AS s (key, next_at) VALUES (?, {now} + ?) "
+            f"ON CONFLICT (key) DO UPDATE SET next_at = {now} + ? WHERE s.next_at <= {now} "
+            "RETURNING next_at",
+            (key, spacing_s, spacing_s),
+        )
+        if taken:
+            return 0.0
+        wait = await self._scalar(f"SELECT next_at - {now} FROM send_slots WHERE key = ?", (key,))
+        return max(float(wait or 0.0), 0.0)
+
+    async def wait_for(self, key: str) -> float:
+        """The seconds until the key's instant, without taking it (0.0 if it has come)."""
+        wait = await self._scalar(
+            f"SELECT next_at - {self._now} FROM send_slots WHERE key = ?", (key,)
+        )
+        return max(float(wait or 0.0), 0.0)
+
+    async def hold(self, key: str, seconds: float) -> None:
+        """Telegram said wait: nothing goes on this key for ``seconds``."""
+        now = self._now
+        greatest = "GREATEST" if self._dialect == "postgresql" else "MAX"
+        await self._exec(
+            f"INSERT INTO send_slots AS s (key, next_at) VALUES (?, {now} + ?) "
+            f"ON CONFLICT (key) DO UPDATE SET next_at = {greatest}(s.next_at, {now} + ?)",
+            (key, seconds, seconds),
+        )
