@@ -175,7 +175,9 @@ def _health(args: argparse.Namespace) -> int:
     from bot.health import DEFAULT_MAX_AGE_S, check
 
     settings = Settings.from_env(require_token=False)
-    healthy, why = check(settings.data_dir, args.max_age or DEFAULT_MAX_AGE_S)
+    healthy, why = check(
+        settings.data_dir, args.max_age or DEFAULT_MAX_AGE_S, shared=settings.uses_postgresql
+    )
     print(f"jiayuan health: {why}", file=sys.stdout if healthy else sys.stderr)
     return 0 if healthy else 1
 

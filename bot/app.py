@@ -224,7 +224,9 @@ async def start_bot(
             task.cancel()
         await db.close()
         raise
-    heartbeat = Heartbeat.in_dir(settings.data_dir, polling=polling)
+    heartbeat = Heartbeat.in_dir(
+        settings.data_dir, polling=polling, shared=settings.uses_postgresql
+    )
     heartbeat.started()
     application.bot_data["heartbeat"] = heartbeat
     services.rhythm.bot_username = application.bot.username

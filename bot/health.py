@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,17 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 HEARTBEAT_FILE = "heartbeat.json"
+
+
+def heartbeat_path(data_dir: Path, *, shared: bool = False) -> Path:
+    """Where a process's heartbeat lives. Processes sharing a PostgreSQL database may
+    share the data dir too (a volume for the photos), so each host writes its own file;
+    `jiayuan health`, run on the same host (in the same container), reads that one."""
+    if shared:
+        return data_dir / f"heartbeat-{socket.gethostname()}.json"
+    return data_dir / HEARTBEAT_FILE
+
+
 # A long poll returns at least every poll timeout (10 s) and the tick runs every minute:
 # three minutes of silence is a stall, not a slow moment.
 DEFAULT_MAX_AGE_S = 180.0
@@ -37,8 +49,8 @@ class Heartbeat:
     _written_at: float = 0.0
 
     @classmethod
-    def in_dir(cls, data_dir: Path, *, polling: bool) -> Heartbeat:
-        return cls(data_dir / HEARTBEAT_FILE, polling)
+    def in_dir(cls, data_dir: Path, *, polling: bool, shared: bool = False) -> Heartbeat:
+        return cls(heartbeat_path(data_dir, shared=shared), polling)
 
     def fetched(self) -> None:
         """Updates were fetched (even none: the long poll came back)."""
@@ -81,9 +93,11 @@ class Heartbeat:
             log.warning("could not write the heartbeat file: %s", exc)
 
 
-def check(data_dir: Path, max_age_s: float = DEFAULT_MAX_AGE_S) -> tuple[bool, str]:
+def check(
+    data_dir: Path, max_age_s: float = DEFAULT_MAX_AGE_S, *, shared: bool = False
+) -> tuple[bool, str]:
     """(healthy, one line saying why) from the heartbeat file of a running bot."""
-    path = data_dir / HEARTBEAT_FILE
+    path = heartbeat_path(data_dir, shared=shared)
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
