@@ -82,6 +82,17 @@ async def _report(user: SimUser, building: str, sandbox: Sandbox) -> str:
     return match.group(0)
 
 
+def ticket_cards(cadres: list[SimUser]) -> dict[str, int]:
+    """How many new-ticket cards the cadres received, by ticket number."""
+    cards: dict[str, int] = {}
+    for cadre in cadres:
+        for message in cadre.inbox:
+            found = re.search(r"新工单 (\d{4}-\d{4})", message.text or "")
+            if found:
+                cards[found.group(1)] = cards.get(found.group(1), 0) + 1
+    return cards
+
+
 async def _start_bot(env: dict[str, str], log: Path) -> asyncio.subprocess.Process:
     with log.open("ab") as out:
         return await asyncio.create_subprocess_exec(
@@ -145,12 +156,7 @@ async def test_acknowledged_reports_survive_sigkill_exactly_once(tmp_path: Path)
         assert sorted(stored) == sorted(numbers), "stored exactly once, nothing unacknowledged"
         assert per_reporter == 1
 
-        cards: dict[str, int] = {}
-        for cadre in cadres:
-            for message in cadre.inbox:
-                found = re.search(r"新工单 (\d{4}-\d{4})", message.text or "")
-                if found:
-                    cards[found.group(1)] = cards.get(found.group(1), 0) + 1
+        cards = ticket_cards(cadres)
         with sqlite3.connect(tmp_path / "jiayuan.sqlite3") as conn:
             outbox = dict(conn.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status"))
         missing = set(numbers) - set(cards)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import re
 import signal
 import sys
 import time
@@ -27,7 +26,7 @@ from bot.importer import load_plan
 from bot.sandbox import FloodLimits, Sandbox, SimUser
 from tests import backend
 from tests.factories import SAMPLE_YAML, TOKEN, open_services
-from tests.reliability.test_crash import _report, _seed
+from tests.reliability.test_crash import _report, _seed, ticket_cards
 from tests.unit.services.test_reports_and_deadlines import at_local, file, resident
 
 pytestmark = [
@@ -183,12 +182,7 @@ async def test_three_processes_lose_nothing_when_killed_at_random(
         assert len(set(numbers)) == RESIDENTS, "each acknowledgement names its own ticket"
         stored = [str(r[0]) for r in _query(pg_database, "SELECT number FROM tickets")]
         assert sorted(stored) == sorted(numbers), "stored exactly once, nothing unacknowledged"
-        cards: dict[str, int] = {}
-        for cadre in cadres:
-            for message in cadre.inbox:
-                found = re.search(r"新工单 (\d{4}-\d{4})", message.text or "")
-                if found:
-                    cards[found.group(1)] = cards.get(found.group(1), 0) + 1
+        cards = ticket_cards(cadres)
         missing = set(numbers) - set(cards)
         assert not missing, f"cards missing for {sorted(missing)[:5]}"
         repeats = sum(n - 1 for n in cards.values())
