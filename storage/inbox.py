@@ -162,6 +162,10 @@ class InboxRepository(Repository):
         )
         return int(found or 0)
 
+    async def latest_update_id(self) -> int | None:
+        found = await self._scalar("SELECT MAX(update_id) FROM inbox")
+        return None if found is None else int(found)
+
     async def set_aside_list(self) -> list[tuple[int | None, str]]:
         """The updates set aside, oldest first, as (update id, error)."""
         rows = await self._all(

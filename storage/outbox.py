@@ -100,6 +100,15 @@ class OutboxRepository(Repository):
             (json.dumps(item_ids), sender),
         )
 
+    async def unsettled(self, now: datetime) -> int:
+        """How many messages are due now or being sent."""
+        found = await self._scalar(
+            "SELECT COUNT(*) FROM outbox WHERE (status = 'pending' AND not_before <= ?)"
+            " OR status = 'sending'",
+            (to_db_time(now),),
+        )
+        return int(found or 0)
+
     async def next_due_at(self) -> datetime | None:
         value = await self._scalar("SELECT MIN(not_before) FROM outbox WHERE status = 'pending'")
         return None if value is None else from_db_time(value)
