@@ -254,9 +254,12 @@ async def start_bot(
     if single_process:
         # Only this process uses the file: whatever the last run held, it held no more.
         async with db.claim() as tx:
-            handed_back = await tx.inbox.requeue_working()
-        if handed_back:
-            log.info("inbox updates left in hand by the last run requeued count=%s", handed_back)
+            updates = await tx.inbox.requeue_working()
+            messages = await tx.outbox.requeue_sending()
+        if updates or messages:
+            log.info(
+                "left in hand by the last run, requeued updates=%s messages=%s", updates, messages
+            )
     workers = Workers(
         application,
         db,

@@ -100,6 +100,14 @@ class OutboxRepository(Repository):
             (json.dumps(item_ids), sender),
         )
 
+    async def requeue_sending(self) -> int:
+        """Every claimed message back to pending: for a database only this process uses
+        (SQLite), whose senders all died with the last run."""
+        return await self._exec(
+            "UPDATE outbox SET status = 'pending', sender = NULL, lease_until = NULL"
+            " WHERE status = 'sending'"
+        )
+
     async def unsettled(self, now: datetime) -> int:
         """How many messages are due now or being sent."""
         found = await self._scalar(

@@ -127,3 +127,16 @@ class TestClaims:
             async with db.read() as tx:
                 assert [i.id for i in await tx.outbox.due(T0)] == [c]
                 assert await tx.outbox.count_by_status() == {"pending": 2, "sending": 1}
+
+    async def test_a_restart_on_its_own_database_requeues_what_was_being_sent(
+        self, tmp_path: Path
+    ) -> None:
+        async with SqliteDatabase(tmp_path / "c.sqlite3") as db:
+            async with db.transaction() as tx:
+                await tx.outbox.add(1, {"text": "一"}, T0)
+                await tx.outbox.add(2, {"text": "二"}, T0)
+            async with db.claim() as tx:
+                assert len(await tx.outbox.claim_due("killed", T0, 1, 60)) == 1
+                assert await tx.outbox.unsettled(T0) == 2
+                assert await tx.outbox.requeue_sending() == 1
+                assert [i.chat_id for i in await tx.outbox.claim_due("new", T0, 10, 60)] == [1, 2]
