@@ -202,7 +202,7 @@ class Workers:
                 self.ready.set()
 
     async def _run(self, worker: str) -> None:
-        while True:
+        while not self._stopping:
             # Cleared before the claim: a wake-up that comes during it is not lost.
             self.ready.clear()
             try:

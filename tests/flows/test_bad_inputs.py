@@ -137,7 +137,7 @@ async def settle(h: Harness, wait_s: float = 20.0) -> None:
 
 
 def _importing() -> bool:
-    """An /import is still reading its file: a task the poller does not wait for."""
+    """An /import is still reading its file: a task the inbox worker does not wait for."""
     return any(
         task.get_name().startswith("import:") and not task.done() for task in asyncio.all_tasks()
     )

@@ -14,6 +14,7 @@ from telegram import Update
 from telegram.ext import TypeHandler
 
 from bot.sandbox import SimUser
+from storage.database import SqliteDatabase
 from storage.inbox import MAX_ATTEMPTS
 from tests.flows.conftest import Harness, running_harness
 
@@ -175,3 +176,21 @@ async def test_an_update_that_keeps_failing_is_set_aside_and_its_chat_goes_on(
     )
     # The chat's next update was answered once the broken one was out of its way.
     assert any("使用帮助" in (m.text or "") for m in user.inbox)
+
+
+async def test_stopping_mid_handling_hands_the_update_back_for_the_next_start(
+    harness: Harness,
+) -> None:
+    user = harness.sandbox.add_user("钱进", language_code="zh-hans")
+    _, held = _gate(harness, user.id)
+    await user.send("/start")
+    await harness.sandbox.wait_until(lambda: bool(held), timeout=5)
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    await harness.runtime.stop()
+    assert loop.time() - began < 7.0, "the stop stays within its bound"
+    assert user.inbox == []
+    path = harness.runtime.settings.database_path
+    async with SqliteDatabase(path) as db, db.read() as tx:
+        counts = await tx.inbox.counts()
+    assert counts.get("waiting") == 1 and "working" not in counts, counts
