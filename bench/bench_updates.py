@@ -142,17 +142,17 @@ class Notices:
 
 @contextmanager
 def timed_handling(handling: Timings, telegram: Timings, notices: Notices) -> Iterator[None]:
-    """Time each update's whole handling by our poller (``process_once``), the part of
+    """Time each update's whole handling by an inbox worker (``process_once``), the part of
     it spent in Bot API requests (``ExtBot._do_post``: the rate limiter's wait and the
     round trip to the simulator), and every rectification notice drawn
     (``NoticeService.render``), wherever it is drawn."""
     from telegram.ext import ExtBot
 
-    import bot.polling as polling
+    import bot.workers as workers
     from bot.logs import current_update
     from bot.services.notices import NoticeService
 
-    original = polling.process_once
+    original = workers.process_once
     original_render = NoticeService.render
     original_post = ExtBot._do_post
 
@@ -194,13 +194,13 @@ def timed_handling(handling: Timings, telegram: Timings, notices: Notices) -> It
             else:
                 notices.elsewhere.append(took)
 
-    polling.process_once = timed  # type: ignore[assignment]
+    workers.process_once = timed  # type: ignore[assignment]
     NoticeService.render = timed_render  # type: ignore[method-assign]
     ExtBot._do_post = timed_post  # type: ignore[method-assign]
     try:
         yield
     finally:
-        polling.process_once = original
+        workers.process_once = original
         NoticeService.render = original_render  # type: ignore[method-assign]
         ExtBot._do_post = original_post  # type: ignore[method-assign]
 

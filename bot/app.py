@@ -1,4 +1,5 @@
-"""The composition root: settings → database → services → handlers → poller, outbox, jobs.
+"""The composition root: settings → database → services → handlers → inbox workers,
+outbox, and the leader's poller and jobs.
 
 This is the only module that imports ``handlers``; nothing heavy happens at import time.
 """
@@ -22,12 +23,14 @@ from bot.config import Settings
 from bot.domain.models import Language
 from bot.health import Heartbeat
 from bot.i18n import t
+from bot.leader import Leader
 from bot.notify.pacing import Limits, Pacer
 from bot.notify.ratelimit import SharedRateLimiter
 from bot.notify.sender import OutboxSender
 from bot.polling import Poller
 from bot.services import reach
 from bot.services.container import Services
+from bot.workers import LEASE_S, Workers, process_name
 from handlers import (
     admin,
     common,
@@ -82,7 +85,7 @@ def build_application(
         .context_types(ContextTypes(context=Ctx))
         # Replies draw on the outbox's pacer; the outbox's own sends pass it by.
         .rate_limiter(SharedRateLimiter(pacer or Pacer()))
-        # No Updater: our Poller confirms offsets only after the work is committed.
+        # No Updater: our Poller confirms offsets only once the updates are stored.
         .updater(None)
         .concurrent_updates(False)
         .build()
@@ -136,10 +139,22 @@ class Runtime:
     application: Application[Any, Any, Any, Any, Any, Any]
     poller: Poller | None
     sender: OutboxSender
+    workers: Workers
+    leader: Leader
     stopped: asyncio.Event = field(default_factory=asyncio.Event)
 
     heartbeat: Heartbeat | None = None
     background: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def settled(self) -> bool:
+        """Nothing left to do now: no update waiting or in hand, no message due or being
+        sent (what the demo and the tests wait for)."""
+        async with self.db.read() as tx:
+            updates = await tx.inbox.unfinished()
+            messages = await tx.outbox.unsettled(self.clock.now())
+        if messages:
+            self.services.outbox_ready.set()
+        return updates == 0 and messages == 0
 
     async def stop(self) -> None:
         """Close every part, each within its own bound, even when one of them fails:
@@ -150,8 +165,10 @@ class Runtime:
         for task in self.background:
             task.cancel()
         steps: list[tuple[str, Callable[[], Awaitable[object]], float]] = []
-        if self.poller is not None:
-            steps.append(("poller", self.poller.stop, 3.5))
+        # The leader stops polling first (the batch in hand is stored), then the
+        # workers finish what they hold or hand it back.
+        steps.append(("leader", self.leader.stop, 2.0))
+        steps.append(("inbox workers", self.workers.stop, 1.5))
         steps.append(("outbox sender", self.sender.stop, 1.5))
         if self.application.running:
             steps.append(("application", self.application.stop, 0.5))
@@ -196,8 +213,14 @@ async def start_bot(
     outbox_limits: Limits | None = None,
     polling: bool = True,
     commands_retry_s: float = 30.0,
+    inbox_lease_s: float = LEASE_S,
 ) -> Runtime:
-    """Open the database, start PTB, the poller, the outbox sender and the tick."""
+    """Open the database, start PTB, the inbox workers, the outbox sender, and — while
+    this process leads — the poller and the tick.
+
+    ``inbox_lease_s``: how long a claimed update is a dead worker's before another takes
+    it over (tests shorten it).
+    """
     clock = clock or Clock(settings.now)
     # Photos, exports and the heartbeat live here whichever database holds the rest.
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -230,7 +253,27 @@ async def start_bot(
     heartbeat.started()
     application.bot_data["heartbeat"] = heartbeat
     services.rhythm.bot_username = application.bot.username
-    jobs.schedule(application, services)
+    name = process_name()
+    single_process = db.dialect == "sqlite"
+    if single_process:
+        # Only this process uses the file: whatever the last run held, it held no more.
+        async with db.claim() as tx:
+            updates = await tx.inbox.requeue_working()
+            messages = await tx.outbox.requeue_sending()
+        if updates or messages:
+            log.info(
+                "left in hand by the last run, requeued updates=%s messages=%s", updates, messages
+            )
+    workers = Workers(
+        application,
+        db,
+        clock,
+        count=settings.workers,
+        name=name,
+        lease_s=inbox_lease_s,
+        ops_chat_id=settings.ops_chat_id,
+    )
+    workers.start()
     sender = OutboxSender(
         application.bot,
         db,
@@ -240,6 +283,7 @@ async def start_bot(
         pacer=pacer,
         renderers={"notice": services.notices.image_path},
         on_unreachable=reach.person_unreachable,
+        name=name,
     )
     sender.start()
     poller = (
@@ -250,12 +294,35 @@ async def start_bot(
             timeout=poll_timeout,
             ops_chat_id=settings.ops_chat_id,
             heartbeat=heartbeat,
+            on_stored=workers.wake,
         )
         if polling
         else None
     )
-    if poller is not None:
-        poller.start()
+
+    async def lead() -> None:
+        if poller is not None:
+            poller.start()
+
+    async def follow() -> None:
+        if poller is not None:
+            await poller.stop()
+
+    def standing_by() -> None:
+        # A follower neither fetches nor ticks; being ready to take over is its work.
+        heartbeat.fetched()
+        heartbeat.ticked()
+
+    leader = Leader(
+        db,
+        name,
+        on_gain=lead,
+        on_loss=follow,
+        on_follow=standing_by,
+        single_process=single_process,
+    )
+    jobs.schedule(application, services, lambda: leader.leading)
+    await leader.start()
     log.info("bot started username=%s", application.bot.username)
     return Runtime(
         settings,
@@ -265,6 +332,8 @@ async def start_bot(
         application,
         poller,
         sender,
+        workers,
+        leader,
         heartbeat=heartbeat,
         background=background,
     )

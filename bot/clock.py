@@ -32,3 +32,9 @@ class Clock:
 
     def monotonic(self) -> float:
         return time.monotonic()
+
+
+def wall_now() -> datetime:
+    """Real UTC time, for leases: every process must agree on them, and ``Clock`` may be
+    shifted (JIAYUAN_NOW) or moved on by tests."""
+    return datetime.now(UTC)

@@ -39,6 +39,8 @@ class Settings:
     map_tiles: str | None = None
     # None: the SQLite file in data_dir. Else sqlite:///path or postgresql://…
     database_url: str | None = None
+    # Inbox workers in this process: how many chats are handled at once.
+    workers: int = 4
 
     def __repr__(self) -> str:
         masked = self.token.split(":", 1)[0] + ":***" if self.token else "<none>"
@@ -92,6 +94,7 @@ class Settings:
             public_url=_optional_url(env, "JIAYUAN_PUBLIC_URL"),
             map_tiles=env.get("JIAYUAN_MAP_TILES"),
             database_url=_database_url(env.get("JIAYUAN_DATABASE_URL", "").strip()),
+            workers=_workers(env),
         )
 
 
@@ -113,6 +116,13 @@ def _database_url(raw: str) -> str | None:
         "JIAYUAN_DATABASE_URL must be sqlite:///PATH or postgresql://USER:PASSWORD@HOST/DB"
         f" (got {raw.split('@')[-1]!r})"
     )
+
+
+def _workers(env: Mapping[str, str]) -> int:
+    count = _int(env, "JIAYUAN_WORKERS", 4)
+    if not 1 <= count <= 64:
+        raise ConfigError(f"JIAYUAN_WORKERS must be from 1 to 64 (got {count})")
+    return count
 
 
 def _optional_url(env: Mapping[str, str], name: str) -> str | None:

@@ -406,18 +406,21 @@ async def _read_lines(demo: Demo) -> None:
 
 async def _settle(demo: Demo) -> None:
     """Let the bot answer (and the outbox drain) before reading the next line."""
-    for _ in range(20):
+    await _until_settled(demo.sandbox, demo.runtime)
+
+
+async def _until_settled(sandbox: Sandbox, runtime: Runtime) -> None:
+    """Until every update is handled (the inbox, not only Telegram's queue, is empty) and
+    the outbox drained."""
+    for _ in range(50):
         try:
-            await demo.sandbox.wait_idle(timeout=15, quiet=0.3)
+            await sandbox.wait_idle(timeout=15, quiet=0.3)
         except TimeoutError:
             log.warning("the bot is still busy")
             return
-        async with demo.runtime.db.read() as tx:
-            due = await tx.outbox.due(demo.clock.now())
-        if not due:
+        if await runtime.settled():
             return
-        demo.runtime.services.outbox_ready.set()
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.1)
 
 
 async def _set_up(root: Path, start: datetime | None, web_port: int) -> Demo:
@@ -499,7 +502,7 @@ async def _first_run(sandbox: Sandbox, runtime: Runtime, clock: Clock, out_dir: 
         demo.people[name] = Person(user, role.value)
     await admin.in_group(group).send("/bind")
     await resident.send("/start")
-    await sandbox.wait_idle(timeout=15)
+    await _until_settled(sandbox, runtime)
     picker = await resident.wait_for(
         lambda m: "幸福里社区" in m.button_texts or "欢迎回来" in (m.text or ""), timeout=10
     )
@@ -508,7 +511,7 @@ async def _first_run(sandbox: Sandbox, runtime: Runtime, clock: Clock, out_dir: 
         await resident.press(picker, "幸福里社区")
         buildings = await resident.wait_for(lambda m: "1号楼·东片区" in m.button_texts, timeout=10)
         await resident.press(buildings, "1号楼·东片区")
-    await sandbox.wait_idle(timeout=15)
+    await _until_settled(sandbox, runtime)
     for p in demo.people.values():
         p.user.drain()
     group.drain()
@@ -548,7 +551,8 @@ async def _last_update_id(root: Path) -> int | None:
     if not path.is_file():
         return None
     async with SqliteDatabase(path) as db, db.read() as tx:
-        return await tx.updates.latest()
+        ids = [await tx.updates.latest(), await tx.inbox.latest_update_id()]
+    return max((i for i in ids if i is not None), default=None)
 
 
 def load_cast(root: Path) -> dict[str, Any] | None:

@@ -4,6 +4,7 @@ job that was missed while the bot was down is caught up, not lost."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -19,15 +20,23 @@ KEEP_SETTLED_MESSAGES = timedelta(days=45)
 PRUNE_CHUNK = 5000
 
 
-def schedule(application: Application[Any, Any, Any, Any, Any, Any], services: Services) -> None:
+def schedule(
+    application: Application[Any, Any, Any, Any, Any, Any],
+    services: Services,
+    leading: Callable[[], bool] = lambda: True,
+) -> None:
+    """The tick and housekeeping; they run in the process that leads (bot/leader.py)."""
     queue = application.job_queue
     if queue is None:
         raise RuntimeError("python-telegram-bot was installed without the job-queue extra")
 
     async def housekeeping(_: object) -> None:
-        await prune(services)
+        if leading():
+            await prune(services)
 
     async def tick(_: object) -> None:
+        if not leading():
+            return
         await tick_all(services)
         heartbeat = application.bot_data.get("heartbeat")
         if heartbeat is not None:
@@ -39,8 +48,8 @@ def schedule(application: Application[Any, Any, Any, Any, Any, Any], services: S
 
 
 async def prune(services: Services) -> tuple[int, int]:
-    """Forget processed update ids (Telegram keeps updates 24 h; we keep a week) and
-    settled outbox messages; returns how many of each were deleted.
+    """Forget processed update ids and handled inbox rows (Telegram keeps updates 24 h;
+    we keep a week) and settled outbox messages; returns how many of each were deleted.
 
     The outbox is pruned in chunks, each its own short write transaction, so a first
     run on a large backlog does not hold the writer for long.
@@ -48,6 +57,9 @@ async def prune(services: Services) -> tuple[int, int]:
     now = services.clock.now()
     async with services.db.transaction() as tx:
         update_ids = await tx.updates.prune_before(now - KEEP_UPDATE_IDS)
+        # The inbox row of a handled update also keeps a re-delivery from being stored
+        # again: kept as long as its processed key.
+        await tx.inbox.prune_done(now - KEEP_UPDATE_IDS)
     messages = 0
     while True:
         async with services.db.transaction() as tx:

@@ -1,18 +1,17 @@
-"""Our own getUpdates loop: an update's offset is confirmed only after its work is done.
+"""Our own getUpdates loop: every update is stored in the inbox before its offset moves.
 
-PTB's Updater confirms an update as soon as it is queued, so a crash mid-handling loses
-it. Here each batch is processed (one chat's updates in order, chats in parallel), the
-update ids are recorded as processed, and only then is the next offset asked for —
-which is what tells Telegram to forget the batch.
+PTB's Updater confirms an update as soon as it is queued in memory, so a crash loses it.
+Here each batch is written to the durable inbox (storage/inbox.py) in one statement, and
+only then is the next offset asked for — which is what tells Telegram to forget the
+batch. Handling is the workers' (bot/workers.py), so a slow chat never holds up fetching.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import html
 import logging
-from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from telegram import Update
@@ -21,15 +20,15 @@ from telegram.ext import Application
 
 from bot.clock import Clock
 from bot.health import Heartbeat
-from bot.logs import current_update
 from bot.notify.pacing import retry_after_seconds
+from bot.workers import note_ops, receive, set_aside_note, store
 from storage.database import Database
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 30.0
-# How long stop() waits for the batch in hand; the whole stop must fit in 10 s.
-STOP_GRACE_S = 2.5
+# How long stop() waits for the batch in hand to be stored; the whole stop fits in 10 s.
+STOP_GRACE_S = 0.8
 
 
 class Poller:
@@ -43,6 +42,7 @@ class Poller:
         limit: int = 100,
         ops_chat_id: int | None = None,
         heartbeat: Heartbeat | None = None,
+        on_stored: Callable[[], None] | None = None,
     ) -> None:
         self.app = application
         self.db = db
@@ -56,24 +56,27 @@ class Poller:
         self.ops_chat_id = ops_chat_id
         self.heartbeat = heartbeat
         self._failing = False
-        self._skipped: list[tuple[int | None, str]] = []
+        # Wakes this process's workers for what was just stored.
+        self.on_stored = on_stored
 
     def start(self) -> None:
+        # A poller may be started again after a stop (leadership lost, then regained).
+        self._stopping = asyncio.Event()
         self._task = asyncio.create_task(self.run(), name="jiayuan-poller")
 
     async def stop(self) -> None:
-        """Finish the batch in hand, then stop asking for more."""
+        """Store the batch in hand, then stop asking for more."""
         self._stopping.set()
         if self._task is None:
             return
         if not self._processing:
             self._task.cancel()
         try:
-            # A batch in hand gets a few seconds to finish; a hung one is cut off, and a
+            # A batch in hand gets a moment to be stored; a hung store is cut off, and a
             # loop that already died must not stop the rest of the shutdown.
             await asyncio.wait_for(asyncio.shield(self._task), STOP_GRACE_S)
         except TimeoutError:
-            log.warning("the batch in hand did not finish in %.0fs; cancelled", STOP_GRACE_S)
+            log.warning("the batch in hand was not stored in %.1fs; cancelled", STOP_GRACE_S)
             self._task.cancel()
             with contextlib.suppress(BaseException):
                 await self._task
@@ -85,7 +88,7 @@ class Poller:
         await self._confirm()
 
     async def _confirm(self) -> None:
-        """Tell Telegram the last batch is done, so a restart does not fetch it again."""
+        """Tell Telegram the last batch is stored, so a restart does not fetch it again."""
         if self.offset is None:
             return
         try:
@@ -97,7 +100,7 @@ class Poller:
         await self.app.bot._post("getUpdates", {"offset": self.offset, "timeout": 0, "limit": 1})
 
     async def run(self) -> None:
-        """Fetch and handle until stopped; nothing but a refused token ends the loop.
+        """Fetch and store until stopped; nothing but a refused token ends the loop.
 
         A loop that dies leaves a bot that looks alive (the outbox and the tick go on)
         but never reads another update, so every other failure is logged, noted once to
@@ -106,7 +109,7 @@ class Poller:
         backoff = 1.0
         while not self._stopping.is_set():
             try:
-                await self._fetch_and_handle()
+                await self._fetch_and_store()
             except RetryAfter as exc:
                 await asyncio.sleep(retry_after_seconds(exc.retry_after))
                 continue
@@ -119,7 +122,9 @@ class Poller:
                 log.exception("the update loop failed, retrying in %.0fs", backoff)
                 if not self._failing:
                     self._failing = True
-                    await self._note_ops(f"update loop failed, retrying: {exc!r}")
+                    await note_ops(
+                        self.app.bot, self.ops_chat_id, f"update loop failed, retrying: {exc!r}"
+                    )
             else:
                 backoff = 1.0
                 self._failing = False
@@ -127,25 +132,27 @@ class Poller:
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF_S)
 
-    async def _fetch_and_handle(self) -> None:
+    async def _fetch_and_store(self) -> None:
         raw = await self._fetch_raw()
         if self.heartbeat is not None:
             self.heartbeat.fetched()
         if not raw:
             return
-        updates, next_offset = self._parse(raw)
-        # stop() does not cancel a batch in hand: it finishes before the offset moves.
+        batch = [receive(item, self.app.bot) for item in raw]
+        # stop() does not cancel a batch in hand: it is stored before the offset moves.
         self._processing = True
         try:
-            if updates:
-                await self.process_batch(updates)
+            await store(self.db, batch, self.clock.now())
         finally:
             self._processing = False
-        if next_offset is not None:
-            self.offset = next_offset
-        for bad_id, error in self._skipped:
-            await self._note_ops(f"update_id={bad_id} skipped: cannot be parsed: {error}")
-        self._skipped.clear()
+        ids = [u.update_id for u in batch if u.update_id is not None]
+        if ids:
+            self.offset = max(ids) + 1
+        if self.on_stored is not None:
+            self.on_stored()
+        for item in batch:
+            if item.error is not None:
+                await note_ops(self.app.bot, self.ops_chat_id, set_aside_note(item))
 
     async def _fetch_raw(self) -> list[Any]:
         """getUpdates as JSON. PTB's get_updates parses the whole batch at once, so one
@@ -161,81 +168,3 @@ class Poller:
         if not isinstance(result, list):
             raise TypeError(f"getUpdates returned {type(result).__name__}, not a list")
         return result
-
-    def _parse(self, raw: list[Any]) -> tuple[list[Update], int | None]:
-        """The updates PTB can read, and the offset past every one received."""
-        updates: list[Update] = []
-        highest: int | None = None
-        for item in raw:
-            update_id = item.get("update_id") if isinstance(item, dict) else None
-            if not isinstance(update_id, int) or isinstance(update_id, bool):
-                log.error("skipped an update without an integer update_id: %.200r", item)
-                self._skipped.append((None, "no integer update_id"))
-                continue
-            highest = update_id if highest is None else max(highest, update_id)
-            try:
-                updates.append(Update.de_json(item, self.app.bot))
-            except Exception as exc:
-                log.error("update_id=%s skipped: cannot be parsed: %r", update_id, exc)
-                self._skipped.append((update_id, repr(exc)))
-        return updates, None if highest is None else highest + 1
-
-    async def _note_ops(self, text: str) -> None:
-        if self.ops_chat_id is None:
-            return
-        try:
-            await self.app.bot.send_message(
-                self.ops_chat_id, f"<code>{html.escape(text)[:3500]}</code>"
-            )
-        except Exception as exc:
-            log.warning("could not tell the ops chat: %s", exc)
-
-    async def process_batch(self, updates: list[Update]) -> None:
-        async with self.db.read() as tx:
-            seen = await tx.updates.seen_among([u.update_id for u in updates])
-        by_chat: dict[int, list[Update]] = defaultdict(list)
-        for update in updates:
-            if update.update_id in seen:
-                log.info("update_id=%s already processed; skipped", update.update_id)
-                continue
-            chat = update.effective_chat
-            user = update.effective_user
-            key = chat.id if chat else (user.id if user else 0)
-            by_chat[key].append(update)
-        await asyncio.gather(*(self._process_in_order(batch) for batch in by_chat.values()))
-
-    async def _process_in_order(self, updates: list[Update]) -> None:
-        for update in updates:
-            await process_once(self.app, self.db, self.clock, update, checked=True)
-
-
-async def process_once(
-    application: Application[Any, Any, Any, Any, Any, Any],
-    db: Database,
-    clock: Clock,
-    update: Update,
-    *,
-    checked: bool = False,
-) -> bool:
-    """Handle an update unless it was handled before; True if it ran now.
-
-    ``checked``: the caller already looked the update up in the processed log.
-    """
-    if not checked:
-        async with db.read() as tx:
-            if await tx.updates.seen(update.update_id):
-                log.info("update_id=%s already processed; skipped", update.update_id)
-                return False
-    user, chat = update.effective_user, update.effective_chat
-    token = current_update.set(
-        f"update_id={update.update_id} user_id={user.id if user else None} "
-        f"chat_id={chat.id if chat else None}"
-    )
-    try:
-        # PTB's process_update routes handler exceptions to the error handler.
-        await application.process_update(update)
-    finally:
-        current_update.reset(token)
-    async with db.autocommit() as tx:
-        await tx.updates.mark(update.update_id, clock.now())
-    return True

@@ -1,12 +1,11 @@
-"""Webhook mode: Telegram POSTs updates; we answer 200 only after the work is committed,
-so a crash makes Telegram re-deliver instead of losing the update."""
+"""Webhook mode: Telegram POSTs updates; we answer 200 once the update is stored in the
+inbox, so a crash before that makes Telegram re-deliver instead of losing the update, and
+a re-delivery after it is stored once. The workers (bot/workers.py) handle it."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
-import html
 import logging
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
@@ -14,7 +13,7 @@ from urllib.parse import urlparse
 from aiohttp import web
 from telegram import Update
 
-from bot.polling import process_once
+from bot.workers import note_ops, receive, set_aside_note, store
 
 if TYPE_CHECKING:
     from bot.app import Runtime
@@ -29,25 +28,14 @@ def _secret(token: str) -> str:
     return hashlib.sha256(("jiayuan-webhook:" + token).encode()).hexdigest()[:48]
 
 
-async def _note_ops(runtime: Runtime, text: str) -> None:
-    chat_id = runtime.settings.ops_chat_id
-    if chat_id is None:
-        return
-    try:
-        await runtime.application.bot.send_message(chat_id, f"<code>{html.escape(text)}</code>")
-    except Exception as exc:
-        log.warning("could not tell the ops chat: %s", exc)
-
-
 def webhook_route(runtime: Runtime) -> web.RouteDef:
     """The POST route Telegram delivers updates to."""
     settings = runtime.settings
     assert settings.webhook_url is not None
     secret = _secret(settings.token)
     path = urlparse(settings.webhook_url).path or "/"
-    in_flight: dict[int, asyncio.Future[bool]] = {}
 
-    async def receive(request: web.Request) -> web.Response:
+    async def deliver(request: web.Request) -> web.Response:
         if not hmac.compare_digest(request.headers.get(SECRET_HEADER, ""), secret):
             return web.Response(status=403)
         try:
@@ -58,29 +46,17 @@ def webhook_route(runtime: Runtime) -> web.RouteDef:
         if not isinstance(update_id, int) or isinstance(update_id, bool):
             log.warning("webhook body is not an update: %.200r", data)
             return web.Response(status=400, text="not an update: no integer update_id")
-        try:
-            update = Update.de_json(data, runtime.application.bot)
-        except Exception as exc:
+        item = receive(data, runtime.application.bot)
+        await store(runtime.db, [item], runtime.clock.now())
+        runtime.workers.wake()
+        if item.error is not None:
             # Telegram re-delivers until a 2xx and holds the updates behind it meanwhile:
             # an update we can never read is acknowledged and set aside, not retried.
-            log.error("update_id=%s skipped: cannot be parsed: %r", update_id, exc)
-            await _note_ops(runtime, f"update_id={update_id} skipped: cannot be parsed: {exc!r}")
-            return web.Response(text="skipped")
-        # Telegram re-delivers an update whose answer was late while the first handling
-        # may still be running: the second delivery waits for that one instead of
-        # handling it again (the processed log only knows finished work).
-        running = in_flight.get(update.update_id)
-        if running is None:
-            running = asyncio.ensure_future(
-                process_once(runtime.application, runtime.db, runtime.clock, update)
-            )
-            in_flight[update.update_id] = running
-            running.add_done_callback(lambda _: in_flight.pop(update.update_id, None))
-        # Shielded: a delivery whose connection drops must not cancel the work halfway.
-        await asyncio.shield(running)
+            await note_ops(runtime.application.bot, settings.ops_chat_id, set_aside_note(item))
+            return web.Response(text="set aside")
         return web.Response(text="ok")
 
-    return web.post(path, receive)
+    return web.post(path, deliver)
 
 
 async def register_webhook(runtime: Runtime) -> None:

@@ -329,8 +329,9 @@ async def import_document(update: Update, ctx: Ctx) -> None:
     if (document.file_size or 0) > MAX_IMPORT_MB * 1024 * 1024:
         await reply(update, ctx.t("admin.import_too_big", max_mb=MAX_IMPORT_MB))
         return
-    # The poller takes the next updates only after this returns, so the file is read in
-    # the background: nobody waits for it. Application.stop() waits for the task.
+    # This chat's next update is handled only after this returns (the inbox keeps a
+    # chat's order), so the file is read in the background: nobody waits for it.
+    # Application.stop() waits for the task.
     ctx.application.create_task(
         _import(update, ctx, actor, document), update=update, name=f"import:{message.chat_id}"
     )

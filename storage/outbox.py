@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from storage.rows import Repository, Row, from_db_time, to_db_time
@@ -55,6 +55,68 @@ class OutboxRepository(Repository):
         )
         return [_to_item(r) for r in rows]
 
+    async def claim_due(
+        self, sender: str, now: datetime, limit: int, lease_s: float
+    ) -> list[OutboxItem]:
+        """Mark up to ``limit`` due messages as being sent by ``sender``, with a lease.
+
+        Two senders never hold one message, and a chat being sent by another sender is
+        left to it, so a chat's messages keep their order. Run it in ``db.claim()``.
+        """
+        at = to_db_time(now)
+        pick = (
+            "SELECT o.id FROM outbox o"
+            " WHERE ((o.status = 'pending' AND o.not_before <= ?)"
+            "  OR (o.status = 'sending' AND o.lease_until < ?))"
+            " AND NOT EXISTS (SELECT 1 FROM outbox s WHERE s.chat_id = o.chat_id"
+            "  AND s.status = 'sending' AND s.lease_until >= ? AND s.sender <> ?)"
+            " ORDER BY o.not_before, o.id LIMIT ?"
+        )
+        if self._dialect == "postgresql":
+            pick += " FOR UPDATE SKIP LOCKED"
+        rows = await self._all(
+            "UPDATE outbox SET status = 'sending', sender = ?, lease_until = ?"
+            f" WHERE id IN ({pick}) RETURNING *",
+            (
+                sender,
+                to_db_time(now + timedelta(seconds=lease_s)),
+                at,
+                at,
+                at,
+                sender,
+                limit,
+            ),
+        )
+        items = [_to_item(r) for r in rows]
+        return sorted(items, key=lambda i: (i.not_before, i.id))
+
+    async def release(self, item_ids: list[int], sender: str) -> int:
+        """Hand back claimed messages this sender did not get to (due again at once)."""
+        if not item_ids:
+            return 0
+        return await self._exec(
+            "UPDATE outbox SET status = 'pending', sender = NULL, lease_until = NULL"
+            f" WHERE id IN {self._json_ids()} AND status = 'sending' AND sender = ?",
+            (json.dumps(item_ids), sender),
+        )
+
+    async def requeue_sending(self) -> int:
+        """Every claimed message back to pending: for a database only this process uses
+        (SQLite), whose senders all died with the last run."""
+        return await self._exec(
+            "UPDATE outbox SET status = 'pending', sender = NULL, lease_until = NULL"
+            " WHERE status = 'sending'"
+        )
+
+    async def unsettled(self, now: datetime) -> int:
+        """How many messages are due now or being sent."""
+        found = await self._scalar(
+            "SELECT COUNT(*) FROM outbox WHERE (status = 'pending' AND not_before <= ?)"
+            " OR status = 'sending'",
+            (to_db_time(now),),
+        )
+        return int(found or 0)
+
     async def next_due_at(self) -> datetime | None:
         value = await self._scalar("SELECT MIN(not_before) FROM outbox WHERE status = 'pending'")
         return None if value is None else from_db_time(value)
@@ -67,15 +129,16 @@ class OutboxRepository(Repository):
 
     async def retry_later(self, item_id: int, not_before: datetime, error: str) -> None:
         await self._exec(
-            "UPDATE outbox SET attempts = attempts + 1, not_before = ?, last_error = ? "
-            "WHERE id = ?",
+            "UPDATE outbox SET status = 'pending', attempts = attempts + 1, not_before = ?,"
+            " last_error = ? WHERE id = ?",
             (to_db_time(not_before), error[:500], item_id),
         )
 
     async def postpone(self, item_id: int, not_before: datetime) -> None:
         """Flood control pushed it back; that is not a failed attempt."""
         await self._exec(
-            "UPDATE outbox SET not_before = ? WHERE id = ?", (to_db_time(not_before), item_id)
+            "UPDATE outbox SET status = 'pending', not_before = ? WHERE id = ?",
+            (to_db_time(not_before), item_id),
         )
 
     async def hold_chat(self, chat_id: int, after_id: int, not_before: datetime) -> int:
@@ -86,7 +149,7 @@ class OutboxRepository(Repository):
         """
         return await self._exec(
             "UPDATE outbox SET not_before = ? WHERE not_before < ?"
-            " AND chat_id = ? AND status = 'pending' AND id > ?",
+            " AND chat_id = ? AND status IN ('pending', 'sending') AND id > ?",
             (to_db_time(not_before), to_db_time(not_before), chat_id, after_id),
         )
 
@@ -113,7 +176,7 @@ class OutboxRepository(Repository):
     async def skip_chat(self, chat_id: int, status: str) -> int:
         """Stop everything queued for a chat that can no longer be reached."""
         return await self._exec(
-            "UPDATE outbox SET status = ? WHERE chat_id = ? AND status = 'pending'",
+            "UPDATE outbox SET status = ? WHERE chat_id = ? AND status IN ('pending', 'sending')",
             (status, chat_id),
         )
 

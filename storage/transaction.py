@@ -16,7 +16,9 @@ from storage.digest_prefs import DigestPrefRepository
 from storage.drafts import DraftRepository
 from storage.groups import GroupRepository
 from storage.household_ratings import HouseholdRatingRepository
+from storage.inbox import InboxRepository
 from storage.inspections import InspectionRepository
+from storage.leases import LeaseRepository
 from storage.ledgers import LedgerQueries
 from storage.open311 import Open311Repository
 from storage.outbox import OutboxRepository
@@ -84,6 +86,14 @@ class Transaction:
     @cached_property
     def updates(self) -> UpdateLog:
         return UpdateLog(self.conn)
+
+    @cached_property
+    def inbox(self) -> InboxRepository:
+        return InboxRepository(self.conn)
+
+    @cached_property
+    def leases(self) -> LeaseRepository:
+        return LeaseRepository(self.conn)
 
     @cached_property
     def occurrences(self) -> OccurrenceLog:

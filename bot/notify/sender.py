@@ -3,6 +3,10 @@
 A row leaves 'pending' only when Telegram accepted it (sent), when the chat can no
 longer be reached (blocked), or after repeated failures (failed). 429 postpones
 without counting as a failed attempt; 5xx and timeouts back off.
+
+Each pass claims what is due ('sending', under a lease, storage/outbox.py), so several
+senders — one per process — never send one message twice; what a pass does not get to
+is handed back at its end, and a dead sender's claims are due again once its lease ends.
 """
 
 from __future__ import annotations
@@ -33,6 +37,9 @@ Unreachable = Callable[[Transaction, int, datetime], Awaitable[object]]
 
 MAX_ATTEMPTS = 8
 IDLE_WAIT_S = 5.0
+CLAIM_LIMIT = 200
+# A pass ends by half its lease, so nothing it holds is taken over while it sends.
+CLAIM_LEASE_S = 60.0
 
 
 class OutboxSender:
@@ -48,8 +55,11 @@ class OutboxSender:
         pacer: Pacer | None = None,
         renderers: Mapping[str, Callable[[dict[str, Any]], Awaitable[str]]] | None = None,
         on_unreachable: Unreachable | None = None,
+        name: str = "outbox",
     ) -> None:
         self.bot = bot
+        # Whose claims these are, among the processes sharing the database.
+        self.name = name
         self.db = db
         self.clock = clock
         self.ready = ready
@@ -97,22 +107,39 @@ class OutboxSender:
 
     async def drain_once(self) -> bool:
         """Send what is due and allowed now; True if anything was sent."""
-        async with self.db.read() as tx:
-            items = await tx.outbox.due(self.clock.now(), limit=200)
+        async with self.db.claim() as tx:
+            items = await tx.outbox.claim_due(
+                self.name, self.clock.now(), CLAIM_LIMIT, CLAIM_LEASE_S
+            )
+        if not items:
+            return False
+        loop = asyncio.get_running_loop()
+        ends = loop.time() + CLAIM_LEASE_S / 2
         sent_any = False
         self._paused_now = set()
-        for item in items:
-            if item.chat_id in self._paused_now:
-                continue  # blocked, or held back after a 429 or an error, during this pass
-            loop_now = asyncio.get_running_loop().time()
-            wait = self.pacer.ready_at(item.chat_id, loop_now) - loop_now
-            if wait > 0:
-                if wait > 1.0:
-                    continue  # another chat's message can go meanwhile
-                await asyncio.sleep(wait)
-            if await self._send(item):
-                sent_any = True
+        try:
+            for item in items:
+                if item.chat_id in self._paused_now or loop.time() > ends:
+                    # blocked, or held back after a 429 or an error, during this pass
+                    continue
+                loop_now = loop.time()
+                wait = self.pacer.ready_at(item.chat_id, loop_now) - loop_now
+                if wait > 0:
+                    if wait > 1.0:
+                        continue  # another chat's message can go meanwhile
+                    await asyncio.sleep(wait)
+                if await self._send(item):
+                    sent_any = True
+        finally:
+            # Shielded: a stop mid-pass still hands back what it did not send.
+            await asyncio.shield(self._hand_back(items))
         return sent_any
+
+    async def _hand_back(self, items: list[OutboxItem]) -> None:
+        """Release the claimed messages this pass did not settle (the settled ones are no
+        longer 'sending', so the release passes them by)."""
+        async with self.db.claim() as tx:
+            await tx.outbox.release([i.id for i in items], self.name)
 
     async def _send(self, item: OutboxItem) -> bool:
         loop = asyncio.get_running_loop()

@@ -275,7 +275,7 @@ class RhythmService(Service):
         sent = 0
         for announcement in await tx.announcements.unreported():
             delivery = await tx.announcements.delivery(announcement.id)
-            if delivery.get("pending", 0):
+            if delivery.get("pending", 0) or delivery.get("sending", 0):
                 continue
             creator = await tx.people.get(announcement.created_by)
             await messages.to_person(

@@ -1,5 +1,5 @@
-"""End-to-end harness: the real bot (PTB Application, our poller, outbox, services) polls
-bot/sandbox over HTTP on 127.0.0.1; scripted people talk to it."""
+"""End-to-end harness: the real bot (PTB Application, our poller, inbox workers, outbox,
+services) polls bot/sandbox over HTTP on 127.0.0.1; scripted people talk to it."""
 
 from __future__ import annotations
 
@@ -21,10 +21,25 @@ from bot.notify.pacing import Limits
 from bot.sandbox import FloodLimits, Sandbox, SentMessage, SimUser
 from bot.services.container import Services
 from bot.services.invites import INVITE_PREFIX
+from bot.workers import LEASE_S
 from tests import backend
 from tests.factories import SAMPLE_YAML, T0, TOKEN
 
 ADMIN_ID = 9001
+
+
+async def settle(sandbox: Sandbox, runtime: Runtime, wait_s: float = 20.0) -> None:
+    """Until the bot has handled every update (the inbox is empty, not only Telegram's
+    queue: updates are confirmed once stored) and the outbox is drained."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait_s
+    while loop.time() < deadline:
+        await sandbox.wait_idle(timeout=10)
+        if await runtime.settled():
+            await sandbox.wait_idle(timeout=10)
+            return
+        await asyncio.sleep(0.05)
+    raise TimeoutError("the inbox or the outbox did not drain")
 
 
 @dataclass
@@ -43,19 +58,8 @@ class Harness:
         return self.runtime.services
 
     async def settle(self, wait_s: float = 20.0) -> None:
-        """Until the bot has handled everything and the outbox is drained."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + wait_s
-        while loop.time() < deadline:
-            await self.sandbox.wait_idle(timeout=10)
-            async with self.services.db.read() as tx:
-                due = await tx.outbox.due(self.clock.now())
-            if not due:
-                await self.sandbox.wait_idle(timeout=10)
-                return
-            self.services.outbox_ready.set()
-            await asyncio.sleep(0.1)
-        raise TimeoutError("outbox did not drain")
+        """Until the bot has handled every update and the outbox is drained."""
+        await settle(self.sandbox, self.runtime, wait_s)
 
     async def edited(self, message: SentMessage, text: str, wait_s: float = 5.0) -> SentMessage:
         """Wait until the bot edits ``message`` to contain ``text``."""
@@ -123,6 +127,7 @@ async def running_harness(
     admin_name: str = "刘主任",
     admin_language: str = "zh-hans",
     first_update_id: int = 1,
+    inbox_lease_s: float = LEASE_S,
     **settings: Any,
 ) -> AsyncIterator[Harness]:
     """The bot on the simulator with the sample community imported and an admin signed in.
@@ -130,7 +135,8 @@ async def running_harness(
     ``tick=False`` pauses the minute tick, for tests that run it in step themselves;
     ``plan`` and the admin's name and language let a test run another community;
     ``first_update_id`` continues an earlier run's updates, as Telegram's ids only grow;
-    ``settings`` are passed on to Settings (the web port, say).
+    ``settings`` are passed on to Settings (the web port, say); ``inbox_lease_s`` shortens
+    how long a dead worker's update waits to be taken over.
     """
     clock = Clock(T0)
     sandbox = Sandbox(
@@ -149,7 +155,11 @@ async def running_harness(
         **({"database_url": backend.database_url()} | settings),
     )
     runtime = await start_bot(
-        settings, clock, poll_timeout=1, outbox_limits=Limits(per_chat_interval_s=0.0)
+        settings,
+        clock,
+        poll_timeout=1,
+        outbox_limits=Limits(per_chat_interval_s=0.0),
+        inbox_lease_s=inbox_lease_s,
     )
     try:
         if not tick:
@@ -161,7 +171,7 @@ async def running_harness(
         summary = await services.communities.apply_plan(load_plan(plan))
         admin = sandbox.add_user(admin_name, user_id=ADMIN_ID, language_code=admin_language)
         await admin.send("/start")
-        await sandbox.wait_idle(timeout=10)
+        await settle(sandbox, runtime)
         _, person = await services.people.identify(ADMIN_ID, admin_name, admin_language, True)
         await services.people.choose_community(person, summary.community.id)
         actor, person = await services.people.identify(ADMIN_ID, admin_name, admin_language, True)

@@ -102,10 +102,9 @@ OTHER_COMMUNITY = ("bieyuan", "别苑社区")
 async def settle(h: Harness, wait_s: float = 20.0) -> None:
     """``Harness.settle`` with a shorter quiet period, and the minute tick run in step.
 
-    Our poller confirms an update only after its handlers returned, so "no update
-    pending, no request in flight" already means the handling is over; the quiet period
-    only has to bridge the outbox sender's hops between the database and the Bot API,
-    and the pending-outbox check below catches those anyway.
+    Our poller confirms an update once it is stored in the inbox, so the check below
+    also waits for the inbox to be empty; the quiet period only has to bridge the
+    outbox sender's hops between the database and the Bot API.
 
     The bot's tick (reminders, the rhythm, announcement reports) is paused in this
     module and run here instead: whatever a case sets off in the background then happens
@@ -123,20 +122,22 @@ async def settle(h: Harness, wait_s: float = 20.0) -> None:
             await asyncio.sleep(0.05)
             continue
         if not ticked:
+            async with h.services.db.read() as tx:
+                handling = await tx.inbox.unfinished()
+            if handling:
+                await asyncio.sleep(0.02)
+                continue
             await tick_all(h.services)
             ticked = True
-        async with h.services.db.read() as tx:
-            due = await tx.outbox.due(h.clock.now())
-        if not due:
+        if await h.runtime.settled():
             await h.sandbox.wait_idle(timeout=10, quiet=0.05)
             return
-        h.services.outbox_ready.set()
         await asyncio.sleep(0.05)
-    raise TimeoutError("outbox did not drain")
+    raise TimeoutError("the inbox or the outbox did not drain")
 
 
 def _importing() -> bool:
-    """An /import is still reading its file: a task the poller does not wait for."""
+    """An /import is still reading its file: a task the inbox worker does not wait for."""
     return any(
         task.get_name().startswith("import:") and not task.done() for task in asyncio.all_tasks()
     )

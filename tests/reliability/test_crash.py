@@ -103,7 +103,9 @@ async def _start_bot(env: dict[str, str], log: Path) -> asyncio.subprocess.Proce
 def _pending_outbox(db: Path) -> int:
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         return int(
-            conn.execute("SELECT COUNT(*) FROM outbox WHERE status = 'pending'").fetchone()[0]
+            conn.execute(
+                "SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')"
+            ).fetchone()[0]
         )
 
 

@@ -82,8 +82,8 @@ async def test_a_bad_update_between_two_good_ones_then_sigterm(tmp_path: Path) -
             await sandbox.wait_until(lambda: _welcomed(first) and _welcomed(second), timeout=60)
             await sandbox.wait_until(lambda: len(ops.inbox) >= 3, timeout=30)
             notes = [m.text or "" for m in ops.inbox]
-            assert any(f"update_id={no_date['update_id']} skipped" in n for n in notes)
-            assert any(f"update_id={wrong_type['update_id']} skipped" in n for n in notes)
+            assert any(f"update_id={no_date['update_id']} set aside" in n for n in notes)
+            assert any(f"update_id={wrong_type['update_id']} set aside" in n for n in notes)
             await sandbox.wait_idle(timeout=30)
             assert sandbox.pending_updates == []
 

@@ -18,6 +18,7 @@ def test_defaults_follow_the_operating_contract() -> None:
     assert settings.timezone == "Asia/Shanghai"
     assert settings.admins == frozenset()
     assert settings.now is None
+    assert settings.workers == 4
 
 
 def test_all_variables_are_read() -> None:
@@ -29,8 +30,10 @@ def test_all_variables_are_read() -> None:
             "JIAYUAN_ADMINS": "1, 2,3",
             "JIAYUAN_TZ": "Asia/Urumqi",
             "JIAYUAN_NOW": "2026-12-18T08:00:00+08:00",
+            "JIAYUAN_WORKERS": "8",
         }
     )
+    assert settings.workers == 8
     assert settings.api_url == "http://127.0.0.1:8081"
     assert settings.admins == frozenset({1, 2, 3})
     assert settings.timezone == "Asia/Urumqi"
@@ -47,6 +50,8 @@ def test_all_variables_are_read() -> None:
         ({"BOT_TOKEN": TOKEN, "JIAYUAN_NOW": "yesterday"}, "JIAYUAN_NOW"),
         ({"BOT_TOKEN": TOKEN, "JIAYUAN_NOW": "2026-12-18T08:00:00"}, "JIAYUAN_NOW"),
         ({"BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": "ftp://x"}, "TELEGRAM_API_URL"),
+        ({"BOT_TOKEN": TOKEN, "JIAYUAN_WORKERS": "0"}, "JIAYUAN_WORKERS"),
+        ({"BOT_TOKEN": TOKEN, "JIAYUAN_WORKERS": "many"}, "JIAYUAN_WORKERS"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], names: str) -> None:
