@@ -40,6 +40,7 @@ class Moved:
     vacuum_s: float
     counts: list[Any]  # storage.transfer.TableCount
     size_bytes: int
+    version: str
 
 
 async def move(sqlite_path: Path, url: str) -> Moved:
@@ -55,9 +56,12 @@ async def move(sqlite_path: Path, url: str) -> Moved:
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
         await conn.execute("VACUUM (ANALYZE)")
         vacuumed = time.perf_counter() - began
-        cur = await conn.execute("SELECT pg_database_size(current_database())")
+        cur = await conn.execute(
+            "SELECT pg_database_size(current_database()), current_setting('server_version')"
+        )
         row = await cur.fetchone()
-    return Moved(moved, vacuumed, counts, int(row[0]) if row else 0)
+    assert row is not None
+    return Moved(moved, vacuumed, counts, int(row[0]), str(row[1]).split()[0])
 
 
 @contextmanager
@@ -163,9 +167,3 @@ async def hop_costs(db: Any, url: str, samples: int = 500) -> dict[str, list[flo
             await tx.conn.fetch_all("SELECT 1")
         out["read()"].append(time.perf_counter() - began)
     return out
-
-
-def server_version() -> str:
-    from tests.postgres_cluster import server_bin_dir
-
-    return server_bin_dir().parent.name
