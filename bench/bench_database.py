@@ -1,6 +1,6 @@
 """The database at district scale: the queries behind /tickets, /my and the minute tick.
 
-    python bench/bench_database.py [--quick]
+    python bench/bench_database.py [--quick] [--postgresql]
 
 A district is generated straight into a migrated database (``storage.database.Database``
 creates and migrates it; rows go in with plain sqlite3 ``executemany``): 100 communities,
@@ -22,6 +22,12 @@ Baseline: ``TicketRepository.get`` by primary key, same path, same session.
 Each measured call's SQL is captured and run through EXPLAIN QUERY PLAN; a full SCAN of a
 table with more than 10,000 rows is flagged. The proposed indexes are then created in
 this throw-away database only and the affected queries measured again.
+
+--postgresql: the generated district is also moved (``storage.transfer``) into a
+throwaway PostgreSQL server, and the same calls, with the same samples, are measured on
+both backends in the same session; the report puts them side by side (section 3b of
+BENCHMARKS.md), with PostgreSQL's own EXPLAIN of every statement (Seq Scans of large
+tables flagged), a rewritten /my statement and a partial index tried there.
 """
 
 from __future__ import annotations
