@@ -51,10 +51,18 @@ PACKAGES = (
 # --------------------------------------------------------------------------- arguments
 
 
-def parse_args(description: str, argv: Sequence[str] | None = None) -> argparse.Namespace:
+def parse_args(
+    description: str, argv: Sequence[str] | None = None, *, postgresql: bool = False
+) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a fast check")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
+    if postgresql:
+        parser.add_argument(
+            "--postgresql",
+            action="store_true",
+            help="also on a throwaway PostgreSQL server, side by side with SQLite",
+        )
     return parser.parse_args(argv)
 
 
