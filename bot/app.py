@@ -24,6 +24,7 @@ from bot.domain.models import Language
 from bot.health import Heartbeat
 from bot.i18n import t
 from bot.leader import Leader
+from bot.notify.budget import Budget, MemoryBudget, SharedBudget
 from bot.notify.pacing import Limits, Pacer
 from bot.notify.ratelimit import SharedRateLimiter
 from bot.notify.sender import OutboxSender
@@ -70,7 +71,10 @@ GROUP_COMMANDS = ("report", "bind", "help")
 
 
 def build_application(
-    settings: Settings, services: Services, pacer: Pacer | None = None
+    settings: Settings,
+    services: Services,
+    pacer: Pacer | None = None,
+    budget: Budget | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The PTB Application with every handler, in the groups STYLE.md describes.
 
@@ -84,7 +88,7 @@ def build_application(
         .defaults(Defaults(parse_mode=ParseMode.HTML, do_quote=False))
         .context_types(ContextTypes(context=Ctx))
         # Replies draw on the outbox's pacer; the outbox's own sends pass it by.
-        .rate_limiter(SharedRateLimiter(pacer or Pacer()))
+        .rate_limiter(SharedRateLimiter(pacer or Pacer(), budget=budget))
         # No Updater: our Poller confirms offsets only once the updates are stored.
         .updater(None)
         .concurrent_updates(False)
@@ -228,7 +232,11 @@ async def start_bot(
     await db.connect()
     services = Services.build(settings, db, clock)
     pacer = Pacer(outbox_limits)
-    application = build_application(settings, services, pacer)
+    # Processes sharing a database share the token's sending budget through it.
+    budget: Budget = (
+        SharedBudget(db, pacer.limits) if db.dialect == "postgresql" else MemoryBudget(pacer)
+    )
+    application = build_application(settings, services, pacer, budget)
     background: list[asyncio.Task[None]] = []
     try:
         await application.initialize()
@@ -281,6 +289,7 @@ async def start_bot(
         services.outbox_ready,
         data_dir=settings.data_dir,
         pacer=pacer,
+        budget=budget,
         renderers={"notice": services.notices.image_path},
         on_unreachable=reach.person_unreachable,
         name=name,

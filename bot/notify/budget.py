@@ -9,6 +9,7 @@ second per chat) belong to the token, not to a process. One process paces itself
 from __future__ import annotations
 
 import asyncio
+import math
 from typing import Protocol
 
 from bot.notify.pacing import Limits, Pacer
@@ -83,7 +84,7 @@ class SharedBudget:
                         wait := await tx.send_slots.take(f"chat:{chat_id}", spacing)
                     ):
                         raise _NotYet(wait)
-                if self.limits.overall_per_s > 0:
+                if 0 < self.limits.overall_per_s < math.inf:
                     wait = await tx.send_slots.take("all", 1.0 / self.limits.overall_per_s)
                     if wait:
                         raise _NotYet(wait)

@@ -18,6 +18,7 @@ from typing import Any
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from bot.notify.budget import Budget, MemoryBudget, wait_turn
 from bot.notify.pacing import Pacer, retry_after_seconds
 
 log = logging.getLogger(__name__)
@@ -53,8 +54,12 @@ Result = bool | dict[str, Any] | list[dict[str, Any]]
 
 
 class SharedRateLimiter(BaseRateLimiter[dict[str, Any]]):
-    def __init__(self, pacer: Pacer, *, max_retries: int = 2) -> None:
+    def __init__(
+        self, pacer: Pacer, *, max_retries: int = 2, budget: Budget | None = None
+    ) -> None:
         self.pacer = pacer
+        # The pacer in memory, or the budget in the database the processes share.
+        self.budget: Budget = budget or MemoryBudget(pacer)
         self.max_retries = max_retries
 
     async def initialize(self) -> None:
@@ -88,20 +93,12 @@ class SharedRateLimiter(BaseRateLimiter[dict[str, Any]]):
                     raise
                 attempt += 1
                 delay = retry_after_seconds(exc.retry_after)
-                loop = asyncio.get_running_loop()
-                self.pacer.hold(chat_id, loop.time() + delay)
+                await self.budget.hold(chat_id, delay)
                 log.info("flood wait %s chat_id=%s retry_after=%s", endpoint, chat_id, delay)
                 await asyncio.sleep(delay)
 
     async def _wait_turn(self, chat_id: int) -> None:
         """Sleep until the shared budget allows a message to ``chat_id``, then spend it."""
-        loop = asyncio.get_running_loop()
-        while True:
-            now = loop.time()
-            # A reply in a private chat answers the user's own message: Telegram's
-            # one-a-second guidance is for unsolicited messages, so only groups keep it.
-            ready = self.pacer.ready_at(chat_id, now, per_chat=chat_id < 0)
-            if ready <= now:
-                self.pacer.sent(chat_id, now)
-                return
-            await asyncio.sleep(ready - now)
+        # A reply in a private chat answers the user's own message: Telegram's
+        # one-a-second guidance is for unsolicited messages, so only groups keep it.
+        await wait_turn(self.budget, chat_id, per_chat=chat_id < 0)

@@ -24,6 +24,7 @@ from telegram.ext import ExtBot
 
 from bot.clock import Clock
 from bot.keyboards import stored
+from bot.notify.budget import Budget, MemoryBudget
 from bot.notify.pacing import Limits, Pacer, retry_after_seconds
 from bot.notify.ratelimit import ALREADY_PACED
 from storage.database import Database
@@ -53,6 +54,7 @@ class OutboxSender:
         data_dir: Path,
         limits: Limits | None = None,
         pacer: Pacer | None = None,
+        budget: Budget | None = None,
         renderers: Mapping[str, Callable[[dict[str, Any]], Awaitable[str]]] | None = None,
         on_unreachable: Unreachable | None = None,
         name: str = "outbox",
@@ -66,6 +68,8 @@ class OutboxSender:
         self.data_dir = data_dir
         # Shared with the replies' rate limiter when the app builds both: one budget.
         self.pacer = pacer or Pacer(limits)
+        # Where sending turns are taken: this pacer, or the database several processes share.
+        self.budget: Budget = budget or MemoryBudget(self.pacer)
         # Kinds whose picture is drawn just before sending (kind → path under data_dir).
         self.renderers = dict(renderers or {})
         # Runs in the transaction that gives the chat up: who else must now be told.
@@ -122,18 +126,25 @@ class OutboxSender:
                 if item.chat_id in self._paused_now or loop.time() > ends:
                     # blocked, or held back after a 429 or an error, during this pass
                     continue
-                loop_now = loop.time()
-                wait = self.pacer.ready_at(item.chat_id, loop_now) - loop_now
-                if wait > 0:
-                    if wait > 1.0:
-                        continue  # another chat's message can go meanwhile
-                    await asyncio.sleep(wait)
+                if not await self._take_turn(item.chat_id):
+                    continue  # another chat's message can go meanwhile
                 if await self._send(item):
                     sent_any = True
         finally:
             # Shielded: a stop mid-pass still hands back what it did not send.
             await asyncio.shield(self._hand_back(items))
         return sent_any
+
+    async def _take_turn(self, chat_id: int) -> bool:
+        """Spend a sending turn for ``chat_id``, waiting up to a second for it."""
+        for _ in range(3):
+            wait = await self.budget.try_send(chat_id)
+            if not wait:
+                return True
+            if wait > 1.0:
+                return False
+            await asyncio.sleep(wait)
+        return False
 
     async def _hand_back(self, items: list[OutboxItem]) -> None:
         """Release the claimed messages this pass did not settle (the settled ones are no
@@ -142,13 +153,12 @@ class OutboxSender:
             await tx.outbox.release([i.id for i in items], self.name)
 
     async def _send(self, item: OutboxItem) -> bool:
-        loop = asyncio.get_running_loop()
         now = self.clock.now()
         try:
             await self._deliver(item)
         except RetryAfter as exc:
             delay = retry_after_seconds(exc.retry_after)
-            self.pacer.hold(item.chat_id, loop.time() + delay)
+            await self.budget.hold(item.chat_id, delay)
             until = now + timedelta(seconds=delay)
             async with self.db.transaction() as tx:
                 await tx.outbox.postpone(item.id, until)
@@ -178,7 +188,6 @@ class OutboxSender:
             error = f"{type(exc).__name__}: {exc}"
             await self._update(lambda tx: tx.outbox.give_up(item.id, "failed", error))
             return False
-        self.pacer.sent(item.chat_id, loop.time())
         await self._update(lambda tx: tx.outbox.mark_sent(item.id, self.clock.now()))
         self.delivered += 1
         return True

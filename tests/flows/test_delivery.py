@@ -10,7 +10,7 @@ from typing import Any
 from bot.app import start_bot
 from bot.notify.pacing import Limits
 from bot.sandbox import FloodLimits
-from storage.database import SqliteDatabase
+from storage.database import open_database
 from tests.flows.conftest import Harness
 from tests.flows.reporting import file_report, has, jpeg, ticket_message, with_button
 
@@ -53,7 +53,8 @@ async def test_a_report_handled_again_after_a_crash_makes_one_ticket(harness: Ha
     await asyncio.sleep(0.3)
     await harness.runtime.stop()
     assert not harness.sandbox.pending_updates, "Telegram was told once it was stored"
-    async with SqliteDatabase(harness.runtime.settings.database_path) as db, db.read() as tx:
+    settings = harness.runtime.settings
+    async with open_database(settings.database_url, settings.database_path) as db, db.read() as tx:
         assert await tx.inbox.unfinished() == 1, "the submit press was never finished"
 
     harness.runtime = await start_bot(

@@ -14,7 +14,7 @@ from telegram import Update
 from telegram.ext import TypeHandler
 
 from bot.sandbox import SimUser
-from storage.database import SqliteDatabase
+from storage.database import open_database
 from storage.inbox import MAX_ATTEMPTS
 from tests.flows.conftest import Harness, running_harness
 
@@ -190,7 +190,7 @@ async def test_stopping_mid_handling_hands_the_update_back_for_the_next_start(
     await harness.runtime.stop()
     assert loop.time() - began < 7.0, "the stop stays within its bound"
     assert user.inbox == []
-    path = harness.runtime.settings.database_path
-    async with SqliteDatabase(path) as db, db.read() as tx:
+    settings = harness.runtime.settings
+    async with open_database(settings.database_url, settings.database_path) as db, db.read() as tx:
         counts = await tx.inbox.counts()
     assert counts.get("waiting") == 1 and "working" not in counts, counts

@@ -32,7 +32,7 @@ NUMBER = re.compile(r"\d{4}-\d{4}")
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs SIGKILL")
 
 
-async def _seed(data_dir: Path) -> tuple[list[int], list[str]]:
+async def _seed(data_dir: Path, residents: int = RESIDENTS) -> tuple[list[int], list[str]]:
     """The sample community, its three cadres signed in, and 200 residents at home."""
     services = await open_services(data_dir)
     summary = await services.communities.apply_plan(load_plan(SAMPLE_YAML))
@@ -48,7 +48,7 @@ async def _seed(data_dir: Path) -> tuple[list[int], list[str]]:
         cadre_ids.append(telegram_id)
     buildings = await services.people.buildings(summary.community.id)
     names = [b.name for b, _ in buildings]
-    for i in range(RESIDENTS):
+    for i in range(residents):
         _, person = await services.people.identify(6000 + i, f"居民{i}", "zh", False)
         await services.people.choose_community(person, summary.community.id)
         _, person = await services.people.identify(6000 + i, f"居民{i}", "zh", False)

@@ -157,7 +157,7 @@ async def test_three_processes_lose_nothing_when_killed_at_random(
 ) -> None:
     backend.use(pg_database)
     try:
-        cadre_ids, building_names = await _seed(tmp_path)
+        cadre_ids, building_names = await _seed(tmp_path, RESIDENTS)
     finally:
         backend.use(None)
     rng = random.Random(20261206)
