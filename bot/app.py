@@ -312,6 +312,12 @@ async def start_bot(
     async def lead() -> None:
         if poller is not None:
             poller.start()
+        # A new leader ticks at once rather than at its own minute's phase: the last
+        # leader may have died just before its tick (the occurrence keys keep it once).
+        queue = application.job_queue
+        if queue is not None and not single_process:
+            for job in queue.get_jobs_by_name("tick"):
+                queue.run_once(job.callback, when=0.5, name="tick-on-lead")
 
     async def follow() -> None:
         if poller is not None:

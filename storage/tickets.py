@@ -198,9 +198,12 @@ class TicketRepository(Repository):
         return [_to_ticket(r) for r in rows]
 
     async def list_for_reporter(self, person_id: int, limit: int = 20) -> list[Ticket]:
+        # One id list from two index lookups: PostgreSQL reads the whole table for
+        # "reporter = ? OR id IN (…)" (bench/BENCHMARKS.md § 3b); both engines take this.
         rows = await self._all(
-            "SELECT * FROM tickets WHERE reporter_person_id = ? OR id IN "
-            "(SELECT ticket_id FROM ticket_supporters WHERE person_id = ?) "
+            "SELECT * FROM tickets WHERE id IN "
+            "(SELECT id FROM tickets WHERE reporter_person_id = ? "
+            "UNION ALL SELECT ticket_id FROM ticket_supporters WHERE person_id = ?) "
             "ORDER BY created_at DESC, id DESC LIMIT ?",
             (person_id, person_id, limit),
         )

@@ -40,7 +40,7 @@ MAX_ATTEMPTS = 8
 IDLE_WAIT_S = 5.0
 CLAIM_LIMIT = 200
 # A pass ends by half its lease, so nothing it holds is taken over while it sends.
-CLAIM_LEASE_S = 60.0
+CLAIM_LEASE_S = 20.0
 
 
 class OutboxSender:

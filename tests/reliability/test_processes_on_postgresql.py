@@ -26,6 +26,7 @@ from bot.importer import load_plan
 from bot.sandbox import FloodLimits, Sandbox, SimUser
 from tests import backend
 from tests.factories import SAMPLE_YAML, TOKEN, open_services
+from tests.flows.reporting import jpeg
 from tests.reliability.test_crash import _report, _seed, ticket_cards
 from tests.unit.services.test_reports_and_deadlines import at_local, file, resident
 
@@ -203,6 +204,10 @@ async def _seed_a_ticket_due_monday(tmp_path: Path) -> tuple[int, str]:
         await services.invites.redeem(cadre, z1)
         services.clock.set(at_local(2026, 11, 16, 10, 0))
         ticket = await file(services, await resident(services))
+        # The before-photo the seeded report names, for its rectification notice.
+        photo = tmp_path / "photos" / "aa" / ("a" * 64 + ".jpg")
+        photo.parent.mkdir(parents=True, exist_ok=True)
+        photo.write_bytes(jpeg())
     finally:
         await services.db.close()
     return 501, ticket.number
