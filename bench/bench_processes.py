@@ -145,6 +145,7 @@ async def bots(
 ) -> AsyncIterator[tuple[Any, Fleet, list[Any], list[Any], list[str]]]:
     from bot.sandbox import FloodLimits, Sandbox
 
+    data_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, at set-up
     cadre_ids, buildings = await seed(data_dir, setup.url, residents + 1)
     sandbox = await Sandbox(TOKEN, "jiayuan_bot", limits=FloodLimits.off()).start()
     env = {

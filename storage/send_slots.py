@@ -21,19 +21,26 @@ class SendSlotRepository(Repository):
     def _now(self) -> str:
         return _NOW[self._dialect]
 
-    async def take(self, key: str, spacing_s: float) -> float:
-        """Take the key's slot if it is due: 0.0; else the seconds until it will be."""
+    async def take(self, key: str, spacing_s: float, burst: int = 1) -> float:
+        """Take a turn on the key if it has one: 0.0; else the seconds until it will.
+
+        A turn every ``spacing_s`` on average, with up to ``burst`` at once after a quiet
+        spell (the generic cell rate algorithm: ``next_at`` is when the key would be
+        caught up; a turn is allowed while that is at most ``burst - 1`` spacings ahead).
+        """
         now = self._now
+        greatest = "GREATEST" if self._dialect == "postgresql" else "MAX"
+        tolerance = spacing_s * (burst - 1)
         taken = await self._all(
             f"INSERT INTO send_slots AS s (key, next_at) VALUES (?, {now} + ?) "
-            f"ON CONFLICT (key) DO UPDATE SET next_at = {now} + ? WHERE s.next_at <= {now} "
-            "RETURNING next_at",
-            (key, spacing_s, spacing_s),
+            f"ON CONFLICT (key) DO UPDATE SET next_at = {greatest}(s.next_at, {now}) + ? "
+            f"WHERE s.next_at - {now} <= ? RETURNING next_at",
+            (key, spacing_s, spacing_s, tolerance),
         )
         if taken:
             return 0.0
-        wait = await self._scalar(f"SELECT next_at - {now} FROM send_slots WHERE key = ?", (key,))
-        return max(float(wait or 0.0), 0.0)
+        ahead = await self._scalar(f"SELECT next_at - {now} FROM send_slots WHERE key = ?", (key,))
+        return max(float(ahead or 0.0) - tolerance, 0.0)
 
     async def wait_for(self, key: str) -> float:
         """The seconds until the key's instant, without taking it (0.0 if it has come)."""

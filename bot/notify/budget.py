@@ -57,21 +57,25 @@ class _NotYet(Exception):
 class SharedBudget:
     """The budget every process of the bot draws on, as send slots in the database.
 
-    A group's slot is spaced 60/20 s, so it never exceeds 20 a minute (a little stricter
-    than Telegram's window, which would allow a burst of 20); a private chat's 1 s; the
-    bot's 1/30 s. A 429's hold is a key of its own, which replies respect too. Slots are
-    taken chat first, then the bot's; when the bot's is not free yet the chat's is given
-    back (the transaction rolls back), so no slot is wasted.
+    A group may send 10 at once and then one every 6 s, so no minute holds more than 20
+    (Telegram's limit); a private chat one a second; the bot one every 1/30 s. A 429's
+    hold is a key of its own, which replies respect too. Turns are taken chat first, then
+    the bot's; when the bot's is not free yet the chat's is given back (the transaction
+    rolls back), so no turn is wasted.
     """
 
     def __init__(self, db: Database, limits: Limits | None = None) -> None:
         self.db = db
         self.limits = limits or Limits()
 
-    def _chat_spacing(self, chat_id: int) -> float:
+    def _chat_turns(self, chat_id: int) -> tuple[float, int]:
+        """(spacing, burst) of a chat's turns. A group may take half its minute's 20 at
+        once and the rest spread out, so no 60 s window ever holds more than 20."""
         if chat_id < 0:
-            return max(self.limits.per_chat_interval_s, 60.0 / self.limits.per_group_per_minute)
-        return self.limits.per_chat_interval_s
+            half = max(self.limits.per_group_per_minute // 2, 1)
+            spacing = 60.0 / max(self.limits.per_group_per_minute - half, 1)
+            return max(spacing, self.limits.per_chat_interval_s), half
+        return self.limits.per_chat_interval_s, 1
 
     async def try_send(self, chat_id: int, *, per_chat: bool = True) -> float:
         try:
@@ -79,10 +83,9 @@ class SharedBudget:
                 if wait := await tx.send_slots.wait_for(f"hold:{chat_id}"):
                     raise _NotYet(wait)
                 if per_chat or chat_id < 0:
-                    spacing = self._chat_spacing(chat_id)
-                    if spacing > 0 and (
-                        wait := await tx.send_slots.take(f"chat:{chat_id}", spacing)
-                    ):
+                    spacing, burst = self._chat_turns(chat_id)
+                    key = f"chat:{chat_id}"
+                    if spacing > 0 and (wait := await tx.send_slots.take(key, spacing, burst)):
                         raise _NotYet(wait)
                 if 0 < self.limits.overall_per_s < math.inf:
                     wait = await tx.send_slots.take("all", 1.0 / self.limits.overall_per_s)

@@ -50,6 +50,10 @@ from tests.factories import EXAMPLES, SAMPLE_YAML, T0
 from tests.flows.conftest import ADMIN_ID, Harness, running_harness
 from tests.flows.reporting import jpeg
 
+# One bot serves the whole module (module-scoped), so it keeps the embedded default
+# rather than following each test's backend.
+pytestmark = pytest.mark.sqlite_only
+
 CORPUS = Path(__file__).parents[1] / "data" / "bad_inputs.yaml"
 CASES: list[dict[str, Any]] = yaml.safe_load(CORPUS.read_text(encoding="utf-8"))["cases"]
 

@@ -21,6 +21,10 @@ from tests.factories import SAMPLE_YAML
 from tests.flows.conftest import Harness, running_harness
 from tests.flows.reporting import has
 
+# One bot serves the whole module (module-scoped), so it keeps the embedded default
+# rather than following each test's backend.
+pytestmark = pytest.mark.sqlite_only
+
 # The harness's waits are bounds for a busy machine, not assertions of speed.
 IMPORT_WAIT_S = 60.0
 
