@@ -318,7 +318,7 @@ async def main() -> None:
     plan = Plan.for_mode(args.quick)
     hard_deadline(1500 if args.quick else 3600, "bench_processes")
     quiet_logs()
-    report = Report("bench/bench_processes.py", args.quick, "processes")
+    report = Report("bench_processes.py", args.quick, "Processes")
     cluster = Cluster().start()
     try:
         with tempfile.TemporaryDirectory(prefix="jiayuan-bench-") as tmp:
