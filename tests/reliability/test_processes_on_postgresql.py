@@ -93,11 +93,11 @@ def _leader_pid(url: str) -> int | None:
     return int(str(rows[0][0]).split(":")[1])
 
 
-async def _leader_within(url: str, seconds: float) -> int:
+async def _leader_within(url: str, seconds: float, *, other_than: int | None = None) -> int:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         leader = _leader_pid(url)
-        if leader is not None:
+        if leader is not None and leader != other_than:
             return leader
         await asyncio.sleep(0.2)
     raise AssertionError(f"no process took the lead within {seconds:.0f} s")
@@ -238,8 +238,8 @@ async def test_a_killed_leaders_polling_and_tick_move_to_another_process(
         await resident.send("/my")
         await resident.next_message(timeout=75)
         answered_after = time.monotonic() - killed_at
-        successor = _leader_pid(pg_database)
-        assert successor is not None and successor != leader
+        successor = await _leader_within(pg_database, 15.0, other_than=leader)
+        assert successor != leader
         assert answered_after <= 60, f"polling resumed {answered_after:.0f} s after the kill"
 
         def reminders() -> int:
