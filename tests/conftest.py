@@ -90,9 +90,29 @@ def pg_cluster() -> Iterator[Cluster]:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
+    _stop_leaked_sqlite_threads()
     if _ClusterState.cluster is not None:
         _ClusterState.cluster.stop()
         _ClusterState.cluster = None
+
+
+def _stop_leaked_sqlite_threads() -> None:
+    """aiosqlite's worker threads are not daemons: one connection a test left open keeps
+    the finished run from exiting at all. Stop them, and say so (the leak is a bug to find)."""
+    import gc
+    import warnings
+
+    import aiosqlite
+
+    leaked = [
+        obj
+        for obj in gc.get_objects()
+        if isinstance(obj, aiosqlite.Connection) and getattr(obj, "_running", False)
+    ]
+    for conn in leaked:
+        conn.stop()
+    if leaked:
+        warnings.warn(f"{len(leaked)} SQLite connection(s) left open by a test", stacklevel=1)
 
 
 @pytest.fixture(scope="session")
