@@ -149,12 +149,13 @@ async def _copy(
                     f"the target database is not empty (table {table} has rows); "
                     "jiayuan migrate --to copies into an empty database only"
                 )
+        order = copy_order(tables, references)
         async with raw.transaction():
-            for table, later in copy_order(tables, references):
+            for table, later in order:
                 columns = [r[1] for r in source.execute(f'PRAGMA table_info("{table}")')]
                 await _copy_table(source, cur, table, columns, later)
                 progress(table)
-            for table, later in copy_order(tables, references):
+            for table, later in order:
                 if later:
                     await _fill_in(source, cur, table, later)
             await _move_sequences(cur, tables)

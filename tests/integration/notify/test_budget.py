@@ -6,6 +6,8 @@ import asyncio
 import time
 from pathlib import Path
 
+import pytest
+
 from bot.notify.budget import MemoryBudget, SharedBudget, wait_turn
 from bot.notify.pacing import Limits, Pacer
 from storage.database import Database
@@ -58,6 +60,7 @@ async def test_a_flood_hold_stops_that_chat_for_every_process(tmp_path: Path) ->
         assert await other.try_send(43) == 0.0
 
 
+@pytest.mark.sqlite_only  # no database: once is enough
 async def test_the_memory_budget_paces_as_the_pacer_does() -> None:
     budget = MemoryBudget(Pacer(Limits()))
     assert await budget.try_send(7) == 0.0
