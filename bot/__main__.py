@@ -1,4 +1,4 @@
-"""The `jiayuan` command: run | demo | import | export | backup | migrate."""
+"""The `jiayuan` command: run | demo | import | export | bots | bind | backup | migrate."""
 
 from __future__ import annotations
 
@@ -68,6 +68,16 @@ def _parser() -> argparse.ArgumentParser:
         help="file to write (default: $JIAYUAN_DATA_DIR/exports/<code>-<what>-<month>.<fmt>)",
     )
     exp.set_defaults(func=_export)
+
+    bots = sub.add_parser("bots", help="which bot serves which community (a city's bots)")
+    bots.set_defaults(func=_bots)
+
+    bind = sub.add_parser("bind", help="move a community to another bot of the city")
+    bind.add_argument("code", help="the community's code")
+    bind.add_argument(
+        "--bot", type=int, default=None, help="the bot's id (default: BOT_TOKEN's bot)"
+    )
+    bind.set_defaults(func=_bind)
 
     backup = sub.add_parser("backup", help="consistent copy of the database, safe while running")
     backup.add_argument("path", type=Path)
@@ -150,6 +160,18 @@ def _export(args: argparse.Namespace) -> int:
 def _usage(message: str) -> int:
     print(f"jiayuan export: {message}", file=sys.stderr)
     return 2
+
+
+def _bots(args: argparse.Namespace) -> int:
+    from bot.cli_tasks import bots
+
+    return asyncio.run(bots(Settings.from_env(require_token=False)))
+
+
+def _bind(args: argparse.Namespace) -> int:
+    from bot.cli_tasks import bind
+
+    return asyncio.run(bind(Settings.from_env(require_token=False), args.code, args.bot))
 
 
 def _backup(args: argparse.Namespace) -> int:

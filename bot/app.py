@@ -190,6 +190,29 @@ class Runtime:
         log.info("bot stopped")
 
 
+async def adopt_communities(db: Database) -> None:
+    """Bind to this bot what no bot serves yet (storage/bots.py). A SQLite file has one
+    bot, so it takes everything: a token for a new bot keeps the file's communities."""
+    if db.bot_id is None:
+        return
+    async with db.transaction() as tx:
+        adopted = await tx.bots.adopt(db.bot_id, everything=db.dialect == "sqlite")
+        served = await tx.bots.served()
+    if adopted.communities or adopted.rows:
+        log.info(
+            "bot %s adopted communities=%s rows=%s", db.bot_id, adopted.communities, adopted.rows
+        )
+    mine = [b for b in served if b.bot_id == db.bot_id]
+    others = [b for b in served if b.bot_id != db.bot_id]
+    if not mine and others:
+        log.warning(
+            "bot %s serves no community; the database's are served by bots %s"
+            " (move one with: jiayuan bind CODE)",
+            db.bot_id,
+            ", ".join(str(b.bot_id) for b in others),
+        )
+
+
 async def keep_setting_commands(
     application: Application[Any, Any, Any, Any, Any, Any],
     first_delay: float = 30.0,
@@ -228,8 +251,9 @@ async def start_bot(
     clock = clock or Clock(settings.now)
     # Photos, exports and the heartbeat live here whichever database holds the rest.
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = open_database(settings.database_url, settings.database_path)
+    db = open_database(settings.database_url, settings.database_path, bot_id=settings.bot_id)
     await db.connect()
+    await adopt_communities(db)
     services = Services.build(settings, db, clock)
     pacer = Pacer(outbox_limits)
     # Processes sharing a database share the token's sending budget through it.

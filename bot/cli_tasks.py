@@ -30,7 +30,10 @@ async def import_file(
             file=sys.stderr,
         )
         return 1
-    async with open_database(settings.database_url, settings.database_path) as db:
+    # With a BOT_TOKEN, the community is bound to that bot; without, the first to start.
+    async with open_database(
+        settings.database_url, settings.database_path, bot_id=settings.bot_id
+    ) as db:
         services = Services.build(settings, db, Clock(settings.now))
         try:
             summary = await services.communities.apply_plan(plan)
@@ -80,6 +83,47 @@ async def export(
     partial.write_bytes(made.data)
     partial.replace(target)
     print(target)
+    return 0
+
+
+async def bots(settings: Settings) -> int:
+    """`jiayuan bots`: which bot serves which community."""
+    if not settings.uses_postgresql and not settings.database_path.exists():
+        print(f"jiayuan: no database at {settings.database_path}", file=sys.stderr)
+        return 1
+    async with (
+        open_database(settings.database_url, settings.database_path) as db,
+        db.read() as tx,
+    ):
+        served = await tx.bots.served()
+    for entry in served:
+        who = "未绑定 / not bound yet" if entry.bot_id is None else f"bot {entry.bot_id}"
+        print(f"{who}: {', '.join(entry.codes)}")
+    if not served:
+        print("没有社区 / no community yet")
+    return 0
+
+
+async def bind(settings: Settings, code: str, bot_id: int | None) -> int:
+    """`jiayuan bind CODE`: move a community to a bot (BOT_TOKEN's, or --bot)."""
+    target = bot_id if bot_id is not None else settings.bot_id
+    if target is None or target <= 0:
+        print(
+            "jiayuan bind: give --bot ID, or set BOT_TOKEN to the bot to move to", file=sys.stderr
+        )
+        return 2
+    async with open_database(settings.database_url, settings.database_path) as db:
+        try:
+            async with db.transaction() as tx:
+                groups = await tx.bots.bind(code, target)
+        except JiayuanError as refused:
+            print(f"jiayuan bind: {both(refused.key)}", file=sys.stderr)
+            return 1
+    print(
+        f"社区 {code} 已改由 bot {target} 服务，{groups} 个群随迁（请把新机器人拉进这些群）\n"
+        f"community {code} is now served by bot {target}; {groups} group(s) moved with it"
+        " (add the new bot to them in Telegram)"
+    )
     return 0
 
 

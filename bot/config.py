@@ -61,6 +61,13 @@ class Settings:
         return self.data_dir / "jiayuan.sqlite3"
 
     @property
+    def bot_id(self) -> int | None:
+        """The bot's Telegram id, the part of its token before the colon (getMe's id):
+        what binds communities, updates and messages to it in a shared database."""
+        head = self.token.split(":", 1)[0]
+        return int(head) if head.isdigit() else None
+
+    @property
     def uses_postgresql(self) -> bool:
         return bool(self.database_url) and not str(self.database_url).startswith("sqlite:")
 

@@ -11,7 +11,8 @@ from storage.rows import Repository, to_db_time
 class UpdateLog(Repository):
     async def seen(self, update_id: int) -> bool:
         found = await self._scalar(
-            "SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)
+            "SELECT 1 FROM processed_updates WHERE bot_id = ? AND update_id = ?",
+            (self._bot, update_id),
         )
         return found is not None
 
@@ -20,21 +21,24 @@ class UpdateLog(Repository):
         if not update_ids:
             return set()
         rows = await self._all(
-            f"SELECT update_id FROM processed_updates WHERE update_id IN {self._json_ids()}",
-            (json.dumps(update_ids),),
+            "SELECT update_id FROM processed_updates"
+            f" WHERE bot_id = ? AND update_id IN {self._json_ids()}",
+            (self._bot, json.dumps(update_ids)),
         )
         return {r["update_id"] for r in rows}
 
     async def mark(self, update_id: int, now: datetime) -> None:
         await self._exec(
-            "INSERT INTO processed_updates (update_id, processed_at) VALUES (?, ?)"
+            "INSERT INTO processed_updates (bot_id, update_id, processed_at) VALUES (?, ?, ?)"
             " ON CONFLICT DO NOTHING",
-            (update_id, to_db_time(now)),
+            (self._bot, update_id, to_db_time(now)),
         )
 
     async def latest(self) -> int | None:
         """The highest update id processed (and not yet pruned), if any."""
-        found = await self._scalar("SELECT MAX(update_id) FROM processed_updates")
+        found = await self._scalar(
+            "SELECT MAX(update_id) FROM processed_updates WHERE bot_id = ?", (self._bot,)
+        )
         return int(found) if found is not None else None
 
     async def prune_before(self, cutoff: datetime) -> int:

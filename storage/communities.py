@@ -16,9 +16,12 @@ log = logging.getLogger(__name__)
 
 class CommunityRepository(Repository):
     async def add(self, code: str, name: str, timezone: str, now: datetime) -> Community:
+        # Bound to the bot that created it; a command-line task's stays unbound until
+        # a bot adopts it (storage/bots.py).
         new_id = await self._insert(
-            "INSERT INTO communities (code, name, timezone, created_at) VALUES (?, ?, ?, ?)",
-            (code, name, timezone, to_db_time(now)),
+            "INSERT INTO communities (code, name, timezone, created_at, bot_id)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (code, name, timezone, to_db_time(now), self._bot_id),
         )
         return await self.get(new_id)
 
@@ -37,8 +40,22 @@ class CommunityRepository(Repository):
         return None if row is None else _to_community(row)
 
     async def list_all(self) -> list[Community]:
+        """The communities this bot serves (every one, for a command-line task)."""
+        if self._bot_id is None:
+            return await self.list_every()
+        rows = await self._all(
+            "SELECT * FROM communities WHERE bot_id = ? ORDER BY name, id", (self._bot_id,)
+        )
+        return [_to_community(r) for r in rows]
+
+    async def list_every(self) -> list[Community]:
+        """Every community in the database, whichever bot serves it (city-wide reading)."""
         rows = await self._all("SELECT * FROM communities ORDER BY name, id")
         return [_to_community(r) for r in rows]
+
+    def serves(self, community: Community) -> bool:
+        """Whether this bot may act for the community (a command-line task may for all)."""
+        return self._bot_id is None or community.bot_id == self._bot_id
 
     async def rename(self, community_id: int, name: str, timezone: str) -> None:
         await self._exec(
@@ -82,4 +99,5 @@ def _to_community(row: Row) -> Community:
         name=row["name"],
         timezone=row["timezone"],
         created_at=from_db_time(row["created_at"]),
+        bot_id=None if row["bot_id"] is None else int(row["bot_id"]),
     )

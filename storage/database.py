@@ -55,6 +55,8 @@ def migration_scripts(dialect: Dialect = "sqlite") -> list[tuple[int, str, str]]
 
 class Database(abc.ABC):
     dialect: Dialect
+    # The bot a process speaks as (storage/bots.py); None for a command-line task.
+    bot_id: int | None = None
 
     @abc.abstractmethod
     async def connect(self, *, migrate: bool = True) -> None: ...
@@ -97,13 +99,18 @@ class Database(abc.ABC):
         await self.close()
 
 
-def open_database(url: str | None, sqlite_path: Path) -> Database:
-    """The database a URL names: PostgreSQL for ``postgresql://…``, else the SQLite file."""
+def open_database(url: str | None, sqlite_path: Path, *, bot_id: int | None = None) -> Database:
+    """The database a URL names: PostgreSQL for ``postgresql://…``, else the SQLite file;
+    ``bot_id`` is the bot the process speaks as, when it is one."""
+    db: Database
     if url and url.startswith(("postgresql://", "postgres://")):
         from storage.postgres import PostgresDatabase
 
-        return PostgresDatabase(url)
-    return SqliteDatabase(sqlite_path)
+        db = PostgresDatabase(url)
+    else:
+        db = SqliteDatabase(sqlite_path)
+    db.bot_id = bot_id
+    return db
 
 
 class SqliteConnection:
@@ -218,7 +225,7 @@ class SqliteDatabase(Database):
             conn = self.writer
             await conn.raw.execute("BEGIN IMMEDIATE")
             try:
-                yield Transaction(conn)
+                yield Transaction(conn, self.bot_id)
             except BaseException:
                 await conn.raw.execute("ROLLBACK")
                 raise
@@ -233,7 +240,7 @@ class SqliteDatabase(Database):
         """For a single write that needs no company: it saves the BEGIN and COMMIT round
         trips to the writer's thread, a third of the cost of a one-row write."""
         async with self._write_lock:
-            yield Transaction(self.writer)
+            yield Transaction(self.writer, self.bot_id)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Transaction]:
@@ -243,7 +250,7 @@ class SqliteDatabase(Database):
         try:
             await conn.raw.execute("BEGIN")
             try:
-                yield Transaction(conn)
+                yield Transaction(conn, self.bot_id)
             finally:
                 await conn.raw.execute("ROLLBACK")
         finally:

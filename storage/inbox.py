@@ -42,10 +42,10 @@ class Claimed:
 # claimed, and only when nobody holds it (waiting) or its holder's lease ran out.
 _CLAIMABLE = (
     "SELECT i.id FROM inbox i"
-    " WHERE i.state IN ('waiting', 'working')"
+    " WHERE i.bot_id = ? AND i.state IN ('waiting', 'working')"
     " AND (i.state = 'waiting' OR i.lease_until < ?)"
-    " AND NOT EXISTS (SELECT 1 FROM inbox o WHERE o.state IN ('waiting', 'working')"
-    "  AND o.chat_key = i.chat_key AND o.id < i.id)"
+    " AND NOT EXISTS (SELECT 1 FROM inbox o WHERE o.bot_id = i.bot_id"
+    "  AND o.state IN ('waiting', 'working') AND o.chat_key = i.chat_key AND o.id < i.id)"
     " ORDER BY i.id LIMIT 1"
 )
 
@@ -57,10 +57,11 @@ class InboxRepository(Repository):
             return
         received = to_db_time(now)
         await self._conn.execute_many(
-            "INSERT INTO inbox (update_id, chat_key, payload, received_at, state, error)"
-            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            "INSERT INTO inbox (bot_id, update_id, chat_key, payload, received_at, state, error)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             [
                 (
+                    self._bot,
                     u.update_id,
                     u.chat_key,
                     u.payload,
@@ -85,13 +86,13 @@ class InboxRepository(Repository):
             "UPDATE inbox SET state = 'working', worker = ?, lease_until = ?,"
             f" attempts = attempts + 1 WHERE id = ({pick})"
             " RETURNING id, update_id, chat_key, payload, attempts",
-            (worker, _until(now, lease_s), to_db_time(now)),
+            (worker, _until(now, lease_s), self._bot, to_db_time(now)),
         )
         return None if row is None else _to_claimed(row)
 
     async def claimable(self, now: datetime) -> bool:
         """Whether a claim now would find something (a cheap read for idle workers)."""
-        return await self._scalar(_CLAIMABLE, (to_db_time(now),)) is not None
+        return await self._scalar(_CLAIMABLE, (self._bot, to_db_time(now))) is not None
 
     async def renew(self, item_id: int, worker: str, until: datetime) -> bool:
         """Extend my lease; False if the update is no longer mine."""
@@ -148,33 +149,43 @@ class InboxRepository(Repository):
     async def prune_done(self, before: datetime) -> int:
         """Forget handled updates finished before ``before``; set-aside ones stay."""
         return await self._exec(
-            "DELETE FROM inbox WHERE state = 'done' AND done_at < ?", (to_db_time(before),)
+            "DELETE FROM inbox WHERE bot_id = ? AND state = 'done' AND done_at < ?",
+            (self._bot, to_db_time(before)),
         )
 
     async def counts(self) -> dict[str, int]:
-        rows = await self._all("SELECT state, COUNT(*) AS n FROM inbox GROUP BY state")
+        rows = await self._all(
+            "SELECT state, COUNT(*) AS n FROM inbox WHERE bot_id = ? GROUP BY state", (self._bot,)
+        )
         return {r["state"]: int(r["n"]) for r in rows}
 
     async def unfinished(self) -> int:
         """How many updates are waiting or being handled."""
         found = await self._scalar(
-            "SELECT COUNT(*) FROM inbox WHERE state IN ('waiting', 'working')"
+            "SELECT COUNT(*) FROM inbox WHERE bot_id = ? AND state IN ('waiting', 'working')",
+            (self._bot,),
         )
         return int(found or 0)
 
     async def latest_update_id(self) -> int | None:
-        found = await self._scalar("SELECT MAX(update_id) FROM inbox")
+        found = await self._scalar(
+            "SELECT MAX(update_id) FROM inbox WHERE bot_id = ?", (self._bot,)
+        )
         return None if found is None else int(found)
 
     async def set_aside_list(self) -> list[tuple[int | None, str]]:
         """The updates set aside, oldest first, as (update id, error)."""
         rows = await self._all(
-            "SELECT update_id, error FROM inbox WHERE state = 'set_aside' ORDER BY id"
+            "SELECT update_id, error FROM inbox WHERE bot_id = ? AND state = 'set_aside'"
+            " ORDER BY id",
+            (self._bot,),
         )
         return [(r["update_id"], r["error"] or "") for r in rows]
 
     async def state_of(self, update_id: int) -> str | None:
-        found = await self._scalar("SELECT state FROM inbox WHERE update_id = ?", (update_id,))
+        found = await self._scalar(
+            "SELECT state FROM inbox WHERE bot_id = ? AND update_id = ?", (self._bot, update_id)
+        )
         return None if found is None else str(found)
 
 

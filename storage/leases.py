@@ -1,6 +1,7 @@
 """Named leases: work that must happen in one process at a time (the leader's polling
 and tick) belongs to whoever holds the lease; it passes on once the holder stops
-renewing it. Times are wall-clock instants the callers pass in."""
+renewing it. Each bot sharing the database has leases of its own. Times are wall-clock
+instants the callers pass in."""
 
 from __future__ import annotations
 
@@ -17,20 +18,28 @@ class LeaseRepository(Repository):
             " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until"
             " WHERE leases.holder = excluded.holder OR leases.until < ?"
             " RETURNING holder",
-            (name, holder, to_db_time(now + timedelta(seconds=ttl_s)), to_db_time(now)),
+            (
+                self._per_bot(name),
+                holder,
+                to_db_time(now + timedelta(seconds=ttl_s)),
+                to_db_time(now),
+            ),
         )
         return row is not None
 
     async def release(self, name: str, holder: str) -> bool:
         """Give the lease up now, if it is mine, so another can take it at once."""
         return (
-            await self._exec("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
+            await self._exec(
+                "DELETE FROM leases WHERE name = ? AND holder = ?", (self._per_bot(name), holder)
+            )
             > 0
         )
 
     async def holder(self, name: str, now: datetime) -> str | None:
         """Who holds the lease now (None when free or run out)."""
         found = await self._scalar(
-            "SELECT holder FROM leases WHERE name = ? AND until >= ?", (name, to_db_time(now))
+            "SELECT holder FROM leases WHERE name = ? AND until >= ?",
+            (self._per_bot(name), to_db_time(now)),
         )
         return None if found is None else str(found)

@@ -33,9 +33,11 @@ class OutboxRepository(Repository):
     ) -> int | None:
         """Queue a message; with a dedupe_key, a second identical request is ignored."""
         row = await self._one(
-            "INSERT INTO outbox (chat_id, kind, payload, dedupe_key, not_before, "
-            "created_at, batch) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
+            "INSERT INTO outbox (bot_id, chat_id, kind, payload, dedupe_key, not_before,"
+            " created_at, batch) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT DO NOTHING RETURNING id",
             (
+                self._bot,
                 chat_id,
                 kind,
                 json.dumps(payload, ensure_ascii=False),
@@ -49,9 +51,9 @@ class OutboxRepository(Repository):
 
     async def due(self, now: datetime, limit: int = 100) -> list[OutboxItem]:
         rows = await self._all(
-            "SELECT * FROM outbox WHERE status = 'pending' AND not_before <= ? "
-            "ORDER BY not_before, id LIMIT ?",
-            (to_db_time(now), limit),
+            "SELECT * FROM outbox WHERE bot_id = ? AND status = 'pending' AND not_before <= ?"
+            " ORDER BY not_before, id LIMIT ?",
+            (self._bot, to_db_time(now), limit),
         )
         return [_to_item(r) for r in rows]
 
@@ -66,9 +68,10 @@ class OutboxRepository(Repository):
         at = to_db_time(now)
         pick = (
             "SELECT o.id FROM outbox o"
-            " WHERE ((o.status = 'pending' AND o.not_before <= ?)"
+            " WHERE o.bot_id = ? AND ((o.status = 'pending' AND o.not_before <= ?)"
             "  OR (o.status = 'sending' AND o.lease_until < ?))"
-            " AND NOT EXISTS (SELECT 1 FROM outbox s WHERE s.chat_id = o.chat_id"
+            " AND NOT EXISTS (SELECT 1 FROM outbox s WHERE s.bot_id = o.bot_id"
+            "  AND s.chat_id = o.chat_id"
             "  AND s.status = 'sending' AND s.lease_until >= ? AND s.sender <> ?)"
             " ORDER BY o.not_before, o.id LIMIT ?"
         )
@@ -80,6 +83,7 @@ class OutboxRepository(Repository):
             (
                 sender,
                 to_db_time(now + timedelta(seconds=lease_s)),
+                self._bot,
                 at,
                 at,
                 at,
@@ -105,20 +109,24 @@ class OutboxRepository(Repository):
         (SQLite), whose senders all died with the last run."""
         return await self._exec(
             "UPDATE outbox SET status = 'pending', sender = NULL, lease_until = NULL"
-            " WHERE status = 'sending'"
+            " WHERE bot_id = ? AND status = 'sending'",
+            (self._bot,),
         )
 
     async def unsettled(self, now: datetime) -> int:
         """How many messages are due now or being sent."""
         found = await self._scalar(
-            "SELECT COUNT(*) FROM outbox WHERE (status = 'pending' AND not_before <= ?)"
-            " OR status = 'sending'",
-            (to_db_time(now),),
+            "SELECT COUNT(*) FROM outbox WHERE bot_id = ?"
+            " AND ((status = 'pending' AND not_before <= ?) OR status = 'sending')",
+            (self._bot, to_db_time(now)),
         )
         return int(found or 0)
 
     async def next_due_at(self) -> datetime | None:
-        value = await self._scalar("SELECT MIN(not_before) FROM outbox WHERE status = 'pending'")
+        value = await self._scalar(
+            "SELECT MIN(not_before) FROM outbox WHERE bot_id = ? AND status = 'pending'",
+            (self._bot,),
+        )
         return None if value is None else from_db_time(value)
 
     async def mark_sent(self, item_id: int, now: datetime) -> None:
@@ -148,9 +156,9 @@ class OutboxRepository(Repository):
         arrive in the order they were queued.
         """
         return await self._exec(
-            "UPDATE outbox SET not_before = ? WHERE not_before < ?"
+            "UPDATE outbox SET not_before = ? WHERE not_before < ? AND bot_id = ?"
             " AND chat_id = ? AND status IN ('pending', 'sending') AND id > ?",
-            (to_db_time(not_before), to_db_time(not_before), chat_id, after_id),
+            (to_db_time(not_before), to_db_time(not_before), self._bot, chat_id, after_id),
         )
 
     async def prune_finished(self, before: datetime, limit: int = 5000) -> int:
@@ -176,12 +184,16 @@ class OutboxRepository(Repository):
     async def skip_chat(self, chat_id: int, status: str) -> int:
         """Stop everything queued for a chat that can no longer be reached."""
         return await self._exec(
-            "UPDATE outbox SET status = ? WHERE chat_id = ? AND status IN ('pending', 'sending')",
-            (status, chat_id),
+            "UPDATE outbox SET status = ? WHERE bot_id = ? AND chat_id = ?"
+            " AND status IN ('pending', 'sending')",
+            (status, self._bot, chat_id),
         )
 
     async def count_by_status(self) -> dict[str, int]:
-        rows = await self._all("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")
+        rows = await self._all(
+            "SELECT status, COUNT(*) AS n FROM outbox WHERE bot_id = ? GROUP BY status",
+            (self._bot,),
+        )
         return {r["status"]: r["n"] for r in rows}
 
 

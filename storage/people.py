@@ -168,9 +168,13 @@ class RoleRepository(Repository):
         )
 
     async def list_for_person(self, person_id: int) -> list[RoleGrant]:
+        """A person's roles in the communities this bot serves: one Telegram user may
+        be a cadre here and a leader in a community of another bot."""
         rows = await self._all(
-            "SELECT * FROM role_grants WHERE person_id = ? ORDER BY community_id, role",
-            (person_id,),
+            "SELECT * FROM role_grants WHERE person_id = ?"
+            " AND (? IS NULL OR community_id IN (SELECT id FROM communities WHERE bot_id = ?))"
+            " ORDER BY community_id, role",
+            (person_id, self._bot_id, self._bot_id),
         )
         return [_to_grant(r) for r in rows]
 

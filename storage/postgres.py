@@ -232,7 +232,7 @@ class PostgresDatabase(Database):
             await raw.execute("BEGIN")
             try:
                 await raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITER_LOCK,))
-                yield Transaction(PostgresConnection(raw))
+                yield Transaction(PostgresConnection(raw), self.bot_id)
             except BaseException:
                 await raw.execute("ROLLBACK")
                 raise
@@ -247,7 +247,7 @@ class PostgresDatabase(Database):
         async with self.pool.connection() as raw:
             await raw.execute("BEGIN")
             try:
-                yield Transaction(PostgresConnection(raw))
+                yield Transaction(PostgresConnection(raw), self.bot_id)
             except BaseException:
                 await raw.execute("ROLLBACK")
                 raise
@@ -258,7 +258,7 @@ class PostgresDatabase(Database):
         async with self.pool.connection() as raw:
             await raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             try:
-                yield Transaction(PostgresConnection(raw))
+                yield Transaction(PostgresConnection(raw), self.bot_id)
             finally:
                 await raw.execute("ROLLBACK")
 

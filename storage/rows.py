@@ -60,8 +60,20 @@ class Connection(Protocol):
 class Repository:
     """Base: a repository works inside the transaction that owns the connection."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, bot_id: int | None = None) -> None:
         self._conn = conn
+        # The bot this process speaks as (several bots may share one database; see
+        # storage/bots.py). None: no bot (a command-line task), reading every community.
+        self._bot_id = bot_id
+
+    @property
+    def _bot(self) -> int:
+        """The bot id stored with per-bot rows: 0 until a bot adopts them."""
+        return self._bot_id or 0
+
+    def _per_bot(self, key: str) -> str:
+        """A key of this bot's own (a lease, a sending budget): each bot has its own."""
+        return f"{self._bot}/{key}"
 
     @property
     def _dialect(self) -> Dialect:

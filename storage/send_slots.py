@@ -1,9 +1,10 @@
 """Send slots: Telegram's sending limits as rows, so several processes share one budget.
 
-Each key (``all`` for the bot, ``chat:<id>`` for one chat) holds the earliest instant the
-next message may go. Taking a slot is one statement that succeeds only when that instant
-has come, and moves it on by the key's spacing; otherwise it says how long to wait. The
-instants are the database server's clock, so processes on different machines agree.
+Each key (``all`` for the bot, ``chat:<id>`` for one chat; every bot has keys of its own)
+holds the earliest instant the next message may go. Taking a slot is one statement that
+succeeds only when that instant has come, and moves it on by the key's spacing; otherwise
+it says how long to wait. The instants are the database server's clock, so processes on
+different machines agree.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class SendSlotRepository(Repository):
         now = self._now
         greatest = "GREATEST" if self._dialect == "postgresql" else "MAX"
         tolerance = spacing_s * (burst - 1)
+        key = self._per_bot(key)
         taken = await self._all(
             f"INSERT INTO send_slots AS s (key, next_at) VALUES (?, {now} + ?) "
             f"ON CONFLICT (key) DO UPDATE SET next_at = {greatest}(s.next_at, {now}) + ? "
@@ -45,7 +47,7 @@ class SendSlotRepository(Repository):
     async def wait_for(self, key: str) -> float:
         """The seconds until the key's instant, without taking it (0.0 if it has come)."""
         wait = await self._scalar(
-            f"SELECT next_at - {self._now} FROM send_slots WHERE key = ?", (key,)
+            f"SELECT next_at - {self._now} FROM send_slots WHERE key = ?", (self._per_bot(key),)
         )
         return max(float(wait or 0.0), 0.0)
 
@@ -56,5 +58,5 @@ class SendSlotRepository(Repository):
         await self._exec(
             f"INSERT INTO send_slots AS s (key, next_at) VALUES (?, {now} + ?) "
             f"ON CONFLICT (key) DO UPDATE SET next_at = {greatest}(s.next_at, {now} + ?)",
-            (key, seconds, seconds),
+            (self._per_bot(key), seconds, seconds),
         )

@@ -8,6 +8,7 @@ from storage.activities import ActivityRepository
 from storage.announcements import AnnouncementRepository
 from storage.blocks import BlockRepository
 from storage.bookkeeping import OccurrenceLog, UpdateLog
+from storage.bots import BotRepository
 from storage.calendars import CalendarRepository
 from storage.communities import CommunityRepository
 from storage.consequences import ConsequenceRepository
@@ -32,16 +33,23 @@ from storage.tickets import TicketRepository
 
 
 class Transaction:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, bot_id: int | None = None) -> None:
         self.conn = conn
+        # The bot this process speaks as: per-bot rows (inbox, outbox, processed
+        # updates, groups) and the communities it serves are scoped to it.
+        self.bot_id = bot_id
+
+    @cached_property
+    def bots(self) -> BotRepository:
+        return BotRepository(self.conn, self.bot_id)
 
     @cached_property
     def send_slots(self) -> SendSlotRepository:
-        return SendSlotRepository(self.conn)
+        return SendSlotRepository(self.conn, self.bot_id)
 
     @cached_property
     def communities(self) -> CommunityRepository:
-        return CommunityRepository(self.conn)
+        return CommunityRepository(self.conn, self.bot_id)
 
     @cached_property
     def console(self) -> ConsoleRepository:
@@ -69,7 +77,7 @@ class Transaction:
 
     @cached_property
     def roles(self) -> RoleRepository:
-        return RoleRepository(self.conn)
+        return RoleRepository(self.conn, self.bot_id)
 
     @cached_property
     def invites(self) -> InviteRepository:
@@ -77,23 +85,23 @@ class Transaction:
 
     @cached_property
     def groups(self) -> GroupRepository:
-        return GroupRepository(self.conn)
+        return GroupRepository(self.conn, self.bot_id)
 
     @cached_property
     def outbox(self) -> OutboxRepository:
-        return OutboxRepository(self.conn)
+        return OutboxRepository(self.conn, self.bot_id)
 
     @cached_property
     def updates(self) -> UpdateLog:
-        return UpdateLog(self.conn)
+        return UpdateLog(self.conn, self.bot_id)
 
     @cached_property
     def inbox(self) -> InboxRepository:
-        return InboxRepository(self.conn)
+        return InboxRepository(self.conn, self.bot_id)
 
     @cached_property
     def leases(self) -> LeaseRepository:
-        return LeaseRepository(self.conn)
+        return LeaseRepository(self.conn, self.bot_id)
 
     @cached_property
     def occurrences(self) -> OccurrenceLog:

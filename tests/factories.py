@@ -43,10 +43,13 @@ async def open_services(data_dir: Path, *, admins: frozenset[int] = frozenset())
     return Services.build(settings, db, Clock(T0))
 
 
-def database_for_test(sqlite_path: Path) -> Database:
-    """The current test's database: this SQLite file, or its own PostgreSQL database."""
+def database_for_test(sqlite_path: Path, *, bot_id: int | None = None) -> Database:
+    """The current test's database: this SQLite file, or its own PostgreSQL database;
+    ``bot_id``: the bot it speaks as (None: a command-line task's view)."""
     url = backend.database_url()
-    return open_database(url, sqlite_path) if url else SqliteDatabase(sqlite_path)
+    db = open_database(url, sqlite_path) if url else SqliteDatabase(sqlite_path)
+    db.bot_id = bot_id
+    return db
 
 
 async def actor_of(

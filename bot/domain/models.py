@@ -41,6 +41,8 @@ class Community:
     name: str
     timezone: str
     created_at: datetime
+    # The Telegram bot that serves it (several may share a database); None until bound.
+    bot_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

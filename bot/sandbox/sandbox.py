@@ -45,7 +45,7 @@ class Sandbox:
         bot_username: str = "jiayuan_bot",
         *,
         bot_name: str = "家园",
-        bot_id: int = 100000001,
+        bot_id: int | None = None,
         limits: FloodLimits | None = None,
         clock: Clock | None = None,
         host: str = "127.0.0.1",
@@ -54,9 +54,17 @@ class Sandbox:
         max_poll_timeout: float = 50.0,
         webhook_timing: WebhookTiming | None = None,
         first_update_id: int = 1,
+        first_user_id: int = 1001,
     ) -> None:
         """``first_update_id``: where update ids start. Telegram's only ever grow, so a
-        world standing in for one a bot already talked to continues past the ids it saw."""
+        world standing in for one a bot already talked to continues past the ids it saw.
+        ``bot_id``: as on Telegram, the number before the token's colon unless given.
+        ``first_user_id``: where new people's ids start, so two worlds (two bots of one
+        city) hold different people unless a test gives the same id on purpose."""
+        token_id = int(token.split(":", 1)[0])
+        if bot_id is not None and bot_id != token_id:
+            raise ValueError(f"a bot token starts with the bot's id: {bot_id} is not {token_id}")
+        bot_id = token_id
         self.token = token
         self.host = host
         self._port = port
@@ -68,6 +76,7 @@ class Sandbox:
             clock=clock,
             privacy_mode=privacy_mode,
             first_update_id=first_update_id,
+            first_user_id=first_user_id,
         )
         self.flood = FloodControl(limits=limits if limits is not None else FloodLimits())
         self.faults = FaultInjector()

@@ -72,6 +72,7 @@ class World:
         clock: Clock | None = None,
         privacy_mode: bool = False,
         first_update_id: int = 1,
+        first_user_id: int = 1001,
     ) -> None:
         self.signal = ChangeSignal()
         self.members = Membership(self)
@@ -88,7 +89,7 @@ class World:
         self.webhook: dict[str, Any] = {"url": ""}
         self.api_errors: deque[tuple[str, int, str]] = deque(maxlen=20)
         self._listeners: list[Callable[[SandboxEvent], None]] = []
-        self._next_user_id = 1001
+        self._next_user_id = first_user_id
         self._next_group = 1
         self._next_callback = 1
         self._next_media_group = 1

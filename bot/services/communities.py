@@ -146,6 +146,8 @@ class CommunityService(Service):
         invites: list[tuple[str, str, str]] = []
         async with self.db.transaction() as tx:
             community = await tx.communities.find_by_code(plan.code)
+            if community is not None and not tx.communities.serves(community):
+                raise NotAllowed("admin.community_of_another_bot", code=plan.code)
             created = community is None
             if community is None and plan.partial:
                 # A CSV table adds to a community; it cannot create one.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.domain.access import Actor, admin_community
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound
@@ -11,6 +11,7 @@ from bot.domain.geo import nearest_place
 from bot.domain.models import Building, Community, Language, Person, Role, RoleGrant, Zone
 from bot.services import reach
 from bot.services.base import Service
+from storage.transaction import Transaction
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,8 @@ class PeopleService(Service):
         async with self.db.read() as tx:
             person = await tx.people.find_by_telegram(telegram_id)
             grants = await tx.roles.list_for_person(person.id) if person else []
+            if person is not None:
+                person = await _as_this_bot_sees(tx, person, grants)
         if person is None:
             name = (display_name.strip() or str(telegram_id))[:MAX_NAME]
             async with self.db.transaction() as tx:
@@ -59,7 +62,7 @@ class PeopleService(Service):
             # They wrote to us, so they unblocked the bot: what waited for them follows.
             async with self.db.transaction() as tx:
                 await tx.people.set_reachable(telegram_id, True)
-                person = await tx.people.get(person.id)
+                person = await _as_this_bot_sees(tx, await tx.people.get(person.id), grants)
                 queued = await reach.send_queue(tx, person, self.clock.now())
             if queued:
                 self._wake_outbox()
@@ -86,6 +89,8 @@ class PeopleService(Service):
     async def choose_community(self, person: Person, community_id: int) -> Community:
         async with self.db.transaction() as tx:
             community = await tx.communities.get(community_id)
+            if not tx.communities.serves(community):
+                raise NotFound("errors.community_not_found")
             await tx.people.set_home(person.id, community.id, None, None)
             return community
 
@@ -183,3 +188,17 @@ def _actor(person: Person, grants: list[RoleGrant], super_admin: bool) -> Actor:
         grants=tuple(grants),
         super_admin=super_admin,
     )
+
+
+async def _as_this_bot_sees(tx: Transaction, person: Person, grants: list[RoleGrant]) -> Person:
+    """A home in a community another bot serves is no home here: this bot's menus,
+    reports and lists are about its own communities (``grants`` are scoped the same way).
+    Here they act for the one community of this bot they hold roles in, if there is one."""
+    if person.community_id is None:
+        return person
+    home = await tx.communities.find(person.community_id)
+    if home is None or tx.communities.serves(home):
+        return person
+    here = {g.community_id for g in grants}
+    acting = here.pop() if len(here) == 1 else None
+    return replace(person, community_id=acting, building_id=None, zone_id=None)

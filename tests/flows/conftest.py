@@ -92,11 +92,12 @@ class Harness:
     async def resident(
         self, name: str, building: str = "1号楼", language_code: str = "zh-hans"
     ) -> SimUser:
-        """A resident who opened the bot and chose the sample community and a building."""
+        """A resident who opened the bot and chose the harness's community and a building."""
         user = self.sandbox.add_user(name, language_code=language_code)
         await user.send("/start")
-        pick = await user.wait_for(lambda m: bool(m.buttons) and "幸福里社区" in m.button_texts)
-        await user.press(pick, "幸福里社区")
+        name = self.community.name
+        pick = await user.wait_for(lambda m: bool(m.buttons) and name in m.button_texts)
+        await user.press(pick, name)
         buildings = await user.wait_for(
             lambda m: any(t.startswith(building) for t in m.button_texts)
         )
@@ -128,6 +129,8 @@ async def running_harness(
     admin_language: str = "zh-hans",
     first_update_id: int = 1,
     inbox_lease_s: float = LEASE_S,
+    token: str = TOKEN,
+    first_user_id: int = 1001,
     **settings: Any,
 ) -> AsyncIterator[Harness]:
     """The bot on the simulator with the sample community imported and an admin signed in.
@@ -136,19 +139,21 @@ async def running_harness(
     ``plan`` and the admin's name and language let a test run another community;
     ``first_update_id`` continues an earlier run's updates, as Telegram's ids only grow;
     ``settings`` are passed on to Settings (the web port, say); ``inbox_lease_s`` shortens
-    how long a dead worker's update waits to be taken over.
+    how long a dead worker's update waits to be taken over; ``token`` and
+    ``first_user_id`` make another bot of a city, with people of its own.
     """
     clock = Clock(T0)
     sandbox = Sandbox(
-        TOKEN,
+        token,
         "jiayuan_bot",
         clock=clock.now,
         limits=FloodLimits.off(),
         first_update_id=first_update_id,
+        first_user_id=first_user_id,
     )
     await sandbox.start()
     settings = Settings(
-        token=TOKEN,
+        token=token,
         api_url=sandbox.base_url,
         data_dir=data_dir,
         admins=frozenset({ADMIN_ID}),
@@ -161,6 +166,7 @@ async def running_harness(
         outbox_limits=Limits(per_chat_interval_s=0.0),
         inbox_lease_s=inbox_lease_s,
     )
+    h: Harness | None = None
     try:
         if not tick:
             queue = runtime.application.job_queue
@@ -194,6 +200,9 @@ async def running_harness(
         await Harness.take_all(admin)
         yield h
     finally:
+        # A test may have restarted the bot: stop the one running now as well.
+        if h is not None and h.runtime is not runtime:
+            await h.runtime.stop()
         await runtime.stop()
         await sandbox.stop()
 

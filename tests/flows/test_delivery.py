@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from bot.app import start_bot
 from bot.notify.pacing import Limits
 from bot.sandbox import FloodLimits
 from storage.database import open_database
-from tests.flows.conftest import Harness
+from tests.flows.conftest import Harness, running_harness
 from tests.flows.reporting import file_report, has, jpeg, ticket_message, with_button
+
+CRASH_LEASE_S = 3.0
 
 
 async def _count_tickets(harness: Harness) -> int:
@@ -28,7 +31,14 @@ async def _queue_texts(harness: Harness, chat_id: int, texts: list[str]) -> None
     harness.services.outbox_ready.set()
 
 
-async def test_a_report_handled_again_after_a_crash_makes_one_ticket(harness: Harness) -> None:
+async def test_a_report_handled_again_after_a_crash_makes_one_ticket(tmp_path: Path) -> None:
+    # A short lease: on a shared database (PostgreSQL) the restarted process cannot know
+    # the dead one's claim is dead, and takes it over only once its lease has run out.
+    async with running_harness(tmp_path, inbox_lease_s=CRASH_LEASE_S) as harness:
+        await _crash_after_submit_then_restart(harness)
+
+
+async def _crash_after_submit_then_restart(harness: Harness) -> None:
     await harness.cadre("Z1")
     resident = await harness.resident("崩溃见证者")
     await resident.send_photo(jpeg(), caption="垃圾堆")
@@ -54,7 +64,10 @@ async def test_a_report_handled_again_after_a_crash_makes_one_ticket(harness: Ha
     await harness.runtime.stop()
     assert not harness.sandbox.pending_updates, "Telegram was told once it was stored"
     settings = harness.runtime.settings
-    async with open_database(settings.database_url, settings.database_path) as db, db.read() as tx:
+    async with (
+        open_database(settings.database_url, settings.database_path, bot_id=settings.bot_id) as db,
+        db.read() as tx,
+    ):
         assert await tx.inbox.unfinished() == 1, "the submit press was never finished"
 
     harness.runtime = await start_bot(
@@ -62,8 +75,9 @@ async def test_a_report_handled_again_after_a_crash_makes_one_ticket(harness: Ha
         harness.clock,
         poll_timeout=1,
         outbox_limits=Limits(per_chat_interval_s=0),
+        inbox_lease_s=CRASH_LEASE_S,
     )
-    await harness.settle()
+    await harness.settle(wait_s=CRASH_LEASE_S + 20)
     assert await _count_tickets(harness) == 1
     assert "已受理" in (summary.text or "")
 

@@ -191,6 +191,9 @@ async def test_stopping_mid_handling_hands_the_update_back_for_the_next_start(
     assert loop.time() - began < 7.0, "the stop stays within its bound"
     assert user.inbox == []
     settings = harness.runtime.settings
-    async with open_database(settings.database_url, settings.database_path) as db, db.read() as tx:
+    async with (
+        open_database(settings.database_url, settings.database_path, bot_id=settings.bot_id) as db,
+        db.read() as tx,
+    ):
         counts = await tx.inbox.counts()
     assert counts.get("waiting") == 1 and "working" not in counts, counts

@@ -59,7 +59,7 @@ class TestGroups:
         my_chat_member, joined = await _updates(bot)
         assert my_chat_member["my_chat_member"]["new_chat_member"]["status"] == "member"
         assert my_chat_member["my_chat_member"]["from"]["id"] == alice.id
-        assert joined["message"]["new_chat_members"][0]["id"] == 100000001
+        assert joined["message"]["new_chat_members"][0]["id"] == sandbox.world.bot.id
         assert group.id < -1_000_000_000_000  # supergroup ids look like -100xxxxxxxxxx
 
     async def test_members_and_administrators(

@@ -13,8 +13,20 @@ from bot.sandbox import Sandbox, SimUser
 
 async def test_get_me_describes_the_configured_bot(bot: Bot) -> None:
     me = await bot.get_me()
-    assert (me.id, me.username, me.is_bot) == (100000001, "jiayuan_bot", True)
+    assert (me.id, me.username, me.is_bot) == (123456, "jiayuan_bot", True)
     assert me.can_join_groups is True
+
+
+async def test_the_bot_id_is_the_number_its_token_starts_with() -> None:
+    async with Sandbox("777000111:OTHER-TOKEN") as sandbox, sandbox.bot() as bot:
+        assert (await bot.get_me()).id == 777000111
+    with pytest.raises(ValueError, match="starts with the bot's id"):
+        Sandbox("777000111:OTHER-TOKEN", bot_id=5)
+
+
+async def test_a_world_can_number_its_people_from_elsewhere() -> None:
+    async with Sandbox(first_user_id=50_001) as sandbox:
+        assert (sandbox.add_user("甲").id, sandbox.add_user("乙").id) == (50_001, 50_002)
 
 
 async def test_get_me_uses_a_custom_username() -> None:

@@ -1,0 +1,138 @@
+"""A city: two bots (one per sub-district) over one PostgreSQL database. Each serves its
+own communities, people and chats; one person holds roles under both; the office reads
+and moves communities across them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bot.cli_tasks import bind, bots
+from bot.clock import Clock
+from bot.config import Settings
+from bot.services.container import Services
+from storage.database import open_database
+from tests.factories import SAMPLE_YAML, T0, TOKEN
+from tests.flows.conftest import Harness, running_harness
+from tests.flows.reporting import file_report, ticket_message
+
+pytestmark = [pytest.mark.sqlite_only, pytest.mark.postgresql]  # runs on its own cluster
+
+WEST_TOKEN = "654321:WEST-TOKEN"
+EAST_BOT, WEST_BOT = int(TOKEN.split(":")[0]), int(WEST_TOKEN.split(":")[0])
+
+
+@dataclass
+class City:
+    east: Harness
+    west: Harness
+    url: str
+    data_dir: Path
+
+    def office(self) -> Settings:
+        """The office's command line: the shared database, no bot of its own."""
+        return Settings(token="", api_url="", data_dir=self.data_dir, database_url=self.url)
+
+
+@pytest.fixture
+async def city(tmp_path: Path, pg_database: str) -> AsyncIterator[City]:
+    west_plan = tmp_path / "heping.yaml"
+    west_plan.write_text(
+        SAMPLE_YAML.read_text(encoding="utf-8")
+        .replace("code: xingfuli", "code: heping")
+        .replace("幸福里社区", "和平里社区")
+        # Other cadres (an import finds a known person by phone).
+        .replace('phone: "13', 'phone: "15'),
+        encoding="utf-8",
+    )
+    async with AsyncExitStack() as stack:
+        east = await stack.enter_async_context(
+            running_harness(tmp_path / "east", database_url=pg_database)
+        )
+        # Another world: its own people (ids), its own update ids starting at 1 as well.
+        west = await stack.enter_async_context(
+            running_harness(
+                tmp_path / "west",
+                database_url=pg_database,
+                token=WEST_TOKEN,
+                plan=west_plan,
+                first_user_id=60_001,
+            )
+        )
+        yield City(east, west, pg_database, tmp_path / "office")
+
+
+async def _community_shown_to_admin(h: Harness) -> str:
+    await h.take_all(h.admin)
+    await h.admin.send("/community")
+    shown = await h.admin.wait_for(lambda m: "社区" in (m.text or ""), timeout=10)
+    return shown.text or ""
+
+
+async def test_each_bot_serves_its_own_communities_to_its_own_people(city: City) -> None:
+    # The same Telegram user is the admin of one community under each bot.
+    assert "幸福里社区" in await _community_shown_to_admin(city.east)
+    assert "和平里社区" in await _community_shown_to_admin(city.west)
+
+    # A newcomer to the east bot is offered only the east's community.
+    newcomer = city.east.sandbox.add_user("新来的", language_code="zh-hans")
+    await newcomer.send("/start")
+    offer = await newcomer.wait_for(lambda m: "幸福里社区" in m.button_texts, timeout=10)
+    assert "和平里社区" not in offer.button_texts
+
+    # A report in the east reaches the east's cadre through the east bot only.
+    cadre = await city.east.cadre("Z1")
+    west_cadre = await city.west.cadre("Z1")
+    resident = await city.east.resident("东区居民")
+    number = await file_report(city.east.sandbox, resident)
+    card = await ticket_message(cadre, number)
+    assert card.photo is not None
+    await city.east.settle()
+    await city.west.settle()
+    assert not [m for m in west_cadre.inbox if number in (m.text or "")]
+
+    async with open_database(city.url, city.data_dir / "unused") as office, office.read() as tx:
+        # Nothing for the east's people was queued on the west bot.
+        queued = await tx.conn.fetch_all("SELECT bot_id, chat_id FROM outbox")
+        # Both bots numbered their updates from 1, and both were handled.
+        firsts = await tx.conn.fetch_all("SELECT bot_id, state FROM inbox WHERE update_id = 1")
+    by_bot = {(r[0], r[1]) for r in queued}
+    assert (EAST_BOT, cadre.id) in by_bot
+    assert not {(WEST_BOT, resident.id), (WEST_BOT, cadre.id)} & by_bot
+    assert sorted((r[0], r[1]) for r in firsts) == [(EAST_BOT, "done"), (WEST_BOT, "done")]
+
+
+async def test_the_office_reads_across_bots_and_moves_a_community(
+    city: City, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = city.office()
+    assert await bots(settings) == 0
+    listed = capsys.readouterr().out
+    assert f"bot {EAST_BOT}: xingfuli" in listed and f"bot {WEST_BOT}: heping" in listed
+
+    # City-wide reading: one office command line exports either sub-district's ledger.
+    async with open_database(city.url, city.data_dir / "unused") as office:
+        services = Services.build(settings, office, Clock(T0))
+        for code in ("xingfuli", "heping"):
+            made = await services.exports.for_office(code, None, "tickets", "xlsx")
+            assert made.data[:2] == b"PK"
+
+    assert await bind(settings, "heping", EAST_BOT) == 0
+    assert "heping" in capsys.readouterr().out
+    assert await bots(settings) == 0
+    assert f"bot {EAST_BOT}: heping, xingfuli" in capsys.readouterr().out
+
+    # The east bot now serves both: a newcomer there is offered both communities.
+    newcomer = city.east.sandbox.add_user("新来的", language_code="zh-hans")
+    await newcomer.send("/start")
+    offer = await newcomer.wait_for(lambda m: "幸福里社区" in m.button_texts, timeout=10)
+    assert "和平里社区" in offer.button_texts
+    # The west bot serves none now: its newcomers are told there is nothing to join yet.
+    stranger = city.west.sandbox.add_user("路人", language_code="zh-hans")
+    await stranger.send("/start")
+    answer = await stranger.next_message(timeout=10)
+    assert "和平里社区" not in answer.button_texts
