@@ -43,6 +43,7 @@ class DraftRepository(Repository):
 
     async def expired(self, now: datetime) -> list[int]:
         rows = await self._all(
-            "SELECT person_id FROM report_drafts WHERE expires_at <= ?", (to_db_time(now),)
+            f"SELECT person_id FROM report_drafts WHERE expires_at <= ? AND {self._served()}",
+            (to_db_time(now), *self._served_params),
         )
         return [r["person_id"] for r in rows]

@@ -76,8 +76,9 @@ class HouseholdRatingRepository(Repository):
 
     async def notice_over(self, now: datetime) -> list[HouseholdRating]:
         rows = await self._all(
-            "SELECT * FROM ratings WHERE status = 'notice' AND notice_until <= ? ORDER BY id",
-            (to_db_time(now),),
+            "SELECT * FROM ratings WHERE status = 'notice' AND notice_until <= ?"
+            f" AND {self._served()} ORDER BY id",
+            (to_db_time(now), *self._served_params),
         )
         return [_to_rating(r) for r in rows]
 

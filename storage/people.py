@@ -171,10 +171,9 @@ class RoleRepository(Repository):
         """A person's roles in the communities this bot serves: one Telegram user may
         be a cadre here and a leader in a community of another bot."""
         rows = await self._all(
-            "SELECT * FROM role_grants WHERE person_id = ?"
-            " AND (? IS NULL OR community_id IN (SELECT id FROM communities WHERE bot_id = ?))"
+            f"SELECT * FROM role_grants WHERE person_id = ? AND {self._served()}"
             " ORDER BY community_id, role",
-            (person_id, self._bot_id, self._bot_id),
+            (person_id, *self._served_params),
         )
         return [_to_grant(r) for r in rows]
 

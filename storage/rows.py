@@ -71,6 +71,15 @@ class Repository:
         """The bot id stored with per-bot rows: 0 until a bot adopts them."""
         return self._bot_id or 0
 
+    def _served(self, column: str = "community_id") -> str:
+        """A condition: the row's community is one this bot serves (any, for a task).
+        Takes ``self._served_params`` as its parameters."""
+        return f"(? IS NULL OR {column} IN (SELECT id FROM communities WHERE bot_id = ?))"
+
+    @property
+    def _served_params(self) -> tuple[int | None, int | None]:
+        return (self._bot_id, self._bot_id)
+
     def _per_bot(self, key: str) -> str:
         """A key of this bot's own (a lease, a sending budget): each bot has its own."""
         return f"{self._bot}/{key}"

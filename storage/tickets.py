@@ -293,8 +293,9 @@ class TicketRepository(Repository):
         rows = await self._all(
             f"SELECT * FROM (SELECT * FROM {planned} WHERE {active} AND next_check_at IS NULL"
             f" UNION ALL SELECT * FROM {planned} WHERE {active} AND next_check_at <= ?) AS due"
-            " LIMIT ?",
-            (to_db_time(now), limit),
+            # Another bot's tickets are its tick's: their reminders go through it.
+            f" WHERE {self._served()} LIMIT ?",
+            (to_db_time(now), *self._served_params, limit),
         )
         return [_to_ticket(r) for r in rows]
 

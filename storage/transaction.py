@@ -109,11 +109,11 @@ class Transaction:
 
     @cached_property
     def tickets(self) -> TicketRepository:
-        return TicketRepository(self.conn)
+        return TicketRepository(self.conn, self.bot_id)
 
     @cached_property
     def drafts(self) -> DraftRepository:
-        return DraftRepository(self.conn)
+        return DraftRepository(self.conn, self.bot_id)
 
     @cached_property
     def calendar(self) -> CalendarRepository:
@@ -157,4 +157,4 @@ class Transaction:
 
     @cached_property
     def ratings(self) -> HouseholdRatingRepository:
-        return HouseholdRatingRepository(self.conn)
+        return HouseholdRatingRepository(self.conn, self.bot_id)

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from bot.services import deadlines
 from bot.services.container import Services
 from storage.rows import from_db_time
+from tests.factories import database_for_test
 from tests.unit.services.test_reports_and_deadlines import (
     at_local,
     file,
@@ -20,6 +22,8 @@ from tests.unit.services.test_reports_and_deadlines import (
 )
 
 __all__ = ["services"]  # the fixture, shared with the filing and tick tests
+
+EAST_BOT, WEST_BOT = 111111, 222222
 
 
 async def planned(svc: Services, ticket_id: int) -> datetime | None:
@@ -130,3 +134,18 @@ async def test_the_tick_query_searches_its_index(services: Services) -> None:
     details = [row[3] for row in plan]
     assert sum("USING INDEX tickets_next_check" in d for d in details) == 2, details
     assert not any(d.startswith("SCAN tickets") for d in details), details
+
+
+async def test_a_bot_ticks_only_the_tickets_of_the_communities_it_serves(
+    services: Services, tmp_path: Path
+) -> None:
+    """A city's bots share the database: each tick reminds through its own bot only."""
+    services.clock.set(at_local(2026, 11, 16, 10, 0))
+    ticket = await file(services, await resident(services))
+    async with services.db.transaction() as tx:
+        await tx.bots.adopt(EAST_BOT)
+    path = getattr(services.db, "path", tmp_path / "unused.sqlite3")
+    for bot_id, expected in ((EAST_BOT, [ticket.id]), (WEST_BOT, [])):
+        async with database_for_test(path, bot_id=bot_id) as db, db.read() as tx:
+            due = await tx.tickets.list_to_check(services.clock.now(), 1000)
+        assert [t.id for t in due] == expected
