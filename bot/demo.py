@@ -35,7 +35,7 @@ from bot.sandbox import Sandbox, SandboxError, SandboxEvent, SentMessage, SimGro
 from bot.sandbox.users import GroupMember
 from bot.services.invites import INVITE_PREFIX
 from bot.web.server import build_web_app
-from storage.database import SqliteDatabase
+from storage.database import open_database
 
 log = logging.getLogger(__name__)
 
@@ -547,10 +547,11 @@ def _restore(
 
 
 async def _last_update_id(root: Path) -> int | None:
-    path = Settings(token=TOKEN, data_dir=root).database_path
+    settings = Settings(token=TOKEN, data_dir=root)
+    path = settings.database_path
     if not path.is_file():
         return None
-    async with SqliteDatabase(path) as db, db.read() as tx:
+    async with open_database(None, path, bot_id=settings.bot_id) as db, db.read() as tx:
         ids = [await tx.updates.latest(), await tx.inbox.latest_update_id()]
     return max((i for i in ids if i is not None), default=None)
 

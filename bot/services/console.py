@@ -28,6 +28,7 @@ from bot.domain.scoring import YearMonth
 from bot.domain.tickets import ACTIVE_STATUSES, RejectReason, Status
 from bot.domain.webapp import InitDataRefused, verify_init_data
 from bot.services.base import Service
+from bot.services.people import as_this_bot_sees
 from bot.services.ratings import RatingService
 from bot.services.tickets import TicketService, Timeline
 from bot.services.volunteers import Roster, VolunteerService
@@ -152,8 +153,8 @@ class ConsoleService(Service):
 
     async def _visitor(self, person_id: int) -> Visitor | None:
         async with self.db.read() as tx:
-            person = await tx.people.get(person_id)
-            grants = await tx.roles.list_for_person(person.id)
+            grants = await tx.roles.list_for_person(person_id)
+            person = await as_this_bot_sees(tx, await tx.people.get(person_id), grants)
             community = (
                 await tx.communities.find(person.community_id) if person.community_id else None
             )

@@ -44,7 +44,7 @@ class PeopleService(Service):
             person = await tx.people.find_by_telegram(telegram_id)
             grants = await tx.roles.list_for_person(person.id) if person else []
             if person is not None:
-                person = await _as_this_bot_sees(tx, person, grants)
+                person = await as_this_bot_sees(tx, person, grants)
         if person is None:
             name = (display_name.strip() or str(telegram_id))[:MAX_NAME]
             async with self.db.transaction() as tx:
@@ -62,7 +62,7 @@ class PeopleService(Service):
             # They wrote to us, so they unblocked the bot: what waited for them follows.
             async with self.db.transaction() as tx:
                 await tx.people.set_reachable(telegram_id, True)
-                person = await _as_this_bot_sees(tx, await tx.people.get(person.id), grants)
+                person = await as_this_bot_sees(tx, await tx.people.get(person.id), grants)
                 queued = await reach.send_queue(tx, person, self.clock.now())
             if queued:
                 self._wake_outbox()
@@ -190,7 +190,7 @@ def _actor(person: Person, grants: list[RoleGrant], super_admin: bool) -> Actor:
     )
 
 
-async def _as_this_bot_sees(tx: Transaction, person: Person, grants: list[RoleGrant]) -> Person:
+async def as_this_bot_sees(tx: Transaction, person: Person, grants: list[RoleGrant]) -> Person:
     """A home in a community another bot serves is no home here: this bot's menus,
     reports and lists are about its own communities (``grants`` are scoped the same way).
     Here they act for the one community of this bot they hold roles in, if there is one."""
