@@ -282,7 +282,10 @@ async def failover(url: str, root: Path) -> tuple[float, float]:
 
         def leader() -> tuple[str, int] | None:
             with psycopg.connect(url) as conn:
-                row = conn.execute("SELECT holder FROM leases WHERE name = 'leader'").fetchone()
+                row = conn.execute(
+                    "SELECT holder FROM leases WHERE name = %s",
+                    (f"{TOKEN.split(':')[0]}/leader",),  # each bot has its own leader
+                ).fetchone()
             return (row[0], int(str(row[0]).split(":")[1])) if row else None
 
         probe = ReplyProbe(sandbox)

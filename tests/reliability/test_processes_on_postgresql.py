@@ -85,8 +85,10 @@ def _query(url: str, sql: str, params: tuple[object, ...] = ()) -> list[tuple[ob
 
 
 def _leader_pid(url: str) -> int | None:
+    # Each bot of a city has its own leader: the lease is named after the bot's id.
+    name = f"{TOKEN.split(':')[0]}/leader"
     rows = _query(
-        url, "SELECT holder FROM leases WHERE name = 'leader' AND until > %s", (_now_iso(),)
+        url, "SELECT holder FROM leases WHERE name = %s AND until > %s", (name, _now_iso())
     )
     if not rows:
         return None
