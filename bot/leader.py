@@ -91,7 +91,10 @@ class Leader:
                 held = await tx.leases.acquire(LEASE_NAME, self.holder, now, self.ttl_s)
         except Exception as exc:
             log.warning("checking the leader lease failed: %s", exc)
-            if self.leading and self._held_until is not None and now >= self._held_until:
+            # Compared with the time now, not when the check began: waiting for a database
+            # that is down takes a while (the pool's timeout), and the term may have ended
+            # meanwhile.
+            if self.leading and self._held_until is not None and wall_now() >= self._held_until:
                 # Another process may have taken it by now.
                 await self._lose()
             return

@@ -22,11 +22,14 @@ from bot.clock import Clock
 from bot.health import Heartbeat
 from bot.notify.pacing import retry_after_seconds
 from bot.workers import note_ops, receive, set_aside_note, store
+from storage.availability import unavailable
 from storage.database import Database
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 30.0
+# The longest wait between tries to store a batch while the database is unavailable.
+DB_RETRY_S = 5.0
 # How long stop() waits for the batch in hand to be stored; the whole stop fits in 10 s.
 STOP_GRACE_S = 0.8
 
@@ -119,12 +122,23 @@ class Poller:
             except (TimedOut, NetworkError, Conflict) as exc:
                 log.warning("getUpdates failed, retrying in %.0fs: %s", backoff, exc)
             except Exception as exc:
-                log.exception("the update loop failed, retrying in %.0fs", backoff)
+                if unavailable(exc):
+                    # Nothing was confirmed, so Telegram keeps the batch; try again soon,
+                    # since each try already waits for the database (pool or busy timeout).
+                    backoff = min(backoff, DB_RETRY_S)
+                    log.warning(
+                        "the database is unavailable; the updates wait at Telegram,"
+                        " retrying in %.0fs: %s",
+                        backoff,
+                        exc,
+                    )
+                    note = f"database unavailable, updates wait at Telegram: {exc!r}"
+                else:
+                    log.exception("the update loop failed, retrying in %.0fs", backoff)
+                    note = f"update loop failed, retrying: {exc!r}"
                 if not self._failing:
                     self._failing = True
-                    await note_ops(
-                        self.app.bot, self.ops_chat_id, f"update loop failed, retrying: {exc!r}"
-                    )
+                    await note_ops(self.app.bot, self.ops_chat_id, note)
             else:
                 backoff = 1.0
                 self._failing = False

@@ -28,6 +28,7 @@ from telegram.ext import Application
 
 from bot.clock import Clock, wall_now
 from bot.logs import current_update
+from storage.availability import unavailable
 from storage.database import Database
 from storage.inbox import MAX_ATTEMPTS, Claimed, Incoming
 
@@ -41,6 +42,11 @@ RENEW_S = 10.0
 IDLE_S = 0.2
 # How long stop() lets the updates in hand finish; the whole stop fits in 10 s.
 STOP_GRACE_S = 1.2
+# The longest wait between tries to reach a database that is unavailable.
+DB_RETRY_S = 5.0
+# Between tries to record an update handled while the database went away: soon after it
+# is back, before the update's lease may have run out and another worker run it again.
+RECORD_RETRY_S = 0.5
 
 
 def process_name() -> str:
@@ -237,8 +243,20 @@ class Workers:
         try:
             await process_once(self.app, self.db, self.clock, update, inbox_id=item.id)
         except Exception as exc:
-            log.exception("update_id=%s failed attempt=%s", item.update_id, item.attempts)
-            await self._fail(item, repr(exc))
+            if not unavailable(exc):
+                log.exception("update_id=%s failed attempt=%s", item.update_id, item.attempts)
+                await self._fail(item, repr(exc))
+                return
+            # Not the update's fault, so no failure of its is recorded: it goes back to
+            # the queue, as after a crash, and runs again (its processed key and the
+            # services' idempotency keys keep a second run from doing anything twice).
+            log.warning(
+                "update_id=%s: the database is unavailable; handing it back once it answers: %s",
+                item.update_id,
+                exc,
+            )
+            renewing.cancel()
+            await self._hand_back(worker, item)
         finally:
             renewing.cancel()
 
@@ -257,6 +275,24 @@ class Workers:
                 log.error("update_id=%s was taken over while still being handled", item.update_id)
                 return
 
+    async def _hand_back(self, worker: str, item: Claimed) -> None:
+        """Release ``item`` as soon as the database takes it, rather than leave it to wait
+        out its lease after the database is back; past the lease, it is anyone's anyway."""
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + self.lease_s
+        wait = 0.5
+        while not self._stopping and loop.time() < give_up:
+            try:
+                async with self.db.claim() as tx:
+                    await tx.inbox.release(item.id, worker)
+                return
+            except Exception as exc:
+                if not unavailable(exc):
+                    log.error("could not hand back update_id=%s: %r", item.update_id, exc)
+                    return
+            await asyncio.sleep(min(wait, max(0.0, give_up - loop.time())))
+            wait = min(wait * 2, DB_RETRY_S)
+
     async def _fail(self, item: Claimed, error: str) -> None:
         try:
             async with self.db.claim() as tx:
@@ -273,9 +309,14 @@ class Workers:
             )
 
     async def _set_aside(self, item: Claimed, error: str) -> None:
+        try:
+            async with self.db.claim() as tx:
+                await tx.inbox.set_aside(item.id, error)
+        except Exception as exc:
+            # Left claimed: the lease runs out and it comes back here.
+            log.warning("could not set aside update_id=%s: %s", item.update_id, exc)
+            return
         log.error("update_id=%s set aside: %s", item.update_id, error)
-        async with self.db.claim() as tx:
-            await tx.inbox.set_aside(item.id, error)
         await note_ops(
             self.app.bot, self.ops_chat_id, f"update_id={item.update_id} set aside: {error}"
         )
@@ -296,6 +337,8 @@ async def process_once(
     """Handle an update unless it was handled before; True if it ran now.
 
     The processed-update key is recorded with the inbox row's end in one transaction.
+    A database that is unavailable by then is waited for: handling the update again would
+    answer twice.
     """
     async with db.read() as tx:
         seen = await tx.updates.seen(update.update_id)
@@ -312,9 +355,24 @@ async def process_once(
             await application.process_update(update)
         finally:
             current_update.reset(token)
-    async with db.claim() as tx:
-        if not seen:
-            await tx.updates.mark(update.update_id, clock.now())
-        if inbox_id is not None:
-            await tx.inbox.finish(inbox_id, clock.now())
-    return not seen
+    waiting = False
+    while True:
+        try:
+            async with db.claim() as tx:
+                if not seen:
+                    await tx.updates.mark(update.update_id, clock.now())
+                if inbox_id is not None:
+                    await tx.inbox.finish(inbox_id, clock.now())
+            return not seen
+        except Exception as exc:
+            if not unavailable(exc):
+                raise
+            if not waiting:
+                waiting = True
+                log.warning(
+                    "update_id=%s handled; recording it waits for the database: %s",
+                    update.update_id,
+                    exc,
+                )
+        # Each try itself waits for the database (the pool's or the busy timeout).
+        await asyncio.sleep(RECORD_RETRY_S)

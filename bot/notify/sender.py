@@ -27,6 +27,7 @@ from bot.keyboards import stored
 from bot.notify.budget import Budget, MemoryBudget
 from bot.notify.pacing import Limits, Pacer, retry_after_seconds
 from bot.notify.ratelimit import ALREADY_PACED
+from storage.availability import unavailable
 from storage.database import Database
 from storage.outbox import OutboxItem
 from storage.transaction import Transaction
@@ -90,17 +91,34 @@ class OutboxSender:
             self._task = None
 
     async def run(self) -> None:
+        """Drain until stopped. Nothing but a stop ends the loop: a sender that died would
+        leave every message after it unsent while the bot looks alive."""
+        failures = 0
         while True:
             try:
-                sent_any = await self.drain_once()
-            except Exception:
-                log.exception("outbox pass failed; retrying")
-                sent_any = False
-            if sent_any:
+                if await self.drain_once():
+                    failures = 0
+                    continue
+                # Cleared before reading when the next message is due: a wake-up that
+                # comes meanwhile is not lost.
+                self.ready.clear()
+                wait = await self._idle_wait()
+                failures = 0
+            except Exception as exc:
+                failures += 1
+                wait = min(IDLE_WAIT_S, 2.0 ** (failures - 1))
+                if unavailable(exc):
+                    log.warning(
+                        "outbox pass failed, the database is unavailable; retrying in %.0fs: %s",
+                        wait,
+                        exc,
+                    )
+                else:
+                    log.exception("outbox pass failed; retrying in %.0fs", wait)
+                await asyncio.sleep(wait)
                 continue
-            self.ready.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.ready.wait(), timeout=await self._idle_wait())
+                await asyncio.wait_for(self.ready.wait(), timeout=wait)
 
     async def _idle_wait(self) -> float:
         async with self.db.read() as tx:

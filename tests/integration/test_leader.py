@@ -4,6 +4,7 @@ at once when it stops, and taken over after its lease when it dies."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -96,3 +97,31 @@ async def test_on_sqlite_the_one_process_simply_leads(db: Database) -> None:
         assert await tx.leases.holder("leader", wall_now()) is None
     await only.leader.stop()
     assert only.events == ["lead", "follow"]
+
+
+@pytest.mark.sqlite_only
+async def test_a_leader_that_cannot_renew_steps_down_when_the_failed_check_ends(
+    db: Database, tmp_path: Path
+) -> None:
+    """Another connection holds the file's write lock: the check waits out the busy timeout
+    (5 s), far past the term, and the leader steps down as that wait fails rather than
+    one more failed check later."""
+    only = Process(db, "a")
+    await only.leader.start()
+    lock = sqlite3.connect(tmp_path / "leader.sqlite3", isolation_level=None, timeout=0)
+    try:
+        assert only.leader.leading
+        # Not waiting inside sqlite3: that would block the loop the renewal runs on.
+        while True:
+            try:
+                lock.execute("BEGIN EXCLUSIVE")
+                break
+            except sqlite3.OperationalError:
+                await asyncio.sleep(0.01)
+        await _until(lambda: not only.leader.leading, within_s=7.0)
+        lock.execute("ROLLBACK")
+        await _until(lambda: only.leader.leading, within_s=7.0)
+        assert only.events == ["lead", "follow", "lead"]
+    finally:
+        lock.close()
+        await only.leader.stop()
