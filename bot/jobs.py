@@ -11,6 +11,7 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.services.container import Services
+from storage.availability import unavailable
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +88,11 @@ async def tick_all(services: Services) -> int:
     for part in parts:
         try:
             result = await part.tick()
-        except Exception:
-            log.exception("tick failed part=%s", type(part).__name__)
+        except Exception as exc:
+            if unavailable(exc):  # waited out: the next tick catches up
+                log.warning("tick part=%s waits for the database: %s", type(part).__name__, exc)
+            else:
+                log.exception("tick failed part=%s", type(part).__name__)
             continue
         fired += result if isinstance(result, int) else result.total
     return fired

@@ -326,6 +326,15 @@ def _ids(items: Any) -> list[int | None]:
     return [i.update_id for i in items]
 
 
+# Updates whose handler met an unavailable database, noted by the error handler
+# (handlers/errors.py): handed back to run again, not recorded as done and lost.
+INTERRUPTED = "jiayuan.interrupted_by_database"
+
+
+def note_interrupted(bot_data: dict[Any, Any], update_id: int, error: BaseException) -> None:
+    bot_data.setdefault(INTERRUPTED, {})[update_id] = error
+
+
 async def process_once(
     application: Application[Any, Any, Any, Any, Any, Any],
     db: Database,
@@ -355,6 +364,9 @@ async def process_once(
             await application.process_update(update)
         finally:
             current_update.reset(token)
+        interrupted = application.bot_data.get(INTERRUPTED, {}).pop(update.update_id, None)
+        if interrupted is not None:
+            raise interrupted  # the worker hands it back: unavailable(interrupted) holds
     waiting = False
     while True:
         try:

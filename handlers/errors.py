@@ -15,6 +15,8 @@ from bot.domain.errors import JiayuanError
 from bot.domain.models import Language
 from bot.i18n import t
 from bot.textlimits import MESSAGE_LIMIT, clip_html
+from bot.workers import note_interrupted
+from storage.availability import unavailable
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,12 @@ async def on_error(update: object, ctx: Any) -> None:
         f"update_id={update.update_id} user_id={user.id if user else None} "
         f"chat_id={chat.id if chat else None}"
     )
+    if unavailable(error):
+        # Not the user's fault nor a bug: no apology; the worker hands the update back
+        # and it runs again once the database answers.
+        log.warning("update interrupted, the database is unavailable %s: %s", fields, error)
+        note_interrupted(ctx.bot_data, update.update_id, error)
+        return
     # PTB hands the error handler a fresh context: the gatekeeper's language is not on it.
     ctx.lang = await _reader_language(update, ctx)
     if isinstance(error, JiayuanError | callbacks.StaleButton):

@@ -29,7 +29,7 @@ from bot.i18n import t
 from bot.sandbox import Sandbox, SentMessage, SimUser
 from storage import postgres
 from tests.flows.conftest import Harness, running_harness
-from tests.flows.reporting import NUMBER, has, with_button
+from tests.flows.reporting import NUMBER, has, jpeg, with_button
 from tests.postgres_cluster import Cluster, ClusterUnavailable
 from tests.reliability.test_crash import ticket_cards
 
@@ -296,4 +296,35 @@ async def test_an_answer_given_while_the_file_is_locked_is_recorded_after_not_gi
         # answered, a second time.
         await h.settle(wait_s=5)
         assert _count(resident, "您还没有上报过问题") == 1
+    _assert_quiet(caplog)
+
+
+@pytest.mark.sqlite_only
+async def test_a_write_interrupted_by_the_lock_runs_again_instead_of_an_apology(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    async with running_harness(tmp_path, tick=False) as h:
+        resident = await h.resident("李明")
+        release = asyncio.Event()
+        held: list[int] = []
+
+        async def hold(update: Update, _: Any) -> None:
+            if update.effective_user is not None and update.effective_user.id == resident.id:
+                held.append(update.update_id)
+                await release.wait()
+
+        h.runtime.application.add_handler(TypeHandler(Update, hold), group=-10)
+        await resident.send_photo(jpeg(), caption="楼道里堆满纸箱")
+        await h.sandbox.wait_until(lambda: bool(held))
+        async with _write_locked(h.runtime.settings.database_path):
+            release.set()
+            # The photo's draft cannot be written: past the busy timeout (5 s) the
+            # handler fails mid-update, with the user not yet answered.
+            await asyncio.sleep(7)
+        # Handed back and run again once the lock is gone: the report goes on.
+        await resident.wait_for(with_button("楼道堆物"), timeout=15)
+        await h.settle(wait_s=10)
+        assert _count(resident, APOLOGY) == 0
+        assert _count(resident, "楼道堆物") == 1
     _assert_quiet(caplog)
