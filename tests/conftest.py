@@ -20,11 +20,7 @@ from tests import backend as current_backend
 from tests.postgres_cluster import Cluster, ClusterUnavailable
 
 # The tests that run on both backends; the rest run on SQLite (their own files) only.
-BOTH_BACKENDS = ("tests/integration/", "tests/unit/services/")
-# The end-to-end flows run on PostgreSQL when asked (--backend postgresql, or
-# JIAYUAN_TEST_FLOWS_ON_POSTGRES=1): in one long session their PostgreSQL half was seen to
-# stall, which is under investigation; alone they pass.
-FLOWS = "tests/flows/"
+BOTH_BACKENDS = ("tests/integration/", "tests/unit/services/", "tests/flows/")
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -53,14 +49,23 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" not in metafunc.fixturenames:
         return
     path = Path(str(metafunc.definition.fspath)).resolve().relative_to(ROOT).as_posix()
-    flows_too = (
-        metafunc.config.getoption("--backend") == "postgresql"
-        or os.environ.get("JIAYUAN_TEST_FLOWS_ON_POSTGRES") == "1"
+    both = path.startswith(BOTH_BACKENDS) and not metafunc.definition.get_closest_marker(
+        "sqlite_only"
     )
-    chosen = path.startswith(BOTH_BACKENDS) or (flows_too and path.startswith(FLOWS))
-    both = chosen and not metafunc.definition.get_closest_marker("sqlite_only")
     names = _backends(metafunc.config) if both else ["sqlite"]
     metafunc.parametrize("backend", names, indirect=True, ids=names if both else [""])
+
+
+# The longest tests (whole processes killed and restarted, outages sat out): handed out
+# first, so that with several workers (-n) they run beside the rest instead of after it.
+SLOW_FIRST = ("tests/reliability/",)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    def slow(item: pytest.Item) -> bool:
+        return Path(str(item.fspath)).resolve().relative_to(ROOT).as_posix().startswith(SLOW_FIRST)
+
+    items.sort(key=lambda item: not slow(item))
 
 
 class _ClusterState:
