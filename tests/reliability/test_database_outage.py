@@ -267,6 +267,23 @@ async def test_the_bot_waits_out_a_locked_sqlite_file_and_loses_nothing(
     _assert_quiet(caplog)
 
 
+class _Release(asyncio.Event):
+    held = False  # an update of theirs is in hand, waiting for set()
+
+
+async def _hold_the_next_update_of(h: Harness, user: SimUser) -> _Release:
+    """Hold the user's updates before any handler (group -1 and on) runs, until set()."""
+    release = _Release()
+
+    async def hold(update: Update, _: Any) -> None:
+        if update.effective_user is not None and update.effective_user.id == user.id:
+            release.held = True
+            await release.wait()
+
+    h.runtime.application.add_handler(TypeHandler(Update, hold), group=-10)
+    return release
+
+
 @pytest.mark.sqlite_only
 async def test_an_answer_given_while_the_file_is_locked_is_recorded_after_not_given_again(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
@@ -274,18 +291,9 @@ async def test_an_answer_given_while_the_file_is_locked_is_recorded_after_not_gi
     caplog.set_level(logging.WARNING)
     async with running_harness(tmp_path, tick=False) as h:
         resident = await h.resident("李明")
-        release = asyncio.Event()
-        held: list[int] = []
-
-        async def hold(update: Update, _: Any) -> None:
-            # Before any handler (group -1 and on): the update is in hand, nothing done.
-            if update.effective_user is not None and update.effective_user.id == resident.id:
-                held.append(update.update_id)
-                await release.wait()
-
-        h.runtime.application.add_handler(TypeHandler(Update, hold), group=-10)
+        release = await _hold_the_next_update_of(h, resident)
         await resident.send("/my")
-        await h.sandbox.wait_until(lambda: bool(held))
+        await h.sandbox.wait_until(lambda: release.held)
         async with _write_locked(h.runtime.settings.database_path):
             release.set()
             # Reads go on under the lock, so the answer does; recording it as handled
@@ -306,17 +314,9 @@ async def test_a_write_interrupted_by_the_lock_runs_again_instead_of_an_apology(
     caplog.set_level(logging.WARNING)
     async with running_harness(tmp_path, tick=False) as h:
         resident = await h.resident("李明")
-        release = asyncio.Event()
-        held: list[int] = []
-
-        async def hold(update: Update, _: Any) -> None:
-            if update.effective_user is not None and update.effective_user.id == resident.id:
-                held.append(update.update_id)
-                await release.wait()
-
-        h.runtime.application.add_handler(TypeHandler(Update, hold), group=-10)
+        release = await _hold_the_next_update_of(h, resident)
         await resident.send_photo(jpeg(), caption="楼道里堆满纸箱")
-        await h.sandbox.wait_until(lambda: bool(held))
+        await h.sandbox.wait_until(lambda: release.held)
         async with _write_locked(h.runtime.settings.database_path):
             release.set()
             # The photo's draft cannot be written: past the busy timeout (5 s) the
