@@ -38,6 +38,7 @@ def schedule(
     async def tick(_: object) -> None:
         if not leading():
             return
+        await adopt_unbound(services)
         await tick_all(services)
         heartbeat = application.bot_data.get("heartbeat")
         if heartbeat is not None:
@@ -71,6 +72,25 @@ async def prune(services: Services) -> tuple[int, int]:
     if update_ids or messages:
         log.info("housekeeping pruned_update_ids=%s pruned_messages=%s", update_ids, messages)
     return update_ids, messages
+
+
+async def adopt_unbound(services: Services) -> int:
+    """A community a command-line task imported while the bot runs (unbound) is served
+    from the next minute, not from the next restart."""
+    db = services.db
+    if db.bot_id is None:
+        return 0
+    try:
+        async with db.read() as tx:
+            if not await tx.bots.any_unbound():
+                return 0
+        async with db.transaction() as tx:
+            adopted = await tx.bots.adopt(db.bot_id)
+    except Exception as exc:
+        log.warning("adopting unbound communities failed: %s", exc)
+        return 0
+    log.info("bot %s adopted communities=%s", db.bot_id, adopted.communities)
+    return adopted.communities
 
 
 async def tick_all(services: Services) -> int:

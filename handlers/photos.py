@@ -43,4 +43,4 @@ async def receive_photo(message: Message, ctx: Ctx) -> DraftPhoto:
 
 
 def origin_key(message: Message) -> str:
-    return keys.report_origin(message.chat.id, message.message_id)
+    return keys.report_origin(message.chat.id, message.message_id, message.get_bot().id)

@@ -25,7 +25,11 @@ class AnnouncementRepository(Repository):
         )
 
     async def unreported(self) -> list[Announcement]:
-        rows = await self._all("SELECT * FROM announcements WHERE reported_at IS NULL ORDER BY id")
+        rows = await self._all(
+            f"SELECT * FROM announcements WHERE reported_at IS NULL AND {self._served()}"
+            " ORDER BY id",
+            self._served_params,
+        )
         return [
             Announcement(
                 r["id"], r["community_id"], r["audience"], r["created_by"], r["queued"], False

@@ -62,6 +62,10 @@ class BotRepository(Repository):
             )
         return Adopted(communities, rows)
 
+    async def any_unbound(self) -> bool:
+        found = await self._scalar("SELECT 1 FROM communities WHERE bot_id IS NULL LIMIT 1")
+        return found is not None
+
     async def bind(self, code: str, bot_id: int) -> int:
         """Move a community (and its group chats) to another bot; returns the groups moved.
 

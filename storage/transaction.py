@@ -141,7 +141,7 @@ class Transaction:
 
     @cached_property
     def announcements(self) -> AnnouncementRepository:
-        return AnnouncementRepository(self.conn)
+        return AnnouncementRepository(self.conn, self.bot_id)
 
     @cached_property
     def ledgers(self) -> LedgerQueries:

@@ -189,9 +189,10 @@ def review_annual(community_id: int, year: int, leader_id: int) -> str:
 # --- where a ticket or activity came from: stored once, a repeat finds the first ------
 
 
-def report_origin(chat_id: int, message_id: int) -> str:
-    """The resident's message that started a report (a re-delivered update files nothing)."""
-    return f"{chat_id}:{message_id}"
+def report_origin(chat_id: int, message_id: int, bot_id: int | None = None) -> str:
+    """The resident's message that started a report (a re-delivered update files nothing).
+    A user's chats with two bots of a city share the chat id but not the message ids."""
+    return f"{chat_id}:{message_id}" if not bot_id else f"{bot_id}/{chat_id}:{message_id}"
 
 
 def inspection_origin(inspection_id: int, site_id: int, item_code: str) -> str:

@@ -88,6 +88,8 @@ class InviteService(Service):
             if now >= invite.expires_at:
                 raise InvalidInput("invite.expired")
             community = await tx.communities.get(invite.community_id)
+            if not tx.communities.serves(community):
+                raise NotAllowed("invite.other_bot", code=community.code)
             zone = await tx.zones.get(invite.zone_id) if invite.zone_id else None
             held = await tx.roles.list_for_person(person.id)
             already = any(

@@ -59,7 +59,8 @@ class Open311Service(Service):
         async with self.db.read() as tx:
             if code:
                 community = await tx.communities.find_by_code(code.strip())
-                if community is None:
+                # Another bot of the city serves it: its own Open311 endpoint answers.
+                if community is None or not tx.communities.serves(community):
                     raise Open311Error(404, f"jurisdiction_id {code!r} not found")
                 return community
             communities = await tx.communities.list_all()

@@ -419,6 +419,8 @@ class ReportService(Service):
         stored = await tx.drafts.get(person.id)
         if stored is None or stored[2] <= self.clock.now():
             return None
+        if stored[0] != person.community_id:
+            return None  # begun for another community (another bot's): not this one's
         draft = Draft.from_json(stored[1])
         return None if draft.filed_ticket_id is not None else draft
 

@@ -14,10 +14,14 @@ import pytest
 from bot.cli_tasks import bind, bots
 from bot.clock import Clock
 from bot.config import Settings
+from bot.domain.models import Role
+from bot.importer import load_plan
+from bot.jobs import adopt_unbound
 from bot.services.container import Services
+from bot.services.invites import INVITE_PREFIX
 from storage.database import open_database
 from tests.factories import SAMPLE_YAML, T0, TOKEN
-from tests.flows.conftest import Harness, running_harness
+from tests.flows.conftest import ADMIN_ID, Harness, running_harness
 from tests.flows.reporting import file_report, ticket_message
 
 pytestmark = [pytest.mark.sqlite_only, pytest.mark.postgresql]  # runs on its own cluster
@@ -136,3 +140,40 @@ async def test_the_office_reads_across_bots_and_moves_a_community(
     await stranger.send("/start")
     answer = await stranger.next_message(timeout=10)
     assert "和平里社区" not in answer.button_texts
+
+
+async def test_an_invite_to_another_bots_community_is_refused_with_where_to_go(
+    city: City,
+) -> None:
+    actor, _ = await city.west.services.people.identify(ADMIN_ID, "admin", "zh-hans", True)
+    invite, _ = await city.west.services.invites.create(actor, Role.INSPECTOR)
+    # The link reached someone who opened the east bot instead.
+    wrong_bot = city.east.sandbox.add_user("走错门的", language_code="zh-hans")
+    await wrong_bot.send(f"/start {INVITE_PREFIX}{invite.code}")
+    refused = await wrong_bot.wait_for(lambda m: "另一个机器人" in (m.text or ""), timeout=10)
+    assert "heping" in (refused.text or "")
+    async with open_database(city.url, city.data_dir / "unused") as office, office.read() as tx:
+        person = await tx.people.find_by_telegram(wrong_bot.id)
+        assert person is not None and await tx.roles.list_for_person(person.id) == []
+
+
+async def test_a_community_imported_by_the_office_while_bots_run_is_served_next_minute(
+    city: City, tmp_path: Path
+) -> None:
+    plan = tmp_path / "anle.yaml"
+    plan.write_text(
+        SAMPLE_YAML.read_text(encoding="utf-8")
+        .replace("code: xingfuli", "code: anle")
+        .replace("幸福里社区", "安乐社区")
+        .replace('phone: "13', 'phone: "17'),
+        encoding="utf-8",
+    )
+    async with open_database(city.url, city.data_dir / "unused") as office:
+        services = Services.build(city.office(), office, Clock(T0))
+        await services.communities.apply_plan(load_plan(plan))  # a token-less `jiayuan import`
+    assert await adopt_unbound(city.east.services) == 1  # what the east leader's tick does
+    newcomer = city.east.sandbox.add_user("新来的", language_code="zh-hans")
+    await newcomer.send("/start")
+    offer = await newcomer.wait_for(lambda m: "安乐社区" in m.button_texts, timeout=10)
+    assert "幸福里社区" in offer.button_texts and "和平里社区" not in offer.button_texts
+    assert await adopt_unbound(city.west.services) == 0, "bound once, to one bot"

@@ -67,6 +67,7 @@ PINNED = [
     (keys.review_awards(2, 2026, -100), "review-awards:2:2026:-100"),
     (keys.review_annual(2, 2026, 4), "review-annual:2:2026:4"),
     (keys.report_origin(-100, 55), "-100:55"),
+    (keys.report_origin(1001, 55, 123456), "123456/1001:55"),
     (keys.inspection_origin(8, 9, "litter"), "inspection:8:9:litter"),
     (keys.talk_origin(2, 5, MONTH), "talk:2:5:2026-03"),
     (keys.clean_day_series(2, 2026, 3), "clean_day:2:2026-03"),
