@@ -264,6 +264,8 @@ class CommunityService(Service):
                 community = await tx.communities.find_by_code(community_code)
                 if community is None:
                     raise NotFound("errors.community_not_found")
+                if not tx.communities.serves(community):
+                    raise NotAllowed("admin.community_of_another_bot", code=community.code)
             elif actor.community_id is not None:
                 community = await tx.communities.get(actor.community_id)
             else:
