@@ -36,6 +36,26 @@ class PersonRepository(Repository):
         row = await self._one("SELECT * FROM people WHERE telegram_id = ?", (telegram_id,))
         return None if row is None else _to_person(row)
 
+    async def find_with_home_elsewhere(
+        self, *, telegram_id: int | None = None, person_id: int | None = None
+    ) -> tuple[Person, bool] | None:
+        """The person, and whether their home is a community this bot does not serve
+        (another bot's, or none's yet): one statement, as it runs for every update."""
+        column, value = ("telegram_id", telegram_id) if person_id is None else ("id", person_id)
+        row = await self._one(
+            "SELECT p.*, c.bot_id AS home_bot FROM people p"
+            f" LEFT JOIN communities c ON c.id = p.community_id WHERE p.{column} = ?",
+            (value,),
+        )
+        if row is None:
+            return None
+        elsewhere = (
+            self._bot_id is not None
+            and row["community_id"] is not None
+            and row["home_bot"] != self._bot_id
+        )
+        return _to_person(row), elsewhere
+
     async def find_unlinked(self, name: str, phone: str | None) -> Person | None:
         """An imported person (no Telegram account yet) with this name and phone."""
         row = await self._one(

@@ -73,7 +73,7 @@ class Transaction:
 
     @cached_property
     def people(self) -> PersonRepository:
-        return PersonRepository(self.conn)
+        return PersonRepository(self.conn, self.bot_id)
 
     @cached_property
     def roles(self) -> RoleRepository:

@@ -153,8 +153,11 @@ class ConsoleService(Service):
 
     async def _visitor(self, person_id: int) -> Visitor | None:
         async with self.db.read() as tx:
+            found = await tx.people.find_with_home_elsewhere(person_id=person_id)
+            if found is None:
+                raise NotFound("errors.person_not_found")
             grants = await tx.roles.list_for_person(person_id)
-            person = await as_this_bot_sees(tx, await tx.people.get(person_id), grants)
+            person = as_this_bot_sees(*found, grants)
             community = (
                 await tx.communities.find(person.community_id) if person.community_id else None
             )

@@ -11,7 +11,6 @@ from bot.domain.geo import nearest_place
 from bot.domain.models import Building, Community, Language, Person, Role, RoleGrant, Zone
 from bot.services import reach
 from bot.services.base import Service
-from storage.transaction import Transaction
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +39,12 @@ class PeopleService(Service):
         ``contact`` False: the update is no sign a private message would reach them (a group
         message, or blocking the bot).
         """
+        person: Person | None = None
         async with self.db.read() as tx:
-            person = await tx.people.find_by_telegram(telegram_id)
-            grants = await tx.roles.list_for_person(person.id) if person else []
-            if person is not None:
-                person = await as_this_bot_sees(tx, person, grants)
+            found = await tx.people.find_with_home_elsewhere(telegram_id=telegram_id)
+            if found is not None:
+                grants = await tx.roles.list_for_person(found[0].id)
+                person = as_this_bot_sees(*found, grants)
         if person is None:
             name = (display_name.strip() or str(telegram_id))[:MAX_NAME]
             async with self.db.transaction() as tx:
@@ -62,7 +62,7 @@ class PeopleService(Service):
             # They wrote to us, so they unblocked the bot: what waited for them follows.
             async with self.db.transaction() as tx:
                 await tx.people.set_reachable(telegram_id, True)
-                person = await as_this_bot_sees(tx, await tx.people.get(person.id), grants)
+                person = replace(person, reachable=True)
                 queued = await reach.send_queue(tx, person, self.clock.now())
             if queued:
                 self._wake_outbox()
@@ -190,14 +190,11 @@ def _actor(person: Person, grants: list[RoleGrant], super_admin: bool) -> Actor:
     )
 
 
-async def as_this_bot_sees(tx: Transaction, person: Person, grants: list[RoleGrant]) -> Person:
+def as_this_bot_sees(person: Person, home_elsewhere: bool, grants: list[RoleGrant]) -> Person:
     """A home in a community another bot serves is no home here: this bot's menus,
     reports and lists are about its own communities (``grants`` are scoped the same way).
     Here they act for the one community of this bot they hold roles in, if there is one."""
-    if person.community_id is None:
-        return person
-    home = await tx.communities.find(person.community_id)
-    if home is None or tx.communities.serves(home):
+    if not home_elsewhere:
         return person
     here = {g.community_id for g in grants}
     acting = here.pop() if len(here) == 1 else None

@@ -42,17 +42,23 @@ class City:
         return Settings(token="", api_url="", data_dir=self.data_dir, database_url=self.url)
 
 
-@pytest.fixture
-async def city(tmp_path: Path, pg_database: str) -> AsyncIterator[City]:
-    west_plan = tmp_path / "heping.yaml"
-    west_plan.write_text(
+def _another_community(tmp_path: Path, code: str, name: str, *, phone_prefix: str) -> Path:
+    """The sample community under another code and name, with cadres of its own (an
+    import finds a known person by phone)."""
+    plan = tmp_path / f"{code}.yaml"
+    plan.write_text(
         SAMPLE_YAML.read_text(encoding="utf-8")
-        .replace("code: xingfuli", "code: heping")
-        .replace("幸福里社区", "和平里社区")
-        # Other cadres (an import finds a known person by phone).
-        .replace('phone: "13', 'phone: "15'),
+        .replace("code: xingfuli", f"code: {code}")
+        .replace("幸福里社区", name)
+        .replace('phone: "13', f'phone: "{phone_prefix}'),
         encoding="utf-8",
     )
+    return plan
+
+
+@pytest.fixture
+async def city(tmp_path: Path, pg_database: str) -> AsyncIterator[City]:
+    west_plan = _another_community(tmp_path, "heping", "和平里社区", phone_prefix="15")
     async with AsyncExitStack() as stack:
         east = await stack.enter_async_context(
             running_harness(tmp_path / "east", database_url=pg_database)
@@ -160,14 +166,7 @@ async def test_an_invite_to_another_bots_community_is_refused_with_where_to_go(
 async def test_a_community_imported_by_the_office_while_bots_run_is_served_next_minute(
     city: City, tmp_path: Path
 ) -> None:
-    plan = tmp_path / "anle.yaml"
-    plan.write_text(
-        SAMPLE_YAML.read_text(encoding="utf-8")
-        .replace("code: xingfuli", "code: anle")
-        .replace("幸福里社区", "安乐社区")
-        .replace('phone: "13', 'phone: "17'),
-        encoding="utf-8",
-    )
+    plan = _another_community(tmp_path, "anle", "安乐社区", phone_prefix="17")
     async with open_database(city.url, city.data_dir / "unused") as office:
         services = Services.build(city.office(), office, Clock(T0))
         await services.communities.apply_plan(load_plan(plan))  # a token-less `jiayuan import`
