@@ -145,10 +145,13 @@ async def on_start_button(update: Update, ctx: Ctx) -> None:
     _, person = ctx.require_actor()
     cb = callbacks.parse(query.data, expect=callbacks.START)
     if cb.action == "com":
-        community = await ctx.svc.people.choose_community(person, cb.int_arg())
+        chosen = await ctx.svc.people.choose_community(person, cb.int_arg())
         await answer(query)
-        await edit(update, ctx.t("start.community_chosen", community=community.name))
-        await _ask_building(update, ctx, community.id)
+        text = ctx.t("start.community_chosen", community=chosen.community.name)
+        if chosen.left is not None:
+            text += "\n" + ctx.t("start.home_moved", previous=chosen.left.name)
+        await edit(update, text)
+        await _ask_building(update, ctx, chosen.community.id)
     elif cb.action == "bld":
         building, zone = await ctx.svc.people.choose_building(person, cb.int_arg())
         await answer(query)

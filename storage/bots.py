@@ -19,7 +19,7 @@ from storage.rows import Repository
 @dataclass(frozen=True, slots=True)
 class Adopted:
     communities: int
-    rows: int  # messages, updates, processed keys and groups taken over
+    rows: int  # messages, updates, processed keys, refusals and groups taken over
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,12 +52,17 @@ class BotRepository(Repository):
             " AND m.chat_id = group_chats.chat_id)",
             (bot_id, *params, bot_id),
         )
-        # Update ids are another bot's numbering: only the unbound ones are taken over.
-        for table in ("inbox", "processed_updates"):
+        # Update ids are another bot's numbering, and a refusal was another bot's: only
+        # the unbound ones are taken over.
+        for table, key in (
+            ("inbox", "update_id"),
+            ("processed_updates", "update_id"),
+            ("unreachable_people", "person_id"),
+        ):
             rows += await self._exec(
                 f"UPDATE {table} SET bot_id = ? WHERE bot_id = 0"
                 f" AND NOT EXISTS (SELECT 1 FROM {table} m WHERE m.bot_id = ?"
-                f" AND m.update_id = {table}.update_id)",
+                f" AND m.{key} = {table}.{key})",
                 (bot_id, bot_id),
             )
         return Adopted(communities, rows)

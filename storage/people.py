@@ -8,6 +8,12 @@ from bot.domain.errors import NotFound
 from bot.domain.models import Invite, Language, Person, Role, RoleGrant
 from storage.rows import Repository, Row, from_db_time, to_db_time
 
+# Reachability is per bot (migration 022): a person read here is as this bot sees them.
+_PERSON = (
+    "p.*, NOT EXISTS (SELECT 1 FROM unreachable_people u"
+    " WHERE u.person_id = p.id AND u.bot_id = ?) AS reachable"
+)
+
 
 class PersonRepository(Repository):
     async def add(
@@ -27,13 +33,17 @@ class PersonRepository(Repository):
         return await self.get(new_id)
 
     async def get(self, person_id: int) -> Person:
-        row = await self._one("SELECT * FROM people WHERE id = ?", (person_id,))
+        row = await self._one(
+            f"SELECT {_PERSON} FROM people p WHERE p.id = ?", (self._bot, person_id)
+        )
         if row is None:
             raise NotFound("errors.person_not_found")
         return _to_person(row)
 
     async def find_by_telegram(self, telegram_id: int) -> Person | None:
-        row = await self._one("SELECT * FROM people WHERE telegram_id = ?", (telegram_id,))
+        row = await self._one(
+            f"SELECT {_PERSON} FROM people p WHERE p.telegram_id = ?", (self._bot, telegram_id)
+        )
         return None if row is None else _to_person(row)
 
     async def find_with_home_elsewhere(
@@ -43,9 +53,9 @@ class PersonRepository(Repository):
         (another bot's, or none's yet): one statement, as it runs for every update."""
         column, value = ("telegram_id", telegram_id) if person_id is None else ("id", person_id)
         row = await self._one(
-            "SELECT p.*, c.bot_id AS home_bot FROM people p"
+            f"SELECT {_PERSON}, c.bot_id AS home_bot FROM people p"
             f" LEFT JOIN communities c ON c.id = p.community_id WHERE p.{column} = ?",
-            (value,),
+            (self._bot, value),
         )
         if row is None:
             return None
@@ -59,15 +69,15 @@ class PersonRepository(Repository):
     async def find_unlinked(self, name: str, phone: str | None) -> Person | None:
         """An imported person (no Telegram account yet) with this name and phone."""
         row = await self._one(
-            "SELECT * FROM people WHERE telegram_id IS NULL AND name = ? AND "
-            "COALESCE(phone, '') = COALESCE(?, '') ORDER BY id LIMIT 1",
-            (name, phone),
+            f"SELECT {_PERSON} FROM people p WHERE p.telegram_id IS NULL AND p.name = ? AND "
+            "COALESCE(p.phone, '') = COALESCE(?, '') ORDER BY p.id LIMIT 1",
+            (self._bot, name, phone),
         )
         return None if row is None else _to_person(row)
 
     async def link_telegram(self, person_id: int, telegram_id: int) -> None:
         await self._exec(
-            "UPDATE people SET telegram_id = ?, reachable = 1 WHERE id = ?",
+            "UPDATE people SET telegram_id = ? WHERE id = ?",
             (telegram_id, person_id),
         )
 
@@ -124,15 +134,25 @@ class PersonRepository(Repository):
         )
 
     async def set_reachable(self, telegram_id: int, reachable: bool) -> None:
-        await self._exec(
-            "UPDATE people SET reachable = ? WHERE telegram_id = ?", (int(reachable), telegram_id)
-        )
+        """Whether this bot's messages reach the person: another bot's are its own."""
+        if reachable:
+            await self._exec(
+                "DELETE FROM unreachable_people WHERE bot_id = ?"
+                " AND person_id IN (SELECT id FROM people WHERE telegram_id = ?)",
+                (self._bot, telegram_id),
+            )
+        else:
+            await self._exec(
+                "INSERT INTO unreachable_people (bot_id, person_id)"
+                " SELECT ?, id FROM people WHERE telegram_id = ? ON CONFLICT DO NOTHING",
+                (self._bot, telegram_id),
+            )
 
     async def list_with_roles(self, community_id: int) -> list[tuple[Person, list[RoleGrant]]]:
         rows = await self._all(
-            "SELECT DISTINCT p.* FROM people p JOIN role_grants g ON g.person_id = p.id "
+            f"SELECT DISTINCT {_PERSON} FROM people p JOIN role_grants g ON g.person_id = p.id "
             "WHERE g.community_id = ? ORDER BY p.name, p.id",
-            (community_id,),
+            (self._bot, community_id),
         )
         people = [_to_person(r) for r in rows]
         grants = await RoleRepository(self._conn).list_by_community(community_id)
@@ -143,16 +163,17 @@ class PersonRepository(Repository):
 
     async def list_with_role(self, community_id: int, role: Role) -> list[Person]:
         rows = await self._all(
-            "SELECT DISTINCT p.* FROM people p JOIN role_grants g ON g.person_id = p.id "
+            f"SELECT DISTINCT {_PERSON} FROM people p JOIN role_grants g ON g.person_id = p.id "
             "WHERE g.community_id = ? AND g.role = ? ORDER BY p.id",
-            (community_id, role.value),
+            (self._bot, community_id, role.value),
         )
         return [_to_person(r) for r in rows]
 
     async def list_in_community(self, community_id: int) -> list[Person]:
         """Everyone who chose this community as home."""
         rows = await self._all(
-            "SELECT * FROM people WHERE community_id = ? ORDER BY id", (community_id,)
+            f"SELECT {_PERSON} FROM people p WHERE p.community_id = ? ORDER BY p.id",
+            (self._bot, community_id),
         )
         return [_to_person(r) for r in rows]
 

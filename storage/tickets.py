@@ -185,27 +185,29 @@ class TicketRepository(Repository):
     async def list_for_assignee(
         self, person_id: int, zone_ids: frozenset[int], limit: int = 200
     ) -> list[Ticket]:
-        """A cadre's queue: assigned to them or in their zones, overdue first, by due date."""
+        """A cadre's queue: assigned to them or in their zones, overdue first, by due date
+        (in the communities this bot serves: another bot's buttons would be refused here)."""
         zones = sorted(zone_ids) or [0]
         marks = ", ".join("?" * len(zones))
         statuses = sorted(s.value for s in ACTIVE_STATUSES)
         rows = await self._all(
             f"SELECT * FROM tickets WHERE status IN ({', '.join('?' * len(statuses))}) AND "
-            f"(assignee_person_id = ? OR zone_id IN ({marks})) "
+            f"(assignee_person_id = ? OR zone_id IN ({marks})) AND {self._served()} "
             "ORDER BY due_at IS NULL, due_at, id LIMIT ?",
-            (*statuses, person_id, *zones, limit),
+            (*statuses, person_id, *zones, *self._served_params, limit),
         )
         return [_to_ticket(r) for r in rows]
 
     async def list_for_reporter(self, person_id: int, limit: int = 20) -> list[Ticket]:
+        """What a resident reported or supported, newest first, in this bot's communities."""
         # One id list from two index lookups: PostgreSQL reads the whole table for
         # "reporter = ? OR id IN (…)" (bench/BENCHMARKS.md § 3b); both engines take this.
         rows = await self._all(
             "SELECT * FROM tickets WHERE id IN "
             "(SELECT id FROM tickets WHERE reporter_person_id = ? "
             "UNION ALL SELECT ticket_id FROM ticket_supporters WHERE person_id = ?) "
-            "ORDER BY created_at DESC, id DESC LIMIT ?",
-            (person_id, person_id, limit),
+            f"AND {self._served()} ORDER BY created_at DESC, id DESC LIMIT ?",
+            (person_id, person_id, *self._served_params, limit),
         )
         return [_to_ticket(r) for r in rows]
 
@@ -231,11 +233,12 @@ class TicketRepository(Repository):
         return [_to_ticket(r) for r in rows]
 
     async def list_held_by(self, person_id: int) -> list[Ticket]:
-        """Open tickets in this person's hands (assigned or accepted), by due date."""
+        """Open tickets in this person's hands (assigned or accepted) in the communities
+        this bot serves, by due date."""
         rows = await self._all(
             "SELECT * FROM tickets WHERE assignee_person_id = ? AND status IN (?, ?) "
-            "ORDER BY due_at IS NULL, due_at, id",
-            (person_id, *_HELD),
+            f"AND {self._served()} ORDER BY due_at IS NULL, due_at, id",
+            (person_id, *_HELD, *self._served_params),
         )
         return [_to_ticket(r) for r in rows]
 
@@ -243,14 +246,16 @@ class TicketRepository(Repository):
         self, community_id: int, limit: int | None = None
     ) -> list[tuple[Ticket, str]]:
         """Open tickets whose cadre cannot be reached (blocked the bot, or never opened it),
-        with the cadre's name."""
+        with the cadre's name. Starts from the (few) unreachable people: this bot's
+        refusals (a per-bot table) and those who never linked a Telegram account."""
         rows = await self._all(
             "SELECT t.*, p.name AS assignee_name FROM tickets t "
             "JOIN people p ON p.id = t.assignee_person_id "
             "WHERE t.community_id = ? AND t.status IN (?, ?) "
-            "AND (p.reachable = 0 OR p.telegram_id IS NULL) "
+            "AND t.assignee_person_id IN (SELECT person_id FROM unreachable_people"
+            " WHERE bot_id = ? UNION ALL SELECT id FROM people WHERE telegram_id IS NULL) "
             "ORDER BY t.due_at IS NULL, t.due_at, t.id LIMIT ?",
-            (community_id, *_HELD, self._limit(limit)),
+            (community_id, *_HELD, self._bot, self._limit(limit)),
         )
         return [(_to_ticket(r), r["assignee_name"]) for r in rows]
 

@@ -24,6 +24,12 @@ class Located:
     distance_m: float
 
 
+@dataclass(frozen=True, slots=True)
+class HomeChosen:
+    community: Community
+    left: Community | None  # the home in another bot's community it replaced
+
+
 class PeopleService(Service):
     async def identify(
         self,
@@ -86,13 +92,20 @@ class PeopleService(Service):
         async with self.db.read() as tx:
             return await tx.communities.list_all()
 
-    async def choose_community(self, person: Person, community_id: int) -> Community:
+    async def choose_community(self, person: Person, community_id: int) -> HomeChosen:
+        """Make a community of this bot the person's home. A person has one home: one in
+        a community another bot serves is left, and the answer says which."""
         async with self.db.transaction() as tx:
             community = await tx.communities.get(community_id)
             if not tx.communities.serves(community):
                 raise NotFound("errors.community_not_found")
+            before = (await tx.people.get(person.id)).community_id
+            left = None
+            if before is not None and before != community.id:
+                previous = await tx.communities.get(before)
+                left = None if tx.communities.serves(previous) else previous
             await tx.people.set_home(person.id, community.id, None, None)
-            return community
+            return HomeChosen(community, left)
 
     async def buildings(self, community_id: int) -> list[tuple[Building, Zone]]:
         async with self.db.read() as tx:

@@ -176,3 +176,56 @@ async def test_a_community_imported_by_the_office_while_bots_run_is_served_next_
     offer = await newcomer.wait_for(lambda m: "安乐社区" in m.button_texts, timeout=10)
     assert "幸福里社区" in offer.button_texts and "和平里社区" not in offer.button_texts
     assert await adopt_unbound(city.west.services) == 0, "bound once, to one bot"
+
+
+async def test_blocking_one_bot_does_not_silence_the_other(city: City) -> None:
+    # The admin of both communities blocks the east bot only.
+    city.east.admin.block_bot()
+    await city.east.settle()
+    async with city.east.services.db.read() as tx:
+        person = await tx.people.find_by_telegram(ADMIN_ID)
+        assert person is not None and not person.reachable
+    # In the west, a ticket's cadre blocks the west bot: the west bot still tells the
+    # admin, who never blocked it.
+    west_cadre = await city.west.cadre("Z1")
+    resident = await city.west.resident("西区居民")
+    number = await file_report(city.west.sandbox, resident)
+    await ticket_message(west_cadre, number)
+    await city.west.settle()
+    west_cadre.block_bot()
+    alert = await city.west.admin.wait_for(
+        lambda m: "联系不上" in (m.text or "") and number in (m.text or ""), timeout=15
+    )
+    assert "✅ 签收" in alert.button_texts
+    assert not [m for m in city.east.admin.inbox if number in (m.text or "")]
+
+
+async def test_a_resident_who_picks_a_community_of_another_bot_is_told_the_home_moved(
+    city: City,
+) -> None:
+    west_resident = await city.west.resident("两边跑")
+    # The same Telegram user opens the east bot, which does not serve their home.
+    same_person = city.east.sandbox.add_user(
+        "两边跑", language_code="zh-hans", user_id=west_resident.id
+    )
+    await same_person.send("/start")
+    offer = await same_person.wait_for(lambda m: "幸福里社区" in m.button_texts, timeout=10)
+    await same_person.press(offer, "幸福里社区")
+    await same_person.wait_for(lambda m: "请选择您住的楼栋" in (m.text or ""), timeout=10)
+    # The community keyboard was edited into the confirmation.
+    (moved,) = [m for m in same_person.inbox if "已选择社区" in (m.text or "")]
+    assert "原来的家在和平里社区" in (moved.text or "")
+    async with city.east.services.db.read() as tx:
+        person = await tx.people.find_by_telegram(west_resident.id)
+        assert person is not None
+        assert (await tx.communities.get(person.community_id or 0)).code == "xingfuli"
+
+    # The east bot now greets them at home; the west bot no longer counts them there.
+    await same_person.send("/start")
+    again = await same_person.wait_for(lambda m: "欢迎回来" in (m.text or ""), timeout=10)
+    assert "幸福里社区" in (again.text or "")
+    async with city.west.services.db.read() as tx:
+        west = await tx.communities.find_by_code("heping")
+        assert west is not None
+        residents = await tx.people.list_in_community(west.id)
+        assert west_resident.id not in {p.telegram_id for p in residents}
