@@ -111,6 +111,26 @@ class Planner:
             return [f"(no plan: {str(exc).splitlines()[0]})"]
         return [_COST.sub("", line).strip().removeprefix("-> ").strip() for line in lines]
 
+    def server_ms(self, sql: str, params: tuple[Any, ...], runs: int = 5) -> float | None:
+        """The median time the server spends on a read (planning and execution, from
+        EXPLAIN ANALYZE), without the round trip; None for a statement that writes."""
+        from storage.postgres import to_pyformat
+
+        if sql.lstrip().split(None, 1)[0].upper() != "SELECT":
+            return None
+        values = tuple(int(v) if isinstance(v, bool) else v for v in params)
+        times = []
+        try:
+            with self.conn.cursor() as cur:
+                for _ in range(runs):
+                    cur.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {to_pyformat(sql)}", values)
+                    (doc,) = cur.fetchone() or ([{}],)
+                    top = doc[0]
+                    times.append(top["Planning Time"] + top["Execution Time"])
+        except (psycopg.Error, KeyError):
+            return None
+        return sorted(times)[len(times) // 2]
+
 
 def seq_scans(plan: list[str], sizes: dict[str, int], large: int) -> list[str]:
     flagged = []
