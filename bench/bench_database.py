@@ -704,8 +704,6 @@ class Backend:
     # The SQLite run also tries the indexes it proposes; the PostgreSQL schema is measured
     # as migrated.
     tries_indexes: bool
-    # Tried at the end, in this throw-away database only.
-    candidate_indexes: tuple[str, ...] = ()
 
 
 def sqlite_backend(path: Path, tries_indexes: bool) -> Backend:
@@ -914,29 +912,6 @@ async def measure(district: District, scale: Scale, db: Any, backend: Backend) -
         tick_statements = Measured("steady tick", "", [], 0.0, steady.raw)
         plans += backend.explain([tick_statements], sizes)
     run = Run(backend.name, sizes, results, plans, hops, ticks, parts, ranking_blocked)
-    if backend.candidate_indexes:
-        progress(f"{backend.name}: candidate indexes")
-        run.applied = list(backend.candidate_indexes)
-        async with db.transaction() as tx:
-            for statement in run.applied:
-                await tx.conn.execute(statement)
-        run.after_fix = [
-            await sample(
-                "admin /tickets: unreachable cadres' tickets, + index",
-                "`list_unreachable_held`",
-                unreachable,
-                fast,
-            ),
-            await sample(
-                "admin /tickets, + index", "`TicketService.queue` (admin)", admin_queue, slow
-            ),
-        ]
-        before = {e.sql: e.plan for e in plans}
-        run.fixed_plans = [
-            e
-            for e in backend.explain(run.after_fix, sizes)
-            if before.get(e.sql) not in (None, e.plan)
-        ]
     if not backend.tries_indexes:
         return run
     progress("proposed indexes")
@@ -1239,16 +1214,9 @@ def write_comparison(report: Report, district: District, sq: Run, pg: Run, moved
         rows,
     )
     sh, ph = sq.hops, pg.hops
-    created = [stmt for stmt in pg.applied if stmt.startswith("CREATE")]
     report.add(
         "*candidate*: a statement the bench sends itself, to show what a rewrite would cost; "
-        + (
-            f"*+ index*: on PostgreSQL after `{'`; `'.join(created)}` and `ANALYZE` in "
-            "this throw-away database. "
-            if created
-            else ""
-        )
-        + "*÷ PK*: p50 over the same backend's primary-key lookup. One `SELECT 1` as a round "
+        "*÷ PK*: p50 over the same backend's primary-key lookup. One `SELECT 1` as a round "
         f"trip (p50 µs): SQLite — plain sqlite3 {percentile(sh['sqlite3'], 50) * 1e6:.0f}, "
         f"aiosqlite three hops {percentile(sh['execute+fetch+close'], 50) * 1e6:.0f}; "
         f"PostgreSQL — plain psycopg {percentile(ph['psycopg'], 50) * 1e6:.0f}, "
@@ -1323,14 +1291,6 @@ def write_comparison(report: Report, district: District, sq: Run, pg: Run, moved
             f"- {e.label}{mark}: `{short(e.sql)}`{took} → {' → '.join(_postgres.compact(e.plan))}"
         )
     report.add("")
-    if pg.fixed_plans:
-        report.add("Plans that changed with the candidate index:")
-        report.add("")
-        for e in pg.fixed_plans:
-            mark = " ⚠️" if e.flags else ""
-            report.add(f"- {e.label}{mark}: {' → '.join(_postgres.compact(e.plan))}")
-        report.add("")
-
     by_label = {m.label: m for m in pg.results}
     keys = [k for k in PER_UPDATE if k in by_label]
     worst = max(percentile(by_label[k].times, 99) for k in keys)

@@ -389,12 +389,13 @@ class TicketRepository(Repository):
     async def oldest_overdue(self, community_id: int, now: datetime, limit: int) -> list[Ticket]:
         """Open tickets past their deadline at ``now``, the longest overdue first."""
         statuses = sorted(s.value for s in OPEN_STATUSES)
-        # "+due_at" (a no-op) keeps the planner from walking the community's whole deadline
-        # history in order (tickets_by_community_due) to save sorting the few overdue.
+        # Ordering by an expression (due_at || '', a no-op) keeps both planners from
+        # walking the community's whole deadline history in order (tickets_by_community_due)
+        # to save sorting the few overdue: PostgreSQL spent 10 ms of a digest's 28 there.
         rows = await self._all(
             f"SELECT * FROM tickets WHERE community_id = ? AND status IN "
             f"({', '.join('?' * len(statuses))}) AND due_at <= ? "
-            f"ORDER BY {'+' if self._dialect == 'sqlite' else ''}due_at, id LIMIT ?",
+            "ORDER BY due_at || '', id LIMIT ?",
             (community_id, *statuses, to_db_time(now), limit),
         )
         return [_to_ticket(r) for r in rows]

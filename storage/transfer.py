@@ -159,6 +159,9 @@ async def _copy(
                 if later:
                     await _fill_in(source, cur, table, later)
             await _move_sequences(cur, tables)
+        # Plans from the first query on the moved data (migration 023's statistics among
+        # them), not from whenever autovacuum comes by.
+        await cur.execute("ANALYZE")
         counts = []
         for table in tables:
             (n_source,) = source.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()
