@@ -22,14 +22,12 @@ from bot.clock import Clock
 from bot.health import Heartbeat
 from bot.notify.pacing import retry_after_seconds
 from bot.workers import note_ops, receive, set_aside_note, store
-from storage.availability import unavailable
+from storage.availability import RETRY_MAX_S, unavailable
 from storage.database import Database
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 30.0
-# The longest wait between tries to store a batch while the database is unavailable.
-DB_RETRY_S = 5.0
 # How long stop() waits for the batch in hand to be stored; the whole stop fits in 10 s.
 STOP_GRACE_S = 0.8
 
@@ -125,7 +123,7 @@ class Poller:
                 if unavailable(exc):
                     # Nothing was confirmed, so Telegram keeps the batch; try again soon,
                     # since each try already waits for the database (pool or busy timeout).
-                    backoff = min(backoff, DB_RETRY_S)
+                    backoff = min(backoff, RETRY_MAX_S)
                     log.warning(
                         "the database is unavailable; the updates wait at Telegram,"
                         " retrying in %.0fs: %s",

@@ -28,7 +28,7 @@ from telegram.ext import Application
 
 from bot.clock import Clock, wall_now
 from bot.logs import current_update
-from storage.availability import unavailable
+from storage.availability import RETRY_MAX_S, unavailable
 from storage.database import Database
 from storage.inbox import MAX_ATTEMPTS, Claimed, Incoming
 
@@ -42,8 +42,6 @@ RENEW_S = 10.0
 IDLE_S = 0.2
 # How long stop() lets the updates in hand finish; the whole stop fits in 10 s.
 STOP_GRACE_S = 1.2
-# The longest wait between tries to reach a database that is unavailable.
-DB_RETRY_S = 5.0
 # Between tries to record an update handled while the database went away: soon after it
 # is back, before the update's lease may have run out and another worker run it again.
 RECORD_RETRY_S = 0.5
@@ -291,7 +289,7 @@ class Workers:
                     log.error("could not hand back update_id=%s: %r", item.update_id, exc)
                     return
             await asyncio.sleep(min(wait, max(0.0, give_up - loop.time())))
-            wait = min(wait * 2, DB_RETRY_S)
+            wait = min(wait * 2, RETRY_MAX_S)
 
     async def _fail(self, item: Claimed, error: str) -> None:
         try:

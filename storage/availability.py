@@ -10,6 +10,10 @@ from __future__ import annotations
 import sqlite3
 import sys
 
+# The longest wait between tries to reach a database that is unavailable: each try
+# already waits itself (the pool's timeout, SQLite's busy timeout).
+RETRY_MAX_S = 5.0
+
 # SQLite's primary result codes that pass by themselves: another connection holds the
 # lock (BUSY after busy_timeout, LOCKED), or the file cannot be reached or grown for now.
 _SQLITE_PASSING = frozenset(

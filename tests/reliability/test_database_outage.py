@@ -15,7 +15,7 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -271,8 +271,12 @@ class _Release(asyncio.Event):
     held = False  # an update of theirs is in hand, waiting for set()
 
 
-async def _hold_the_next_update_of(h: Harness, user: SimUser) -> _Release:
-    """Hold the user's updates before any handler (group -1 and on) runs, until set()."""
+@asynccontextmanager
+async def _locked_mid_update(
+    h: Harness, user: SimUser, send: Callable[[], Awaitable[object]]
+) -> AsyncIterator[None]:
+    """Send the user's next update and let its handlers run with the file write-locked:
+    the update is held before any handler (group -1 and on) until the lock is taken."""
     release = _Release()
 
     async def hold(update: Update, _: Any) -> None:
@@ -281,7 +285,11 @@ async def _hold_the_next_update_of(h: Harness, user: SimUser) -> _Release:
             await release.wait()
 
     h.runtime.application.add_handler(TypeHandler(Update, hold), group=-10)
-    return release
+    await send()
+    await h.sandbox.wait_until(lambda: release.held)
+    async with _write_locked(h.runtime.settings.database_path):
+        release.set()
+        yield
 
 
 @pytest.mark.sqlite_only
@@ -291,11 +299,7 @@ async def test_an_answer_given_while_the_file_is_locked_is_recorded_after_not_gi
     caplog.set_level(logging.WARNING)
     async with running_harness(tmp_path, tick=False) as h:
         resident = await h.resident("李明")
-        release = await _hold_the_next_update_of(h, resident)
-        await resident.send("/my")
-        await h.sandbox.wait_until(lambda: release.held)
-        async with _write_locked(h.runtime.settings.database_path):
-            release.set()
+        async with _locked_mid_update(h, resident, lambda: resident.send("/my")):
             # Reads go on under the lock, so the answer does; recording it as handled
             # must wait, past the busy timeout (5 s).
             await resident.wait_for(has("您还没有上报过问题"), timeout=5)
@@ -314,11 +318,9 @@ async def test_a_write_interrupted_by_the_lock_runs_again_instead_of_an_apology(
     caplog.set_level(logging.WARNING)
     async with running_harness(tmp_path, tick=False) as h:
         resident = await h.resident("李明")
-        release = await _hold_the_next_update_of(h, resident)
-        await resident.send_photo(jpeg(), caption="楼道里堆满纸箱")
-        await h.sandbox.wait_until(lambda: release.held)
-        async with _write_locked(h.runtime.settings.database_path):
-            release.set()
+        async with _locked_mid_update(
+            h, resident, lambda: resident.send_photo(jpeg(), caption="楼道里堆满纸箱")
+        ):
             # The photo's draft cannot be written: past the busy timeout (5 s) the
             # handler fails mid-update, with the user not yet answered.
             await asyncio.sleep(7)
